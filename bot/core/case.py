@@ -1,0 +1,125 @@
+"""A sent enquiry: the case staff work on, with its consent record and urgency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.core.draft import Answer, Attachment
+
+
+class CaseStatus(StrEnum):
+    """Where a case is in the office's work."""
+
+    NEW = "new"
+    OPEN = "open"
+    WAITING = "waiting"
+    CLOSED = "closed"
+    CLOSED_UNABLE = "closed_unable"
+
+
+class Consent(BaseModel):
+    """What the constituent agreed to, which wording they saw, and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    answer: Literal["yes", "no"]
+    recorded_at: datetime
+
+
+class Urgency(BaseModel):
+    """Whether a case goes to the top of the queue, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    urgent: bool
+    reasons: tuple[str, ...] = ()
+
+
+class Case(BaseModel):
+    """A sent enquiry, ready for the staff queue."""
+
+    reference: str
+    user_id: int
+    chat_id: int
+    created_at: datetime
+    updated_at: datetime
+    status: CaseStatus = CaseStatus.NEW
+    flow_id: str
+    flow_version: int
+    category: str
+    constituency_code: str
+    constituency_name: str
+    answers: dict[str, str | None]
+    attachments: list[Attachment] = Field(default_factory=list)
+    consent: Consent
+    deadline: date | None = None
+    urgency: Urgency
+    linked_to: str | None = None
+
+
+class CaseError(ValueError):
+    """A finished draft lacks something every case needs (a flow or engine fault)."""
+
+
+def assess_urgency(
+    deadline: date | None,
+    texts: Iterable[str],
+    today: date,
+    deadline_days: int,
+    keywords: Iterable[str],
+) -> Urgency:
+    """Flag a case urgent for a near deadline or for words such as 'eviction' in its text."""
+    reasons: list[str] = []
+    if deadline is not None and deadline <= today + timedelta(days=deadline_days):
+        reasons.append(f"deadline {deadline.isoformat()}")
+    words = " ".join(texts).casefold()
+    reasons += [f"mentions {word}" for word in keywords if word.casefold() in words]
+    return Urgency(urgent=bool(reasons), reasons=tuple(reasons))
+
+
+def build_case(
+    answers: Mapping[str, Answer],
+    attachments: list[Attachment],
+    *,
+    reference: str,
+    owner: tuple[int, int],
+    flow: tuple[str, int],
+    now: datetime,
+    urgency: Urgency,
+) -> Case:
+    """Make the case for a finished draft's answers (those that apply)."""
+    consent = answers.get("consent")
+    postcode = answers.get("postcode")
+    category = answers.get("category")
+    if consent is None or consent.value not in ("yes", "no") or postcode is None:
+        raise CaseError("a case needs a consent answer and a checked postcode")
+    if category is None or category.value is None:
+        raise CaseError("a case needs a category")
+    deadline = answers.get("deadline")
+    return Case(
+        reference=reference,
+        user_id=owner[0],
+        chat_id=owner[1],
+        created_at=now,
+        updated_at=now,
+        flow_id=flow[0],
+        flow_version=flow[1],
+        category=category.value,
+        constituency_code=postcode.extra["constituency_code"],
+        constituency_name=postcode.extra["constituency_name"],
+        answers={step: answer.value for step, answer in answers.items()},
+        attachments=list(attachments),
+        consent=Consent(
+            version=consent.extra["version"],
+            answer="yes" if consent.value == "yes" else "no",
+            recorded_at=consent.answered_at,
+        ),
+        deadline=date.fromisoformat(deadline.value) if deadline and deadline.value else None,
+        urgency=urgency,
+    )

@@ -1,0 +1,268 @@
+"""The intake engine: given a draft and a reply, say what to ask next. Pure; time is passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.catalogue import Msg
+from bot.core.draft import Answer, Draft
+from bot.core.flow import Flow, Step, StepKind
+from bot.core.postcodes import PostcodeChecker, PostcodeStatus
+from bot.core.prompts import Prompt, SummaryRow, cancel_prompt, step_prompt, summary_value
+from bot.core.replies import (
+    Back,
+    Cancel,
+    Change,
+    ChoiceReply,
+    ConfirmCancel,
+    ContactReply,
+    Done,
+    FileReply,
+    OtherReply,
+    Reply,
+    Send,
+    Skip,
+    TextReply,
+    UseSuggestion,
+)
+from bot.core.validators import Rejected, ValidationContext, Validator
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Show ``prompt``; ``error`` keeps the person on the question and says what to send."""
+
+    draft: Draft
+    prompt: Prompt
+    error: Msg | None = None
+    notice: Msg | None = None
+    echo: str | None = None
+    changed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The person pressed Send: make the case from ``draft``."""
+
+    draft: Draft
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """The intake stops and its draft is deleted (out of area, or cancelled)."""
+
+    message: Msg
+    reason: str
+
+
+Outcome = Ask | Finished | Ended
+
+_Result = Answer | Rejected | Ended
+
+
+class Intake:
+    """One office's intake: a flow, the postcode rule and the texts' shared values."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        postcodes: PostcodeChecker,
+        constituency_code: str,
+        validators: Mapping[str, Validator],
+        params: Mapping[str, str],
+    ) -> None:
+        """Keep what every intake of this office needs."""
+        self.flow = flow
+        self.postcodes = postcodes
+        self.constituency_code = constituency_code
+        self.validators = validators
+        self.params = dict(params)
+
+    def begin(self, now: datetime, profile: Mapping[str, str]) -> Ask:
+        """Start a new draft at the first step."""
+        draft = Draft(
+            flow_id=self.flow.id,
+            flow_version=self.flow.version,
+            step=self.flow.steps[0].id,
+            profile=dict(profile),
+            started_at=now,
+            updated_at=now,
+        )
+        return Ask(draft, self.prompt(draft))
+
+    def prompt(self, draft: Draft) -> Prompt:
+        """Return what to show for where ``draft`` is now."""
+        if draft.confirming_cancel:
+            return cancel_prompt(self.params)
+        step = self.flow.step(draft.step)
+        rows = self.summary(draft) if step.kind is StepKind.REVIEW else ()
+        can_go_back = self._previous(draft) is not None
+        return step_prompt(self.flow, step, draft, rows, self.params, can_go_back)
+
+    def applies(self, step: Step, answers: Mapping[str, Answer]) -> bool:
+        """Tell whether ``step`` is asked, given the answers so far."""
+        if step.when is None:
+            return True
+        source = self.flow.step(step.when.step)
+        answer = answers.get(source.id)
+        value = answer.value if answer and self.applies(source, answers) else None
+        return step.when.holds(value)
+
+    def summary(self, draft: Draft) -> tuple[SummaryRow, ...]:
+        """Return the check-your-answers rows for every answered question that applies."""
+        return tuple(
+            SummaryRow(step.id, Msg(step.label), summary_value(step, draft))
+            for step in self.flow.steps
+            if step.label and step.summary and step.id in draft.answers
+            if self.applies(step, draft.answers)
+        )
+
+    def answers(self, draft: Draft) -> dict[str, Answer]:
+        """Return the answers that count: those to questions that apply."""
+        return {
+            step_id: answer
+            for step_id, answer in draft.answers.items()
+            if self.applies(self.flow.step(step_id), draft.answers)
+        }
+
+    def advance(self, draft: Draft, reply: Reply, now: datetime) -> Outcome:
+        """Apply ``reply`` to ``draft`` and return what happens next."""
+        if draft.confirming_cancel:
+            return self._on_cancel_answer(draft, reply, now)
+        if isinstance(reply, Cancel):
+            return self._ask(draft.model_copy(update={"confirming_cancel": True}), now)
+        if isinstance(reply, Back):
+            return self._back(draft, now)
+        if isinstance(reply, FileReply):
+            attachments = [*draft.attachments, reply.attachment]
+            moved = self._touch(draft.model_copy(update={"attachments": attachments}), now)
+            count = {"count": str(len(attachments))}
+            return Ask(moved, self.prompt(moved), notice=Msg("notice.attachment_saved", count))
+        step = self.flow.step(draft.step)
+        if isinstance(reply, Change):
+            return self._change(draft, step, reply.step, now)
+        if step.kind is StepKind.REVIEW:
+            if isinstance(reply, Send):
+                return Finished(draft)
+            return self._stay(draft, Msg("error.review.use_buttons"), reply)
+        result = self._answer(draft, step, reply, now)
+        if isinstance(result, Ended):
+            return result
+        if isinstance(result, Rejected):
+            return self._stay(draft, Msg(result.message, result.params), reply)
+        return self._accept(draft, step, result, now)
+
+    def _answer(self, draft: Draft, step: Step, reply: Reply, now: datetime) -> _Result:
+        """Turn a reply to ``step`` into an answer, a refusal, or the end of the intake."""
+        if isinstance(reply, OtherReply):
+            return Rejected(f"error.unusable.{step.kind.value}", {"what": reply.what})
+        if isinstance(reply, Skip) and step.optional:
+            return Answer(value=None, answered_at=now)
+        if step.kind in {StepKind.NOTICE, StepKind.CHOICE, StepKind.CONSENT}:
+            return self._choose(step, reply, now)
+        if step.kind is StepKind.ATTACHMENTS:
+            if isinstance(reply, Done | Skip):
+                return Answer(value=str(len(draft.attachments)), answered_at=now)
+            return Rejected("error.attachments.expected")
+        text = self._typed(draft, step, reply)
+        if text is None:
+            return Rejected(f"error.unusable.{step.kind.value}", {"what": "button"})
+        if step.kind is StepKind.POSTCODE:
+            return self._postcode(text, now)
+        assert step.validator is not None  # checked when the flow loads
+        context = ValidationContext(today=now.date(), max_length=step.max_length)
+        checked = self.validators[step.validator](text, context)
+        if isinstance(checked, Rejected):
+            return checked
+        return Answer(value=checked.value, answered_at=now)
+
+    def _typed(self, draft: Draft, step: Step, reply: Reply) -> str | None:
+        if isinstance(reply, TextReply):
+            return reply.text
+        if isinstance(reply, ContactReply) and step.kind is StepKind.PHONE:
+            return reply.phone
+        if isinstance(reply, UseSuggestion) and step.suggest:
+            return draft.profile.get(step.suggest)
+        return None
+
+    def _choose(self, step: Step, reply: Reply, now: datetime) -> Answer | Rejected:
+        if isinstance(reply, ChoiceReply) and (option := step.option(reply.value)):
+            extra = (
+                {"version": step.version} if step.kind is StepKind.CONSENT and step.version else {}
+            )
+            return Answer(value=option.value, extra=extra, answered_at=now)
+        return Rejected(f"error.{step.kind.value}.use_buttons")
+
+    def _postcode(self, text: str, now: datetime) -> _Result:
+        check = self.postcodes.check(text)
+        found = check.constituency
+        if check.status is PostcodeStatus.LIVE and found is not None:
+            if found.code != self.constituency_code:
+                params = {**self.params, "constituency": found.name}
+                return Ended(Msg("postcode.other_constituency", params), "out_of_area")
+            extra = {"constituency_code": found.code, "constituency_name": found.name}
+            return Answer(value=check.normalised, extra=extra, answered_at=now)
+        params = {**self.params, "postcode": check.normalised or text.strip()}
+        return Rejected(f"postcode.{check.status.value}", params)
+
+    def _accept(self, draft: Draft, step: Step, answer: Answer, now: datetime) -> Ask:
+        answers = {**draft.answers, step.id: answer}
+        moved = draft.model_copy(update={"answers": answers})
+        following = self._next(moved, self.flow.index(step.id))
+        reviewing = moved.reviewing and following.kind is not StepKind.REVIEW
+        return self._ask(
+            moved.model_copy(update={"step": following.id, "reviewing": reviewing}), now
+        )
+
+    def _next(self, draft: Draft, after: int) -> Step:
+        """Return the next step that applies; while reviewing, skip ones already answered."""
+        for step in self.flow.steps[after + 1 :]:
+            if not self.applies(step, draft.answers):
+                continue
+            if draft.reviewing and step.id in draft.answers and step.kind is not StepKind.REVIEW:
+                continue
+            return step
+        return self.flow.review
+
+    def _previous(self, draft: Draft) -> Step | None:
+        if draft.reviewing:
+            return self.flow.review
+        current = self.flow.index(draft.step)
+        for step in reversed(self.flow.steps[:current]):
+            if step.id in draft.answers and self.applies(step, draft.answers):
+                return step
+        return None
+
+    def _back(self, draft: Draft, now: datetime) -> Ask:
+        previous = self._previous(draft)
+        if previous is None:
+            return Ask(draft, self.prompt(draft), notice=Msg("notice.at_start"), changed=False)
+        moved = draft.model_copy(update={"step": previous.id, "reviewing": False})
+        return self._ask(moved, now)
+
+    def _change(self, draft: Draft, step: Step, target: str, now: datetime) -> Ask:
+        rows = {row.step for row in self.summary(draft)}
+        if step.kind is not StepKind.REVIEW or target not in rows:
+            return self._stay(draft, Msg("error.change.not_now"), None)
+        return self._ask(draft.model_copy(update={"step": target, "reviewing": True}), now)
+
+    def _on_cancel_answer(self, draft: Draft, reply: Reply, now: datetime) -> Outcome:
+        if isinstance(reply, ConfirmCancel) and reply.confirmed:
+            return Ended(Msg("cancel.done", self.params), "cancelled")
+        if isinstance(reply, ConfirmCancel | Back | Cancel):
+            kept = draft.model_copy(update={"confirming_cancel": False})
+            return Ask(self._touch(kept, now), self.prompt(kept), notice=Msg("notice.cancel_kept"))
+        return self._stay(draft, Msg("error.cancel.use_buttons"), reply)
+
+    def _ask(self, draft: Draft, now: datetime) -> Ask:
+        moved = self._touch(draft, now)
+        return Ask(moved, self.prompt(moved))
+
+    def _touch(self, draft: Draft, now: datetime) -> Draft:
+        return draft.model_copy(update={"revision": draft.revision + 1, "updated_at": now})
+
+    def _stay(self, draft: Draft, error: Msg, reply: Reply | None) -> Ask:
+        echo = reply.text if isinstance(reply, TextReply) else None
+        return Ask(draft, self.prompt(draft), error=error, echo=echo, changed=False)

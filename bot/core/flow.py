@@ -1,0 +1,199 @@
+"""The intake flow as data: an ordered list of steps of a closed set of kinds.
+
+There are no jumps: a step with a ``when`` condition is asked only when an earlier answer
+matches, so which steps apply is a function of the answers alone. That keeps "back",
+"change an answer" and "resume" simple and the same for every channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.core.catalogue import Catalogue, placeholders
+
+STEP_ID = r"^[a-z][a-z0-9_]{0,23}$"
+OPTION_VALUE = r"^[a-z0-9_]{1,24}$"
+
+
+class FlowError(ValueError):
+    """A flow that cannot be used: the message names the flow, the step and the fault."""
+
+
+class StepKind(StrEnum):
+    """What a step asks for, and so how it is answered and shown."""
+
+    NOTICE = "notice"
+    CHOICE = "choice"
+    TEXT = "text"
+    PHONE = "phone"
+    POSTCODE = "postcode"
+    ATTACHMENTS = "attachments"
+    CONSENT = "consent"
+    REVIEW = "review"
+
+
+ANSWERED_BY_BUTTON = {StepKind.NOTICE, StepKind.CHOICE, StepKind.CONSENT}
+NEEDS_VALIDATOR = {StepKind.TEXT, StepKind.PHONE}
+NOT_SUMMARISED = {StepKind.NOTICE, StepKind.REVIEW}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Option(_Frozen):
+    """One button of a choice: the stored value and its label key."""
+
+    value: str = Field(pattern=OPTION_VALUE)
+    label: str
+
+
+class Condition(_Frozen):
+    """Ask a step only when an earlier answer is (or is not) one of some values."""
+
+    step: str
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    not_in: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        if (self.in_ is None) == (self.not_in is None):
+            raise ValueError("a condition needs exactly one of 'in' or 'not_in'")
+        return self
+
+    def holds(self, value: str | None) -> bool:
+        """Tell whether an answer ``value`` satisfies the condition."""
+        if self.in_ is not None:
+            return value in self.in_
+        return value not in (self.not_in or ())
+
+
+class Step(_Frozen):
+    """One question (or notice) of the intake."""
+
+    id: str = Field(pattern=STEP_ID)
+    kind: StepKind
+    text: str
+    label: str | None = None
+    hint: str | None = None
+    options: tuple[Option, ...] = ()
+    validator: str | None = None
+    max_length: int | None = Field(default=None, gt=0, le=4000)
+    optional: bool = False
+    suggest: str | None = None
+    when: Condition | None = None
+    version: str | None = None
+    summary: bool = True
+
+    def option(self, value: str) -> Option | None:
+        """Return the option with ``value``, if the step has one."""
+        return next((o for o in self.options if o.value == value), None)
+
+
+class Flow(_Frozen):
+    """A whole intake: an id, a version and its steps in order."""
+
+    id: str = Field(pattern=STEP_ID)
+    version: int = Field(ge=1)
+    steps: tuple[Step, ...]
+
+    def __iter__(self) -> Iterator[Step]:  # type: ignore[override]
+        """Iterate over the steps in order."""
+        return iter(self.steps)
+
+    def step(self, step_id: str) -> Step:
+        """Return the step with ``step_id``."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def index(self, step_id: str) -> int:
+        """Return the position of ``step_id`` in the flow."""
+        return next(i for i, s in enumerate(self.steps) if s.id == step_id)
+
+    @property
+    def review(self) -> Step:
+        """Return the check-answers step."""
+        return next(s for s in self.steps if s.kind is StepKind.REVIEW)
+
+
+SUGGESTIONS = {"telegram_name"}
+
+
+def check_flow(
+    flow: Flow,
+    catalogue: Catalogue,
+    validators: Collection[str],
+    required_texts: Collection[str] = (),
+) -> None:
+    """Raise FlowError naming the first fault that would break an intake part-way through."""
+    where = f"flow {flow.id!r}"
+    seen: set[str] = set()
+    for step in flow.steps:
+        if step.id in seen:
+            raise FlowError(f"{where}: step id {step.id!r} is used twice")
+        seen.add(step.id)
+    reviews = [s for s in flow.steps if s.kind is StepKind.REVIEW]
+    if len(reviews) != 1 or flow.steps[-1].kind is not StepKind.REVIEW:
+        raise FlowError(f"{where}: needs exactly one 'review' step, and it must be the last")
+    for position, step in enumerate(flow.steps):
+        _check_step(flow, position, step, catalogue, validators)
+    for key in required_texts:
+        if key not in catalogue:
+            raise FlowError(f"{where}: the message catalogue has no text {key!r}")
+
+
+def _check_step(
+    flow: Flow, position: int, step: Step, catalogue: Catalogue, validators: Collection[str]
+) -> None:
+    where = f"flow {flow.id!r}, step {step.id!r}"
+    ids = [s.id for s in flow.steps]
+    earlier = set(ids[:position])
+    for key in _text_keys(step):
+        if key not in catalogue:
+            raise FlowError(f"{where}: the message catalogue has no text {key!r}")
+    if step.when is not None and step.when.step not in earlier:
+        raise FlowError(f"{where}: depends on {step.when.step!r}, which is not an earlier step")
+    if step.kind in NEEDS_VALIDATOR:
+        if step.validator is None:
+            raise FlowError(f"{where}: a {step.kind} step needs a validator")
+        if step.validator not in validators:
+            raise FlowError(f"{where}: unknown validator {step.validator!r}")
+    elif step.validator is not None:
+        raise FlowError(f"{where}: a {step.kind} step takes no validator")
+    if step.kind in {StepKind.CHOICE, StepKind.NOTICE, StepKind.CONSENT} and not step.options:
+        raise FlowError(f"{where}: a {step.kind} step needs options")
+    if len({o.value for o in step.options}) != len(step.options):
+        raise FlowError(f"{where}: two options have the same value")
+    consent_ok = {o.value for o in step.options} == {"yes", "no"} and bool(step.version)
+    if step.kind is StepKind.CONSENT and not consent_ok:
+        raise FlowError(f"{where}: consent needs options 'yes' and 'no' and a version")
+    if step.suggest is not None and step.suggest not in SUGGESTIONS:
+        raise FlowError(f"{where}: unknown suggestion {step.suggest!r}")
+    needs_label = step.kind not in NOT_SUMMARISED and step.summary
+    if needs_label and step.label is None:
+        raise FlowError(f"{where}: needs a 'label' for the check-answers list")
+
+
+def _text_keys(step: Step) -> list[str]:
+    keys = [step.text, *(o.label for o in step.options)]
+    keys += [k for k in (step.label, step.hint) if k is not None]
+    return keys
+
+
+def text_placeholders(catalogue: Catalogue, key: str) -> set[str]:
+    """Return the placeholders a flow text expects."""
+    return placeholders(catalogue.raw(key))
+
+
+def flow_from_data(data: Any) -> Flow:
+    """Build a flow from parsed YAML, turning pydantic's errors into one FlowError."""
+    try:
+        return Flow.model_validate(data)
+    except ValueError as exc:
+        raise FlowError(f"flow is malformed: {exc}") from exc

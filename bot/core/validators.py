@@ -1,0 +1,343 @@
+"""Check and normalise one answer to an intake question, with validators looked up by name."""
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Final, NamedTuple
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from bot.core.text import clean_text
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An answer that passed, with the normalised value to store."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An answer that failed: a message-catalogue key and the values for its placeholders."""
+
+    message: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationContext:
+    """What a validator needs besides the answer: today's date and the step's length limit."""
+
+    today: date
+    max_length: int | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a length limit that no answer could meet."""
+        if self.max_length is not None and self.max_length < 1:
+            raise ValueError(f"max_length must be at least 1, not {self.max_length}")
+
+
+Validator = Callable[[str, ValidationContext], Accepted | Rejected]
+
+_MONTHS: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DATE_SEPARATORS: Final = re.compile(r"[\s/.,\-]+")
+_ORDINAL_SUFFIX: Final = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b")
+_PHONE_CHARACTERS: Final = re.compile(r"[0-9\s+()\-./]+")
+_REFERENCE_CHARACTERS: Final = re.compile(r"[A-Za-z0-9 ./\-]+")
+_DEADLINE_MAX_YEARS: Final = 5
+_MAX_AGE: Final = 120
+
+
+def _has_letter(value: str) -> bool:
+    """Return whether value contains a letter in any script."""
+    return any(character.isalpha() for character in value)
+
+
+def _has_letter_or_digit(value: str) -> bool:
+    """Return whether value contains a letter or a digit in any script."""
+    return any(character.isalnum() for character in value)
+
+
+def _single_line(value: str) -> str:
+    """Return value with its lines joined by spaces."""
+    return " ".join(value.split())
+
+
+def _check_length(
+    name: str, value: str, context: ValidationContext, default: int
+) -> Rejected | None:
+    """Return the too-long rejection if value exceeds the step's limit or the default."""
+    limit = context.max_length or default
+    if len(value) <= limit:
+        return None
+    return Rejected(f"error.{name}.too_long", {"max": f"{limit:,}", "length": f"{len(value):,}"})
+
+
+@dataclass(frozen=True, slots=True)
+class _TextRule:
+    """How one kind of typed answer is checked: its limit and what it must contain."""
+
+    name: str
+    default_max: int
+    content: Callable[[str], bool] = _has_letter
+    content_error: str = "no_letters"
+    single_line: bool = True
+
+
+_FULL_NAME: Final = _TextRule("full_name", 100)
+_PERSON_NAME: Final = _TextRule("person_name", 100)
+_RELATIONSHIP: Final = _TextRule("relationship", 60)
+_FREE_TEXT: Final = _TextRule(
+    "free_text", 2000, _has_letter_or_digit, "no_letters_or_digits", single_line=False
+)
+_SHORT_TEXT: Final = _TextRule("short_text", 200, _has_letter_or_digit, "no_letters_or_digits")
+
+
+def _text_answer(rule: _TextRule, text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Check a cleaned text answer for emptiness, length and the content it must have."""
+    value = clean_text(text)
+    if rule.single_line:
+        value = _single_line(value)
+    if not value:
+        return Rejected(f"error.{rule.name}.empty")
+    if too_long := _check_length(rule.name, value, context, rule.default_max):
+        return too_long
+    if not rule.content(value):
+        return Rejected(f"error.{rule.name}.{rule.content_error}")
+    return Accepted(value)
+
+
+def validate_full_name(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept the person's own full name, spelt and capitalised as they typed it."""
+    return _text_answer(_FULL_NAME, text, context)
+
+
+def validate_person_name(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept someone else's full name, spelt and capitalised as typed."""
+    return _text_answer(_PERSON_NAME, text, context)
+
+
+def validate_relationship(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept how the person is related to the one they write for, like "daughter"."""
+    return _text_answer(_RELATIONSHIP, text, context)
+
+
+def validate_address(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept a postal address of one or more lines, stored with the lines joined by ", "."""
+    lines = (line.strip(" ,") for line in clean_text(text).split("\n"))
+    value = ", ".join(line for line in lines if line)
+    if not value:
+        return Rejected("error.address.empty")
+    if too_long := _check_length("address", value, context, 300):
+        return too_long
+    if len(value) < 5:
+        return Rejected("error.address.too_short", {"min": "5"})
+    if not _has_letter(value):
+        return Rejected("error.address.no_letters")
+    return Accepted(value)
+
+
+def validate_phone(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept a UK or international phone number, stored in E.164 form like +447911123456."""
+    value = clean_text(text)
+    if not value:
+        return Rejected("error.phone.empty")
+    # phonenumbers reads letters as keypad digits and "ext" as an extension: refuse both.
+    if not _PHONE_CHARACTERS.fullmatch(value):
+        return Rejected("error.phone.characters")
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return Rejected("error.phone.invalid")
+    if not phonenumbers.is_valid_number(number):
+        return Rejected("error.phone.invalid")
+    return Accepted(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def validate_email_address(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept an email address in the correct format, stored in its normalised form."""
+    value = clean_text(text)
+    if not value:
+        return Rejected("error.email.empty")
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return Rejected("error.email.invalid")
+    return Accepted(checked.normalized)
+
+
+class _DateParts(NamedTuple):
+    """A day, month and year as typed, before checking that they make a real date."""
+
+    day: int
+    month: int
+    year: int
+    short_year: bool
+
+
+def _month_number(word: str) -> int | None:
+    """Return 1-12 for a month name or its abbreviation (3 letters or more), else None."""
+    if len(word) < 3:
+        return None
+    for number, name in enumerate(_MONTHS, start=1):
+        if name.lower().startswith(word):
+            return number
+    return None
+
+
+def _date_parts(text: str) -> _DateParts | None:
+    """Return the day, month and year in text, or None if it is not in a format we read."""
+    lowered = _ORDINAL_SUFFIX.sub("", clean_text(text).lower())
+    words = [word for word in _DATE_SEPARATORS.split(lowered) if word and word != "of"]
+    # Letters often start with the weekday ("Tuesday 15 December 2026"); the date decides.
+    if (
+        len(words) == 4
+        and len(words[0]) >= 3
+        and any(day.startswith(words[0]) for day in _WEEKDAYS)
+    ):
+        words = words[1:]
+    if len(words) != 3:
+        return None
+    first, second, third = words
+    if all(word.isdecimal() for word in words):
+        if len(first) == 4 and len(second) <= 2 and len(third) <= 2:
+            return _DateParts(int(third), int(second), int(first), short_year=False)
+        day, month, year = first, second, third
+    elif (month_number := _month_number(second)) is not None:
+        day, month, year = first, str(month_number), third
+    elif (month_number := _month_number(first)) is not None:
+        day, month, year = second, str(month_number), third
+    else:
+        return None
+    if not (day.isdecimal() and year.isdecimal()) or len(day) > 2 or len(month) > 2:
+        return None
+    if len(year) not in (2, 4):
+        return None
+    return _DateParts(int(day), int(month), int(year), short_year=len(year) == 2)
+
+
+def _real_date(parts: _DateParts, today: date, *, past: bool) -> date | None:
+    """Return the date the parts name, or None if there is no such date.
+
+    A 2-digit year is read in today's century, or for a date in the past, the last 100 years.
+    """
+    year = parts.year
+    if parts.short_year:
+        year += today.year // 100 * 100
+        if past and (year, parts.month, parts.day) >= (today.year, today.month, today.day):
+            year -= 100
+    try:
+        return date(year, parts.month, parts.day)
+    except ValueError:
+        return None
+
+
+def _add_years(day: date, years: int) -> date:
+    """Return the same day `years` later (or earlier), with 29 February becoming the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _long_date(day: date) -> str:
+    """Return day written like "15 December 2026"."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def validate_deadline_date(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept a date from today up to 5 years ahead, stored as YYYY-MM-DD."""
+    today = context.today
+    example = {"example": f"15 3 {today.year + 1}"}
+    if not clean_text(text):
+        return Rejected("error.deadline_date.empty", example)
+    parts = _date_parts(text)
+    if parts is None:
+        return Rejected("error.deadline_date.format", example)
+    deadline = _real_date(parts, today, past=False)
+    if deadline is None:
+        return Rejected("error.date.not_real")
+    if deadline < today:
+        return Rejected("error.deadline_date.past")
+    if deadline > _add_years(today, _DEADLINE_MAX_YEARS):
+        return Rejected("error.deadline_date.too_far", {"years": str(_DEADLINE_MAX_YEARS)})
+    return Accepted(deadline.isoformat())
+
+
+def validate_date_of_birth(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept a date of birth before today for someone aged 120 or under, stored as YYYY-MM-DD."""
+    today = context.today
+    if not clean_text(text):
+        return Rejected("error.date_of_birth.empty")
+    parts = _date_parts(text)
+    if parts is None:
+        return Rejected("error.date_of_birth.format")
+    born = _real_date(parts, today, past=True)
+    if born is None:
+        return Rejected("error.date.not_real")
+    if born >= today:
+        return Rejected("error.date_of_birth.future")
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age > _MAX_AGE:
+        earliest = _add_years(today, -(_MAX_AGE + 1))
+        return Rejected("error.date_of_birth.too_old", {"earliest": _long_date(earliest)})
+    return Accepted(born.isoformat())
+
+
+def validate_free_text(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept a long answer in the person's own words (2,000 characters unless the step says)."""
+    return _text_answer(_FREE_TEXT, text, context)
+
+
+def validate_short_text(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept a short one-line answer, like an organisation's name (200 characters by default)."""
+    return _text_answer(_SHORT_TEXT, text, context)
+
+
+def validate_their_reference(text: str, context: ValidationContext) -> Accepted | Rejected:
+    """Accept an organisation's reference number: letters, digits, spaces, "-", "." and "/"."""
+    value = _single_line(clean_text(text))
+    if not value:
+        return Rejected("error.their_reference.empty")
+    if too_long := _check_length("their_reference", value, context, 60):
+        return too_long
+    if not _REFERENCE_CHARACTERS.fullmatch(value):
+        return Rejected("error.their_reference.characters")
+    if not _has_letter_or_digit(value):
+        return Rejected("error.their_reference.no_letters_or_digits")
+    return Accepted(value)
+
+
+VALIDATORS: Final[Mapping[str, Validator]] = MappingProxyType(
+    {
+        "full_name": validate_full_name,
+        "person_name": validate_person_name,
+        "relationship": validate_relationship,
+        "address": validate_address,
+        "phone": validate_phone,
+        "email": validate_email_address,
+        "deadline_date": validate_deadline_date,
+        "date_of_birth": validate_date_of_birth,
+        "free_text": validate_free_text,
+        "short_text": validate_short_text,
+        "their_reference": validate_their_reference,
+    }
+)

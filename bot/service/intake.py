@@ -1,0 +1,178 @@
+"""The intake as a service any channel can call: load the draft, advance it, commit, answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.core.case import Case, assess_urgency, build_case
+from bot.core.catalogue import Msg
+from bot.core.draft import Draft
+from bot.core.engine import Ask, Ended, Finished, Intake
+from bot.core.flow import StepKind
+from bot.core.prompts import Button, Prompt
+from bot.core.references import make_reference
+from bot.core.replies import Reply
+from bot.storage.cases import DuplicateReferenceError, create_case
+from bot.storage.database import Connection, Database
+from bot.storage.drafts import delete_draft, get_draft, save_draft
+
+RESUME = "resume"
+RESTART = "restart"
+URGENT_TEXT_STEPS = ("what_happened", "desired_outcome")
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent an update: their id, the chat to answer in, and what the channel knows of them."""
+
+    user_id: int
+    chat_id: int
+    profile: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What to send back: leading lines, then the question with its buttons."""
+
+    lead: tuple[Msg, ...] = ()
+    prompt: Prompt | None = None
+    echo: str | None = None
+    revision: int | None = None
+    stale: bool = False
+    remove_keyboard: bool = False
+    case: Case | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyRules:
+    """When a case is urgent: a deadline within ``deadline_days``, or one of ``keywords``."""
+
+    deadline_days: int = 14
+    keywords: Sequence[str] = ()
+
+
+class IntakeService:
+    """Run intakes for one office on one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        intake: Intake,
+        *,
+        clock: Callable[[], datetime],
+        reference_prefix: str,
+        random_number: Callable[[], int],
+        urgency: UrgencyRules,
+    ) -> None:
+        """Keep the database, the engine and the office's rules."""
+        self.db = db
+        self.intake = intake
+        self.clock = clock
+        self.reference_prefix = reference_prefix
+        self.random_number = random_number
+        self.urgency = urgency
+
+    async def start(self, sender: Sender) -> Response:
+        """Begin an intake, or offer to carry on with the one under way."""
+        now = self.clock()
+        async with self.db.transaction() as db:
+            draft = await get_draft(db, sender.user_id)
+            if draft is not None:
+                return Response(prompt=_resume_prompt(), revision=draft.revision)
+            ask = self.intake.begin(now, sender.profile)
+            await save_draft(db, sender.user_id, sender.chat_id, ask.draft)
+        return Response(prompt=ask.prompt, revision=ask.draft.revision)
+
+    async def choose(self, sender: Sender, action: str, revision: int) -> Response:
+        """Carry on with the draft under way, or delete it and start again."""
+        now = self.clock()
+        async with self.db.transaction() as db:
+            draft = await get_draft(db, sender.user_id)
+            if draft is None or draft.revision != revision:
+                return Response(stale=True)
+            if action == RESUME:
+                return Response(prompt=self.intake.prompt(draft), revision=draft.revision)
+            ask = self.intake.begin(now, sender.profile)
+            fresh = ask.draft.model_copy(update={"revision": draft.revision + 1})
+            await save_draft(db, sender.user_id, sender.chat_id, fresh)
+        lead = (Msg("intake.restarted"),)
+        return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
+
+    async def handle(self, sender: Sender, reply: Reply, revision: int | None = None) -> Response:
+        """Apply a reply (with the revision its button was made for) and commit before answering."""
+        now = self.clock()
+        async with self.db.transaction() as db:
+            draft = await get_draft(db, sender.user_id)
+            if draft is None:
+                return Response(lead=(Msg("intake.no_draft"),), stale=revision is not None)
+            if revision is not None and revision != draft.revision:
+                return Response(stale=True)
+            outcome = self.intake.advance(draft, reply, now)
+            if isinstance(outcome, Ended):
+                await delete_draft(db, sender.user_id)
+                return Response(lead=(outcome.message,), remove_keyboard=True)
+            if isinstance(outcome, Finished):
+                case = await self._send(db, sender, outcome.draft, now)
+                return Response(lead=(self._confirmation(case),), case=case)
+            if outcome.changed:
+                await save_draft(db, sender.user_id, sender.chat_id, outcome.draft)
+        return self._ask_response(draft, outcome)
+
+    def _ask_response(self, before: Draft, ask: Ask) -> Response:
+        lead = tuple(m for m in (ask.notice, ask.error) if m is not None)
+        was_phone = self.intake.flow.step(before.step).kind is StepKind.PHONE
+        left_phone = was_phone and ask.prompt.request_contact is False
+        return Response(
+            lead=lead,
+            prompt=ask.prompt,
+            echo=ask.echo,
+            revision=ask.draft.revision,
+            remove_keyboard=left_phone,
+        )
+
+    async def _send(self, db: Connection, sender: Sender, draft: Draft, now: datetime) -> Case:
+        answers = self.intake.answers(draft)
+        deadline = answers.get("deadline")
+        texts = [a.value for step, a in answers.items() if step in URGENT_TEXT_STEPS and a.value]
+        urgency = assess_urgency(
+            date.fromisoformat(deadline.value) if deadline and deadline.value else None,
+            texts,
+            now.date(),
+            self.urgency.deadline_days,
+            self.urgency.keywords,
+        )
+        for _ in range(20):
+            case = build_case(
+                answers,
+                draft.attachments,
+                reference=make_reference(self.reference_prefix, self.random_number()),
+                owner=(sender.user_id, sender.chat_id),
+                flow=(draft.flow_id, draft.flow_version),
+                now=now,
+                urgency=urgency,
+            )
+            try:
+                await create_case(db, case)
+            except DuplicateReferenceError:
+                continue
+            await delete_draft(db, sender.user_id)
+            return case
+        raise RuntimeError("no free reference number after 20 tries")
+
+    def _confirmation(self, case: Case) -> Msg:
+        key = (
+            "confirmation.sent" if case.consent.answer == "yes" else "confirmation.sent_no_consent"
+        )
+        return Msg(key, {**self.intake.params, "reference": case.reference})
+
+
+def _resume_prompt() -> Prompt:
+    return Prompt(
+        text=Msg("intake.resume"),
+        buttons=(
+            (Button(Msg("button.resume"), RESUME),),
+            (Button(Msg("button.restart"), RESTART),),
+        ),
+    )

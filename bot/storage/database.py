@@ -1,0 +1,121 @@
+"""The SQLite database: one connection, WAL, numbered migrations, one transaction at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+Connection = aiosqlite.Connection
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # WAL with synchronous=NORMAL loses nothing when the process crashes; only a power
+    # failure can roll back the last commits.
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+class Database:
+    """An open database; every read and write happens inside ``transaction()``."""
+
+    def __init__(self, connection: Connection) -> None:
+        """Wrap an open connection."""
+        self._connection = connection
+        # One connection queues statements, not transactions: the lock keeps two
+        # coroutines from interleaving inside each other's transaction.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating, owner-only) the database at ``path`` and bring its schema up to date."""
+        if str(path) != ":memory:":
+            create_private_file(path)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        for pragma in _PRAGMAS:
+            await connection.execute(pragma)
+        database = cls(connection)
+        await database.migrate()
+        return database
+
+    async def close(self) -> None:
+        """Close the connection, waiting for any transaction under way."""
+        async with self._lock:
+            await self._connection.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """Run a block as one write transaction: all of it is committed, or none of it."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+    async def migrate(self) -> list[int]:
+        """Apply every migration not yet applied, each in one transaction with its record."""
+        async with self.transaction() as db:
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            async with db.execute("SELECT version FROM schema_migrations") as cursor:
+                done = {row[0] async for row in cursor}
+        applied = []
+        for version, name, script in migrations():
+            if version in done:
+                continue
+            async with self.transaction() as db:
+                for statement in statements(script):
+                    await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, datetime.now(UTC).isoformat()),
+                )
+            applied.append(version)
+        return applied
+
+
+def create_private_file(path: Path) -> None:
+    """Create the database file and its folder, readable by their owner only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Return the shipped migrations as (number, name, SQL), in order."""
+    folder = resources.files("bot.storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number, _, rest = entry.name.partition("_")
+            found.append((int(number), rest.removesuffix(".sql"), entry.read_text("utf-8")))
+    return sorted(found)
+
+
+def statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit part-way)."""
+    result, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            text = buffer.strip()
+            if text and not all(ln.strip().startswith("--") for ln in text.splitlines()):
+                result.append(text)
+            buffer = ""
+    if buffer.strip() and not buffer.strip().startswith("--"):
+        raise ValueError(f"unfinished SQL statement: {buffer.strip()[:60]!r}")
+    return result

@@ -1,0 +1,178 @@
+"""Build the python-telegram-bot Application for one office: handlers, lifecycle, commands."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.core.catalogue import Catalogue, Msg
+from bot.core.engine import Intake
+from bot.core.flow import Flow
+from bot.core.postcodes import Constituency, PostcodeChecker
+from bot.core.references import REFERENCE_SPACE
+from bot.core.validators import VALIDATORS
+from bot.loading import load_catalogue, load_flow
+from bot.service.intake import IntakeService, UrgencyRules
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.postcode_index import load_attribution, load_postcode_checker
+from bot.tg import handlers
+from bot.tg.ordering import ChatOrderedProcessor
+from bot.tg.render import Renderer, plain
+from bot.tg.runtime import Services, install, services
+
+App = Application[Any, Any, Any, Any, Any, Any]
+COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
+
+
+class SetupError(Exception):
+    """The office's configuration cannot work (for example an unknown constituency)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """Everything loaded from disk and settings before the bot connects."""
+
+    settings: Settings
+    catalogue: Catalogue
+    flow: Flow
+    postcodes: PostcodeChecker
+    constituency: Constituency
+    params: dict[str, str]
+
+
+def prepare(settings: Settings) -> Office:
+    """Load and check the flow, texts and postcode data; fail fast on any fault."""
+    catalogue = load_catalogue(settings.flows_dir / "locales")
+    flow = load_flow(settings.flows_dir / "intake.yaml", catalogue)
+    postcodes = load_postcode_checker()
+    constituency = postcodes.constituency(settings.constituency_code)
+    if constituency is None:
+        raise SetupError(
+            f"Setting CONSTITUENCY_CODE is not valid: {settings.constituency_code} is not a"
+            " 2024 Westminster constituency code."
+        )
+    params = {
+        "mp_name": settings.mp_name,
+        "constituency": constituency.name,
+        "office_phone": settings.office_phone,
+        "office_email": settings.office_email,
+        "office_address": settings.office_address,
+        "response_days": str(settings.response_days),
+        "retention_years": str(settings.retention_years),
+        "attribution": load_attribution(),
+    }
+    return Office(settings, catalogue, flow, postcodes, constituency, params)
+
+
+def default_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
+    """Return a builder that talks to Telegram, or to the Bot API server the settings name."""
+    builder = Application.builder().token(settings.telegram_bot_token.get_secret_value())
+    if settings.telegram_api_base_url and settings.file_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+        builder = builder.base_file_url(settings.file_base_url)
+    return builder
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+def random_reference_number() -> int:
+    """Return an unpredictable number for a new reference."""
+    return secrets.randbelow(REFERENCE_SPACE)
+
+
+def build_application(
+    office: Office,
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    random_number: Callable[[], int] = random_reference_number,
+) -> App:
+    """Return the application, with its database opened on start and closed on stop."""
+    settings = office.settings
+
+    async def open_services(application: App) -> None:
+        database = await Database.open(settings.database_path)
+        intake = Intake(
+            office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params
+        )
+        service = IntakeService(
+            database,
+            intake,
+            clock=clock,
+            reference_prefix=settings.reference_prefix,
+            random_number=random_number,
+            urgency=UrgencyRules(settings.urgent_deadline_days, settings.urgent_keywords),
+        )
+        renderer = Renderer(office.catalogue)
+        install(application, Services(service, renderer, office.catalogue, office.params))
+        await application.bot.set_my_commands(
+            [
+                BotCommand(name, office.catalogue.render(Msg(f"command.{name}"), plain))
+                for name in COMMANDS
+            ]
+        )
+
+    async def close_services(application: App) -> None:
+        found = application.bot_data.get("services")
+        if isinstance(found, Services):
+            await found.intake.db.close()
+
+    chosen = builder if builder is not None else default_builder(settings)
+    application = (
+        chosen.concurrent_updates(ChatOrderedProcessor())
+        .post_init(open_services)
+        .post_shutdown(close_services)
+        .build()
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: App) -> None:
+    """Register the constituent handlers: private chats run the intake, groups are redirected."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", handlers.on_start, private))
+    application.add_handler(CommandHandler("back", handlers.on_back, private))
+    application.add_handler(CommandHandler("cancel", handlers.on_cancel, private))
+    application.add_handler(CommandHandler("help", handlers.on_help))
+    application.add_handler(CommandHandler("privacy", handlers.on_privacy))
+    application.add_handler(CommandHandler("about", handlers.on_about))
+    application.add_handler(CommandHandler("start", handlers.on_group_message, ~private))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, handlers.on_message)
+    )
+    application.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a failure without personal data, and tell the person their answers are safe."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    handlers.log.error("update %s failed: %s", update_id, type(error).__name__, exc_info=error)
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
+        found = services(context)
+        text = found.renderer.text(Msg("error.internal", found.params))
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")

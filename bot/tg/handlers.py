@@ -1,0 +1,121 @@
+"""Private-chat handlers for constituents: parse the update, call the service, send the answer."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.core.catalogue import Msg
+from bot.core.replies import Back, Cancel, reply_for_action
+from bot.service.intake import RESTART, RESUME, Response
+from bot.tg.parse import parse_callback, reply_of, sender_of
+from bot.tg.runtime import services
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+async def on_start(update: Update, context: Context) -> None:
+    """Begin an intake, or offer to carry on with one under way."""
+    response = await services(context).intake.start(sender_of(update))
+    await send(update, context, response)
+
+
+async def on_back(update: Update, context: Context) -> None:
+    """Go back one question."""
+    response = await services(context).intake.handle(sender_of(update), Back())
+    await send(update, context, response)
+
+
+async def on_cancel(update: Update, context: Context) -> None:
+    """Ask whether to stop and delete the draft."""
+    response = await services(context).intake.handle(sender_of(update), Cancel())
+    await send(update, context, response)
+
+
+async def on_help(update: Update, context: Context) -> None:
+    """Explain how the service works."""
+    await _say(update, context, "help")
+
+
+async def on_privacy(update: Update, context: Context) -> None:
+    """Say how the office uses a constituent's information."""
+    await _say(update, context, "privacy")
+
+
+async def on_about(update: Update, context: Context) -> None:
+    """Say whose service this is, and credit the postcode data."""
+    await _say(update, context, "about")
+
+
+async def on_group_message(update: Update, context: Context) -> None:
+    """Tell people in a group chat to message the bot privately; run no intake there."""
+    if update.effective_message is not None:
+        text = services(context).renderer.text(Msg("intake.group_chat"))
+        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def on_message(update: Update, context: Context) -> None:
+    """Answer the current question with whatever the person sent."""
+    message = update.effective_message
+    if message is None:
+        return
+    response = await services(context).intake.handle(sender_of(update), reply_of(message))
+    await send(update, context, response)
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Apply a button press once, answer it, and take the buttons off the old question."""
+    query = update.callback_query
+    assert query is not None
+    parsed = parse_callback(query.data)
+    reply = reply_for_action(parsed[1]) if parsed else None
+    found = services(context)
+    if parsed is None or (reply is None and parsed[1] not in (RESUME, RESTART)):
+        await query.answer(found.renderer.text(Msg("notice.stale_button")))
+        return
+    revision, action = parsed
+    sender = sender_of(update)
+    if reply is None:
+        response = await found.intake.choose(sender, action, revision)
+    else:
+        response = await found.intake.handle(sender, reply, revision)
+    if response.stale:
+        await query.answer(found.renderer.text(Msg("notice.stale_button")))
+        return
+    await query.answer()
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        await _drop_buttons(query.message)
+    await send(update, context, response)
+
+
+async def send(update: Update, context: Context, response: Response) -> None:
+    """Send the rendered response to the chat the update came from."""
+    chat = update.effective_chat
+    assert chat is not None
+    for outgoing in services(context).renderer.render(response):
+        await context.bot.send_message(
+            chat.id, outgoing.text, parse_mode=ParseMode.HTML, reply_markup=outgoing.markup
+        )
+    if response.case is not None:
+        log.info("case %s created", response.case.reference)
+
+
+async def _drop_buttons(message: Message) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except BadRequest as exc:
+        # Already edited (a double tap that raced), or too old to edit: nothing is lost.
+        log.debug("could not remove buttons: %s", exc.message)
+
+
+async def _say(update: Update, context: Context, key: str) -> None:
+    found = services(context)
+    if update.effective_message is not None:
+        text = found.renderer.text(Msg(key, found.params))
+        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

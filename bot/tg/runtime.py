@@ -1,0 +1,34 @@
+"""What the handlers share, kept in the application's bot_data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from telegram.ext import Application, CallbackContext
+
+from bot.core.catalogue import Catalogue
+from bot.service.intake import IntakeService
+from bot.tg.render import Renderer
+
+KEY = "services"
+
+
+@dataclass(slots=True)
+class Services:
+    """The running office: its intake service, renderer, catalogue and shared text values."""
+
+    intake: IntakeService
+    renderer: Renderer
+    catalogue: Catalogue
+    params: dict[str, str]
+
+
+def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    """Return the services of the application handling ``context``."""
+    return cast(Services, context.application.bot_data[KEY])
+
+
+def install(application: Application[Any, Any, Any, Any, Any, Any], found: Services) -> None:
+    """Make ``found`` available to every handler."""
+    application.bot_data[KEY] = found
