@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.core.case import CaseStatus, QueueFilter
 from bot.core.catalogue import Catalogue
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
@@ -51,7 +53,23 @@ CODE_TEXTS = (
     "error.change.not_now",
     "error.cancel.use_buttons",
     "error.attachments.expected",
+    "error.internal",
     *(f"command.{name}" for name in ("start", "back", "cancel", "help", "privacy", "about")),
+)
+
+
+# Staff commands that answer a malformed use with their usage line.
+STAFF_USAGE = (
+    "case",
+    "claim",
+    "assign",
+    "note",
+    "status",
+    "close",
+    "reply",
+    "export",
+    "audit",
+    "queue",
 )
 
 
@@ -61,6 +79,12 @@ def required_texts() -> list[str]:
     keys += [f"error.unusable.{kind.value}" for kind in StepKind]
     keys += [f"error.{kind.value}.use_buttons" for kind in ANSWERED_BY_BUTTON]
     keys += [f"postcode.{status.value}" for status in PostcodeStatus]
+    keys += [f"status.{status.value}" for status in CaseStatus]
+    keys += [f"queue.which.{which.value}" for which in QueueFilter]
+    keys += [f"case.{kind}" for kind in ("note", "to_constituent", "from_constituent")]
+    keys += [f"consent.{answer}" for answer in ("yes", "no")]
+    keys += [f"delivery.failed_{kind}" for kind in ("card", "message")]
+    keys += [f"staff.usage.{command}" for command in STAFF_USAGE]
     return keys
 
 
@@ -93,8 +117,32 @@ def load_flow(path: Path, catalogue: Catalogue) -> Flow:
     return flow
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Hashable] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # keys after "<<: *anchor" override the merged ones, as YAML intends
+        key = loader.construct_object(key_node)
+        if not isinstance(key, Hashable):
+            continue  # construct_mapping names an unhashable key itself
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text("utf-8"))
+        # A safe loader: it only adds the duplicate-key check to yaml.SafeLoader.
+        return yaml.load(path.read_text("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(f"{path}: cannot be read: {exc}") from exc

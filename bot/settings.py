@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.staff import StaffMember, parse_routes, parse_staff
 from bot.loading import FLOWS_DIR
 
 
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     office_phone: str = Field(min_length=3, max_length=40)
     office_email: str = Field(min_length=3, max_length=120)
     office_address: str = Field(min_length=3, max_length=300)
+    staff_chat_id: int = Field(description="the staff group's chat id")
+    staff_user_ids: Annotated[tuple[StaffMember, ...], NoDecode] = Field(min_length=1)
+    category_routes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     reference_prefix: str = Field(default="MP", pattern=r"^[A-Z]{1,6}$")
     response_days: int = Field(default=10, ge=1, le=60)
     retention_years: int = Field(default=2, ge=1, le=10)
@@ -48,6 +52,23 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{5,}", value.get_secret_value()):
             raise ValueError("not a bot token")
+        return value
+
+    @field_validator("staff_user_ids", mode="before")
+    @classmethod
+    def _read_staff(cls, value: object) -> object:
+        return tuple(parse_staff(value)) if isinstance(value, str) else value
+
+    @field_validator("category_routes", mode="before")
+    @classmethod
+    def _read_routes(cls, value: object) -> object:
+        return parse_routes(value) if isinstance(value, str) else value
+
+    @field_validator("staff_chat_id")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("not a chat id")
         return value
 
     @field_validator("urgent_keywords", mode="before")
@@ -73,6 +94,9 @@ EXPECTED = {
     "constituency_code": "a 2024 constituency GSS code, like E14001520",
     "reference_prefix": "1 to 6 capital letters, like MP",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "staff_chat_id": "the staff group's chat id, like -1001234567890",
+    "staff_user_ids": "staff user ids with the name to show, like 123456789:Sam,987654321:Priya",
+    "category_routes": "category:staff pairs, like immigration:Priya,benefits:Sam",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.draft import Answer, Attachment
+from bot.core.text import one_line
 
 
 class CaseStatus(StrEnum):
@@ -20,6 +21,21 @@ class CaseStatus(StrEnum):
     WAITING = "waiting"
     CLOSED = "closed"
     CLOSED_UNABLE = "closed_unable"
+
+
+OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING})
+SUMMARY_STEPS = ("what_happened", "policy_view", "policy_topic")
+SUMMARY_LENGTH = 140
+
+
+class QueueFilter(StrEnum):
+    """Which open cases the staff queue lists."""
+
+    ALL = "all"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    URGENT = "urgent"
+    CATEGORY = "category"
 
 
 class Consent(BaseModel):
@@ -61,6 +77,13 @@ class Case(BaseModel):
     deadline: date | None = None
     urgency: Urgency
     linked_to: str | None = None
+    assignee: int | None = None
+    summary: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        """Tell whether the case is still being worked."""
+        return self.status in OPEN_STATUSES
 
 
 class CaseError(ValueError):
@@ -92,6 +115,8 @@ def build_case(
     flow: tuple[str, int],
     now: datetime,
     urgency: Urgency,
+    linked_to: str | None = None,
+    assignee: int | None = None,
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
     consent = answers.get("consent")
@@ -122,4 +147,16 @@ def build_case(
         ),
         deadline=date.fromisoformat(deadline.value) if deadline and deadline.value else None,
         urgency=urgency,
+        linked_to=linked_to,
+        assignee=assignee,
+        summary=summarise(answers),
     )
+
+
+def summarise(answers: Mapping[str, Answer]) -> str:
+    """Return a one-line summary of what the constituent wrote, for cards and exports."""
+    for step in SUMMARY_STEPS:
+        answer = answers.get(step)
+        if answer is not None and answer.value:
+            return one_line(answer.value, SUMMARY_LENGTH)
+    return ""

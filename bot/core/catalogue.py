@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 Escape = Callable[[str], str]
 
@@ -19,6 +20,21 @@ class Msg:
 
     key: str
     params: Mapping[str, str | Msg] = field(default_factory=dict)
+
+
+def msg_to_data(msg: Msg) -> dict[str, Any]:
+    """Return ``msg`` as plain data, to be stored and rendered later."""
+    params = {k: msg_to_data(v) if isinstance(v, Msg) else v for k, v in msg.params.items()}
+    return {"key": msg.key, "params": params}
+
+
+def msg_from_data(data: Mapping[str, Any]) -> Msg:
+    """Return the Msg stored by ``msg_to_data``."""
+    params = {
+        k: msg_from_data(v) if isinstance(v, Mapping) else str(v)
+        for k, v in dict(data.get("params", {})).items()
+    }
+    return Msg(str(data["key"]), params)
 
 
 def placeholders(template: str) -> set[str]:

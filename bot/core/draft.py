@@ -41,6 +41,8 @@ class Draft(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list)
     profile: dict[str, str] = Field(default_factory=dict)
     reviewing: bool = False
+    prefilled: bool = False
+    linked_to: str | None = None
     confirming_cancel: bool = False
     revision: int = 0
     started_at: datetime

@@ -80,13 +80,22 @@ class Intake:
         self.validators = validators
         self.params = dict(params)
 
-    def begin(self, now: datetime, profile: Mapping[str, str]) -> Ask:
-        """Start a new draft at the first step."""
+    def begin(
+        self,
+        now: datetime,
+        profile: Mapping[str, str],
+        prefill: Mapping[str, Answer] | None = None,
+        linked_to: str | None = None,
+    ) -> Ask:
+        """Start a new draft at the first step; pre-filled answers are not asked again."""
         draft = Draft(
             flow_id=self.flow.id,
             flow_version=self.flow.version,
             step=self.flow.steps[0].id,
+            answers=dict(prefill or {}),
             profile=dict(profile),
+            prefilled=bool(prefill),
+            linked_to=linked_to,
             started_at=now,
             updated_at=now,
         )
@@ -144,15 +153,37 @@ class Intake:
         if isinstance(reply, Change):
             return self._change(draft, step, reply.step, now)
         if step.kind is StepKind.REVIEW:
-            if isinstance(reply, Send):
-                return Finished(draft)
-            return self._stay(draft, Msg("error.review.use_buttons"), reply)
+            return self._on_review(draft, reply, now)
         result = self._answer(draft, step, reply, now)
         if isinstance(result, Ended):
             return result
         if isinstance(result, Rejected):
             return self._stay(draft, Msg(result.message, result.params), reply)
         return self._accept(draft, step, result, now)
+
+    def _on_review(self, draft: Draft, reply: Reply, now: datetime) -> Outcome:
+        if isinstance(reply, Send):
+            missing = self._unanswered(draft)
+            if missing is None:
+                return Finished(draft)
+            # A change left half-way (Back mid-change) can leave a question that applies unasked.
+            return self._ask(draft.model_copy(update={"step": missing.id, "reviewing": True}), now)
+        if isinstance(reply, OtherReply):
+            return self._stay(draft, Msg("error.unusable.review", {"what": reply.what}), reply)
+        return self._stay(draft, Msg("error.review.use_buttons"), reply)
+
+    def _unanswered(self, draft: Draft) -> Step | None:
+        """Return the first question that applies but has no answer, if there is one."""
+        return next(
+            (
+                step
+                for step in self.flow.steps
+                if step.kind is not StepKind.REVIEW
+                and step.id not in draft.answers
+                and self.applies(step, draft.answers)
+            ),
+            None,
+        )
 
     def _answer(self, draft: Draft, step: Step, reply: Reply, now: datetime) -> _Result:
         """Turn a reply to ``step`` into an answer, a refusal, or the end of the intake."""
@@ -218,10 +249,11 @@ class Intake:
 
     def _next(self, draft: Draft, after: int) -> Step:
         """Return the next step that applies; while reviewing, skip ones already answered."""
+        skip_answered = draft.reviewing or draft.prefilled
         for step in self.flow.steps[after + 1 :]:
             if not self.applies(step, draft.answers):
                 continue
-            if draft.reviewing and step.id in draft.answers and step.kind is not StepKind.REVIEW:
+            if skip_answered and step.id in draft.answers and step.kind is not StepKind.REVIEW:
                 continue
             return step
         return self.flow.review

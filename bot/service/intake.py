@@ -7,42 +7,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.core.case import Case, assess_urgency, build_case
-from bot.core.catalogue import Msg
+from bot.core.catalogue import Msg, msg_to_data
 from bot.core.draft import Draft
 from bot.core.engine import Ask, Ended, Finished, Intake
 from bot.core.flow import StepKind
 from bot.core.prompts import Button, Prompt
 from bot.core.references import make_reference
 from bot.core.replies import Reply
-from bot.storage.cases import DuplicateReferenceError, create_case
+from bot.core.staff import StaffDirectory, route
+from bot.service.relay import Relay
+from bot.service.types import Response, Sender
+from bot.storage.audit import record
+from bot.storage.cases import DuplicateReferenceError, create_case, list_cases_for_user
 from bot.storage.database import Connection, Database
 from bot.storage.drafts import delete_draft, get_draft, save_draft
+from bot.storage.outbox import enqueue_card, enqueue_message
 
 RESUME = "resume"
 RESTART = "restart"
 URGENT_TEXT_STEPS = ("what_happened", "desired_outcome")
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """Who sent an update: their id, the chat to answer in, and what the channel knows of them."""
-
-    user_id: int
-    chat_id: int
-    profile: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """What to send back: leading lines, then the question with its buttons."""
-
-    lead: tuple[Msg, ...] = ()
-    prompt: Prompt | None = None
-    echo: str | None = None
-    revision: int | None = None
-    stale: bool = False
-    remove_keyboard: bool = False
-    case: Case | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +34,19 @@ class UrgencyRules:
 
     deadline_days: int = 14
     keywords: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeRules:
+    """How new cases reach the team: the staff, routes by category, and urgency."""
+
+    staff: StaffDirectory
+    routes: Mapping[str, str] = field(default_factory=dict)
+    urgency: UrgencyRules = field(default_factory=UrgencyRules)
+
+
+def _nothing() -> None:
+    """Do nothing (the default when no delivery worker listens)."""
 
 
 class IntakeService:
@@ -64,7 +60,8 @@ class IntakeService:
         clock: Callable[[], datetime],
         reference_prefix: str,
         random_number: Callable[[], int],
-        urgency: UrgencyRules,
+        rules: OfficeRules,
+        on_outbox: Callable[[], None] = _nothing,
     ) -> None:
         """Keep the database, the engine and the office's rules."""
         self.db = db
@@ -72,7 +69,9 @@ class IntakeService:
         self.clock = clock
         self.reference_prefix = reference_prefix
         self.random_number = random_number
-        self.urgency = urgency
+        self.rules = rules
+        self.on_outbox = on_outbox
+        self.relay = Relay(intake, rules.staff, clock)
 
     async def start(self, sender: Sender) -> Response:
         """Begin an intake, or offer to carry on with the one under way."""
@@ -84,6 +83,11 @@ class IntakeService:
             ask = self.intake.begin(now, sender.profile)
             await save_draft(db, sender.user_id, sender.chat_id, ask.draft)
         return Response(prompt=ask.prompt, revision=ask.draft.revision)
+
+    async def cases_of(self, user_id: int) -> list[Case]:
+        """Return a constituent's own cases, oldest first."""
+        async with self.db.transaction() as db:
+            return [stored.case for stored in await list_cases_for_user(db, user_id)]
 
     async def choose(self, sender: Sender, action: str, revision: int) -> Response:
         """Carry on with the draft under way, or delete it and start again."""
@@ -100,24 +104,51 @@ class IntakeService:
         lead = (Msg("intake.restarted"),)
         return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
 
-    async def handle(self, sender: Sender, reply: Reply, revision: int | None = None) -> Response:
-        """Apply a reply (with the revision its button was made for) and commit before answering."""
+    async def handle(
+        self,
+        sender: Sender,
+        reply: Reply,
+        revision: int | None = None,
+        reply_to: int | None = None,
+    ) -> Response:
+        """Apply a reply (with the revision its button was made for) and commit before answering.
+
+        A message that answers one of the office's replies, or any message from someone with
+        no intake under way, goes to their case instead (see Relay).
+        """
         now = self.clock()
+        relayed: Response | None = None
         async with self.db.transaction() as db:
             draft = await get_draft(db, sender.user_id)
-            if draft is None:
-                return Response(lead=(Msg("intake.no_draft"),), stale=revision is not None)
-            if revision is not None and revision != draft.revision:
-                return Response(stale=True)
-            outcome = self.intake.advance(draft, reply, now)
-            if isinstance(outcome, Ended):
-                await delete_draft(db, sender.user_id)
-                return Response(lead=(outcome.message,), remove_keyboard=True)
-            if isinstance(outcome, Finished):
-                case = await self._send(db, sender, outcome.draft, now)
-                return Response(lead=(self._confirmation(case),), case=case)
-            if outcome.changed:
-                await save_draft(db, sender.user_id, sender.chat_id, outcome.draft)
+            if revision is None:
+                relayed = await self.relay.to_case(db, sender, reply, reply_to, draft is not None)
+            response = relayed or await self._advance(db, sender, draft, reply, revision, now)
+        if relayed is not None or response.case is not None:
+            self.on_outbox()
+        return response
+
+    async def _advance(
+        self,
+        db: Connection,
+        sender: Sender,
+        draft: Draft | None,
+        reply: Reply,
+        revision: int | None,
+        now: datetime,
+    ) -> Response:
+        """Apply the reply to the draft inside the caller's transaction."""
+        if draft is None:
+            return Response(lead=(Msg("intake.no_draft"),), stale=revision is not None)
+        if revision is not None and revision != draft.revision:
+            return Response(stale=True)
+        outcome = self.intake.advance(draft, reply, now)
+        if isinstance(outcome, Ended):
+            await delete_draft(db, sender.user_id)
+            return Response(lead=(outcome.message,), remove_keyboard=True)
+        if isinstance(outcome, Finished):
+            return Response(case=await self._send(db, sender, outcome.draft, now))
+        if outcome.changed:
+            await save_draft(db, sender.user_id, sender.chat_id, outcome.draft)
         return self._ask_response(draft, outcome)
 
     def _ask_response(self, before: Draft, ask: Ask) -> Response:
@@ -140,9 +171,11 @@ class IntakeService:
             date.fromisoformat(deadline.value) if deadline and deadline.value else None,
             texts,
             now.date(),
-            self.urgency.deadline_days,
-            self.urgency.keywords,
+            self.rules.urgency.deadline_days,
+            self.rules.urgency.keywords,
         )
+        category = answers["category"].value if "category" in answers else None
+        specialist = route(category or "", self.rules.routes, self.rules.staff)
         for _ in range(20):
             case = build_case(
                 answers,
@@ -152,14 +185,27 @@ class IntakeService:
                 flow=(draft.flow_id, draft.flow_version),
                 now=now,
                 urgency=urgency,
+                linked_to=draft.linked_to,
+                assignee=specialist.user_id if specialist else None,
             )
             try:
-                await create_case(db, case)
+                case_id = await create_case(db, case)
             except DuplicateReferenceError:
                 continue
             await delete_draft(db, sender.user_id)
+            await self._hand_over(db, case_id, case, now)
             return case
         raise RuntimeError("no free reference number after 20 tries")
+
+    async def _hand_over(self, db: Connection, case_id: int, case: Case, now: datetime) -> None:
+        """Owe the constituent a confirmation and the team a card, in the case's transaction."""
+        confirmation = msg_to_data(self._confirmation(case))
+        await enqueue_message(db, case.chat_id, {"msg": confirmation}, now, case_id)
+        await enqueue_card(db, case_id, self.rules.staff.staff_chat_id, now)
+        detail = f"category={case.category} urgent={'yes' if case.urgency.urgent else 'no'}"
+        await record(db, now, None, "created", case.reference, detail)
+        if case.assignee is not None:
+            await record(db, now, None, "assigned", case.reference, f"to={case.assignee}")
 
     def _confirmation(self, case: Case) -> Msg:
         key = (

@@ -1,10 +1,13 @@
-"""Sent cases and their consent records."""
+"""Sent cases, their consent records, and the staff queue over them."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 
-from bot.core.case import Case
+from bot.core.case import Case, QueueFilter
 from bot.storage.database import Connection
 
 
@@ -12,22 +15,54 @@ class DuplicateReferenceError(Exception):
     """The reference is already taken; make another and try again."""
 
 
+@dataclass(frozen=True, slots=True)
+class StoredCase:
+    """A case with its row id and the message id of its card in the staff group."""
+
+    id: int
+    case: Case
+    card_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One line of the queue, read without decoding the whole case."""
+
+    reference: str
+    category: str
+    urgent: bool
+    created_at: datetime
+    assignee: int | None
+    status: str
+    summary: str
+
+
+def _columns(case: Case) -> tuple[object, ...]:
+    return (
+        case.status.value,
+        case.category,
+        int(case.urgency.urgent),
+        case.updated_at.isoformat(),
+        case.model_dump_json(),
+        case.assignee,
+        int(case.is_open),
+        case.summary,
+    )
+
+
 async def create_case(db: Connection, case: Case) -> int:
     """Store a new case with its consent record; return its row id."""
     try:
         cursor = await db.execute(
-            "INSERT INTO cases (reference, user_id, chat_id, status, category, urgent,"
-            " created_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO cases (reference, user_id, chat_id, created_at, status, category, urgent,"
+            " updated_at, data, assignee, is_open, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 case.reference,
                 case.user_id,
                 case.chat_id,
-                case.status.value,
-                case.category,
-                int(case.urgency.urgent),
                 case.created_at.isoformat(),
-                case.updated_at.isoformat(),
-                case.model_dump_json(),
+                *_columns(case),
             ),
         )
     except sqlite3.IntegrityError as exc:
@@ -38,26 +73,94 @@ async def create_case(db: Connection, case: Case) -> int:
     assert case_id is not None
     await db.execute(
         "INSERT INTO consents (case_id, version, answer, recorded_at) VALUES (?, ?, ?, ?)",
-        (
-            case_id,
-            case.consent.version,
-            case.consent.answer,
-            case.consent.recorded_at.isoformat(),
-        ),
+        (case_id, case.consent.version, case.consent.answer, case.consent.recorded_at.isoformat()),
     )
     return case_id
 
 
-async def get_case(db: Connection, reference: str) -> Case | None:
+async def save_case(db: Connection, case_id: int, case: Case) -> None:
+    """Store a changed case (status, assignee and so on)."""
+    await db.execute(
+        "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
+        " assignee = ?, is_open = ?, summary = ? WHERE id = ?",
+        (*_columns(case), case_id),
+    )
+
+
+async def set_card_message(db: Connection, case_id: int, message_id: int) -> None:
+    """Remember which staff-group message is the case's card."""
+    await db.execute("UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id))
+
+
+_SELECT = "SELECT id, data, card_message_id FROM cases"
+
+
+def _stored(row: sqlite3.Row) -> StoredCase:
+    return StoredCase(row[0], Case.model_validate_json(row[1]), row[2])
+
+
+async def get_case(db: Connection, reference: str) -> StoredCase | None:
     """Return the case with ``reference``, if there is one."""
-    async with db.execute("SELECT data FROM cases WHERE reference = ?", (reference,)) as cursor:
+    async with db.execute(f"{_SELECT} WHERE reference = ?", (reference,)) as cursor:
         row = await cursor.fetchone()
-    return None if row is None else Case.model_validate_json(row[0])
+    return None if row is None else _stored(row)
 
 
-async def list_cases_for_user(db: Connection, user_id: int) -> list[Case]:
+async def get_case_by_id(db: Connection, case_id: int) -> StoredCase | None:
+    """Return the case with row id ``case_id``, if there is one."""
+    async with db.execute(f"{_SELECT} WHERE id = ?", (case_id,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _stored(row)
+
+
+async def list_cases_for_user(db: Connection, user_id: int) -> list[StoredCase]:
     """Return a constituent's own cases, oldest first."""
     async with db.execute(
-        "SELECT data FROM cases WHERE user_id = ? ORDER BY created_at, id", (user_id,)
+        f"{_SELECT} WHERE user_id = ? ORDER BY created_at, id", (user_id,)
     ) as cursor:
-        return [Case.model_validate_json(row[0]) async for row in cursor]
+        return [_stored(row) async for row in cursor]
+
+
+async def list_queue(
+    db: Connection,
+    which: QueueFilter,
+    *,
+    staff_id: int | None = None,
+    category: str | None = None,
+    offset: int = 0,
+    limit: int = 10,
+) -> tuple[list[QueueRow], int]:
+    """Return one page of open cases, urgent first then oldest, and how many there are."""
+    # Every WHERE clause is one of these constants; values are bound as parameters.
+    where, params = "is_open = 1", list[object]()
+    if which is QueueFilter.MINE:
+        where, params = "is_open = 1 AND assignee = ?", [staff_id]
+    elif which is QueueFilter.UNASSIGNED:
+        where = "is_open = 1 AND assignee IS NULL"
+    elif which is QueueFilter.URGENT:
+        where = "is_open = 1 AND urgent = 1"
+    elif which is QueueFilter.CATEGORY:
+        where, params = "is_open = 1 AND category = ?", [category]
+    count = f"SELECT count(*) FROM cases WHERE {where}"  # noqa: S608
+    async with db.execute(count, params) as cursor:
+        total_row = await cursor.fetchone()
+    total = int(total_row[0]) if total_row else 0
+    columns = "reference, category, urgent, created_at, assignee, status, summary"
+    order = "ORDER BY urgent DESC, created_at, id LIMIT ? OFFSET ?"
+    sql = f"SELECT {columns} FROM cases WHERE {where} {order}"  # noqa: S608
+    async with db.execute(sql, [*params, limit, offset]) as cursor:
+        rows = [
+            QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6])
+            async for r in cursor
+        ]
+    return rows, total
+
+
+async def iter_cases(db: Connection, since: datetime | None = None) -> AsyncIterator[Case]:
+    """Yield every case (created at or after ``since``), oldest first."""
+    sql, params = "SELECT data FROM cases", []
+    if since is not None:
+        sql, params = f"{sql} WHERE created_at >= ?", [since.isoformat()]
+    async with db.execute(f"{sql} ORDER BY created_at, id", params) as cursor:
+        async for row in cursor:
+            yield Case.model_validate_json(row[0])

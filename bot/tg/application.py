@@ -24,19 +24,24 @@ from bot.core.engine import Intake
 from bot.core.flow import Flow
 from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
+from bot.core.staff import StaffDirectory
 from bot.core.validators import VALIDATORS
 from bot.loading import load_catalogue, load_flow
-from bot.service.intake import IntakeService, UrgencyRules
+from bot.service.intake import IntakeService, OfficeRules, UrgencyRules
+from bot.service.staff import StaffService
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.postcode_index import load_attribution, load_postcode_checker
-from bot.tg import handlers
+from bot.tg import handlers, staff
+from bot.tg.delivery import Delivery
 from bot.tg.ordering import ChatOrderedProcessor
 from bot.tg.render import Renderer, plain
 from bot.tg.runtime import Services, install, services
+from bot.tg.staff_render import StaffRenderer
 
 App = Application[Any, Any, Any, Any, Any, Any]
 COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
+STAFF_COMMANDS = ("queue", "case", "claim", "assign", "note", "close", "reply", "export", "audit")
 
 
 class SetupError(Exception):
@@ -66,6 +71,7 @@ def prepare(settings: Settings) -> Office:
             f"Setting CONSTITUENCY_CODE is not valid: {settings.constituency_code} is not a"
             " 2024 Westminster constituency code."
         )
+    check_routes(settings, flow)
     params = {
         "mp_name": settings.mp_name,
         "constituency": constituency.name,
@@ -77,6 +83,22 @@ def prepare(settings: Settings) -> Office:
         "attribution": load_attribution(),
     }
     return Office(settings, catalogue, flow, postcodes, constituency, params)
+
+
+def check_routes(settings: Settings, flow: Flow) -> None:
+    """Fail fast if CATEGORY_ROUTES names a category or a person the office does not have."""
+    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
+    categories = {o.value for o in flow.step("category").options}
+    for category, who in settings.category_routes.items():
+        if category not in categories:
+            raise SetupError(
+                f"Setting CATEGORY_ROUTES is not valid: {category!r} is not a category;"
+                f" expected one of {', '.join(sorted(categories))}."
+            )
+        if staff.find(who) is None:
+            raise SetupError(
+                f"Setting CATEGORY_ROUTES is not valid: {who!r} is not in STAFF_USER_IDS."
+            )
 
 
 def default_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
@@ -104,38 +126,26 @@ def build_application(
     *,
     clock: Callable[[], datetime] = utc_now,
     random_number: Callable[[], int] = random_reference_number,
+    delivery_backoff: float = 2.0,
 ) -> App:
-    """Return the application, with its database opened on start and closed on stop."""
-    settings = office.settings
+    """Return the application, with its database and delivery worker started on start-up."""
 
     async def open_services(application: App) -> None:
-        database = await Database.open(settings.database_path)
-        intake = Intake(
-            office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params
-        )
-        service = IntakeService(
-            database,
-            intake,
-            clock=clock,
-            reference_prefix=settings.reference_prefix,
-            random_number=random_number,
-            urgency=UrgencyRules(settings.urgent_deadline_days, settings.urgent_keywords),
-        )
-        renderer = Renderer(office.catalogue)
-        install(application, Services(service, renderer, office.catalogue, office.params))
+        found = await start_services(application, office, clock, random_number, delivery_backoff)
+        install(application, found)
+        found.delivery.start()
+        commands = [*COMMANDS, "status"]
         await application.bot.set_my_commands(
-            [
-                BotCommand(name, office.catalogue.render(Msg(f"command.{name}"), plain))
-                for name in COMMANDS
-            ]
+            [BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands]
         )
 
     async def close_services(application: App) -> None:
         found = application.bot_data.get("services")
         if isinstance(found, Services):
+            await found.delivery.stop()
             await found.intake.db.close()
 
-    chosen = builder if builder is not None else default_builder(settings)
+    chosen = builder if builder is not None else default_builder(office.settings)
     application = (
         chosen.concurrent_updates(ChatOrderedProcessor())
         .post_init(open_services)
@@ -144,6 +154,66 @@ def build_application(
     )
     add_handlers(application)
     return application
+
+
+async def start_services(
+    application: App,
+    office: Office,
+    clock: Callable[[], datetime],
+    random_number: Callable[[], int],
+    delivery_backoff: float,
+) -> Services:
+    """Open the database and wire the services, the renderers and the delivery worker."""
+    settings = office.settings
+    database = await Database.open(settings.database_path)
+    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
+    staff_renderer = StaffRenderer(office.catalogue, office.flow, staff, clock)
+    renderer = Renderer(office.catalogue)
+    delivery = Delivery(
+        database,
+        application.bot,
+        render_card=staff_renderer.card,
+        render_text=renderer.text,
+        staff_chat_id=staff.staff_chat_id,
+        staff_ids=tuple(m.user_id for m in staff.members),
+        clock=clock,
+        backoff=delivery_backoff,
+    )
+    engine = Intake(
+        office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params
+    )
+    rules = OfficeRules(
+        staff,
+        settings.category_routes,
+        UrgencyRules(settings.urgent_deadline_days, settings.urgent_keywords),
+    )
+    intake = IntakeService(
+        database,
+        engine,
+        clock=clock,
+        reference_prefix=settings.reference_prefix,
+        random_number=random_number,
+        rules=rules,
+        on_outbox=delivery.wake,
+    )
+    staff_service = StaffService(
+        database,
+        staff,
+        clock=clock,
+        reference_prefix=settings.reference_prefix,
+        office_params=office.params,
+        on_outbox=delivery.wake,
+    )
+    return Services(
+        intake,
+        renderer,
+        office.catalogue,
+        office.params,
+        staff_service,
+        staff_renderer,
+        delivery,
+        settings.reference_prefix,
+    )
 
 
 def add_handlers(application: App) -> None:
@@ -156,6 +226,10 @@ def add_handlers(application: App) -> None:
     application.add_handler(CommandHandler("privacy", handlers.on_privacy))
     application.add_handler(CommandHandler("about", handlers.on_about))
     application.add_handler(CommandHandler("start", handlers.on_group_message, ~private))
+    for command in STAFF_COMMANDS:
+        application.add_handler(CommandHandler(command, staff.on_staff_command))
+    application.add_handler(CommandHandler("status", staff.on_status))
+    application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, handlers.on_message)

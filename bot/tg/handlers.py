@@ -11,7 +11,8 @@ from telegram.ext import ContextTypes
 
 from bot.core.catalogue import Msg
 from bot.core.replies import Back, Cancel, reply_for_action
-from bot.service.intake import RESTART, RESUME, Response
+from bot.service.intake import RESTART, RESUME
+from bot.service.types import Response
 from bot.tg.parse import parse_callback, reply_of, sender_of
 from bot.tg.runtime import services
 
@@ -65,7 +66,15 @@ async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    response = await services(context).intake.handle(sender_of(update), reply_of(message))
+    replied = message.reply_to_message
+    reply_to = (
+        replied.message_id
+        if replied is not None and replied.from_user and replied.from_user.is_bot
+        else None
+    )
+    response = await services(context).intake.handle(
+        sender_of(update), reply_of(message), reply_to=reply_to
+    )
     await send(update, context, response)
 
 

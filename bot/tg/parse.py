@@ -6,7 +6,7 @@ from telegram import Message, Update, User
 
 from bot.core.draft import Attachment
 from bot.core.replies import ContactReply, FileReply, OtherReply, Reply, TextReply
-from bot.service.intake import Sender
+from bot.service.types import Sender
 
 CALLBACK_PREFIX = "i1"
 

@@ -16,7 +16,7 @@ from telegram import (
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.prompts import Button, Prompt
 from bot.core.text import one_line
-from bot.service.intake import Response
+from bot.service.types import Response
 from bot.tg.parse import callback_data
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove

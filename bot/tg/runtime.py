@@ -9,7 +9,10 @@ from telegram.ext import Application, CallbackContext
 
 from bot.core.catalogue import Catalogue
 from bot.service.intake import IntakeService
+from bot.service.staff import StaffService
+from bot.tg.delivery import Delivery
 from bot.tg.render import Renderer
+from bot.tg.staff_render import StaffRenderer
 
 KEY = "services"
 
@@ -22,6 +25,10 @@ class Services:
     renderer: Renderer
     catalogue: Catalogue
     params: dict[str, str]
+    staff: StaffService
+    staff_renderer: StaffRenderer
+    delivery: Delivery
+    reference_prefix: str
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

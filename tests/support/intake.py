@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from bot.tg.application import Office, build_application, random_reference_number
+from bot.tg.runtime import KEY, Services
 from support.telegram import (
     FakeUser,
     RecordingRequest,
@@ -31,7 +32,13 @@ OFFICE_ENV: dict[str, Any] = {
     "office_email": "office@example.org",
     "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
     "reference_prefix": "SOT",
+    "staff_chat_id": -100777,
+    "staff_user_ids": "9001:Sam,9002:Priya",
 }
+
+STAFF_CHAT = -100777
+SAM = FakeUser(9001, "Sam", "Caseworker")
+PRIYA = FakeUser(9002, "Priya", "Caseworker")
 
 
 def make_settings(database_path: Path, **overrides: Any) -> Settings:
@@ -78,11 +85,16 @@ class Harness:
         clock: Clock,
         request: RecordingRequest | None = None,
         random_number: Callable[[], int] = random_reference_number,
+        delivery_backoff: float = 0.01,
     ) -> AsyncIterator[Harness]:
         """Start the bot as run_polling would (initialize, post_init) and stop it afterwards."""
         request = request or RecordingRequest()
         app = build_application(
-            office, offline_builder(request), clock=clock, random_number=random_number
+            office,
+            offline_builder(request),
+            clock=clock,
+            random_number=random_number,
+            delivery_backoff=delivery_backoff,
         )
         errors = record_errors(app)
         await app.initialize()
@@ -96,36 +108,35 @@ class Harness:
             await app.shutdown()
         assert not errors, f"handlers raised: {errors!r}"
 
-    async def send(self, update: Update) -> list[str]:
-        """Process one update and return the texts the bot sent or edited because of it."""
+    async def send(self, update: Update, chat_id: int | None = None) -> list[str]:
+        """Process one update; return the texts then sent or edited (to ``chat_id``, if given)."""
         before = len(self.request.calls())
         await self.app.process_update(update)
+        await self.settle()
         return [
             call.text
             for call in self.request.calls()[before:]
             if call.ok and call.text is not None and call.method in MESSAGE_METHODS
+            if chat_id is None or call.chat_id == chat_id
         ]
 
+    async def settle(self) -> None:
+        """Wait until the outbox has delivered everything owed."""
+        await services_of(self.app).delivery.drain(seconds=10)
+
     async def act(self, user: FakeUser, action: Action) -> list[str]:
-        """Do one transcript action: ("text"|"tap"|"command"|"contact"|"photo", value)."""
+        """Do one transcript action and return what the bot then sent to that person."""
         kind, value = action
-        if kind == "text":
-            return await self.send(self.updates.text(user, value))
-        if kind == "tap":
-            return await self.send(self.updates.press(user, value))
-        if kind == "command":
-            return await self.send(self.updates.command(user, value))
-        if kind == "contact":
-            return await self.send(self.updates.contact(user, value))
-        if kind == "photo":
-            return await self.send(self.updates.photo(user, value))
-        if kind == "document":
-            return await self.send(
-                self.updates.document(user, value, "letter.pdf", "application/pdf")
-            )
-        if kind == "sticker":
-            return await self.send(self.updates.sticker(user))
-        raise ValueError(kind)
+        makers: dict[str, Callable[[], Update]] = {
+            "text": lambda: self.updates.text(user, value),
+            "tap": lambda: self.updates.press(user, value),
+            "command": lambda: self.updates.command(user, value),
+            "contact": lambda: self.updates.contact(user, value),
+            "photo": lambda: self.updates.photo(user, value),
+            "document": lambda: self.updates.document(user, value, "letter.pdf", "application/pdf"),
+            "sticker": lambda: self.updates.sticker(user),
+        }
+        return await self.send(makers[kind](), chat_id=user.user_id)
 
     async def run(self, user: FakeUser, transcript: list[tuple[Action, str]]) -> list[str]:
         """Play a transcript, checking each answer contains the expected text; return the last."""
@@ -135,6 +146,13 @@ class Harness:
             joined = "\n---\n".join(texts)
             assert expected in joined, f"step {number} {action}: {expected!r} not in {joined!r}"
         return texts
+
+
+def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """Return the running services of an application."""
+    found = app.bot_data[KEY]
+    assert isinstance(found, Services)
+    return found
 
 
 _user_ids = itertools.count(5001)

@@ -1,0 +1,111 @@
+"""Messages from constituents outside an intake: added to their open case and passed to staff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.core.catalogue import Msg, msg_to_data
+from bot.core.draft import Answer
+from bot.core.engine import Intake
+from bot.core.replies import FileReply, Reply, TextReply
+from bot.core.staff import StaffDirectory
+from bot.core.text import clean_text
+from bot.service.types import Response, Sender
+from bot.storage.audit import record
+from bot.storage.case_messages import add_message, case_for_reply
+from bot.storage.cases import StoredCase, list_cases_for_user, save_case
+from bot.storage.database import Connection
+from bot.storage.drafts import save_draft
+from bot.storage.outbox import enqueue_card, enqueue_message
+
+# Answers a new intake may take from the person's last (closed) case.
+CARRIED_OVER = ("for_whom", "full_name", "postcode", "address", "phone", "email", "contact_by")
+RELAY_LIMIT = 3500
+
+
+class Relay:
+    """Route a constituent's message to the case it belongs to."""
+
+    def __init__(
+        self,
+        intake: Intake,
+        staff: StaffDirectory,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Keep the engine (for new linked intakes) and the staff directory."""
+        self.intake = intake
+        self.staff = staff
+        self.clock = clock
+
+    async def to_case(
+        self,
+        db: Connection,
+        sender: Sender,
+        reply: Reply,
+        reply_to: int | None,
+        has_draft: bool,
+    ) -> Response | None:
+        """Add the message to the right case and owe staff a copy; None if it is not for a case."""
+        if not isinstance(reply, TextReply | FileReply):
+            return None
+        now = self.clock()
+        cases = await list_cases_for_user(db, sender.user_id)
+        replied = await case_for_reply(db, sender.chat_id, reply_to) if reply_to else None
+        target = next((c for c in cases if c.id == replied and c.case.is_open), None)
+        open_cases = [c for c in cases if c.case.is_open]
+        if target is None and has_draft:
+            return None
+        if target is None and len(open_cases) == 1:
+            target = open_cases[0]
+        if target is not None:
+            await self._append(db, target, reply, now)
+            return Response(lead=(Msg("relay.received", {"reference": target.case.reference}),))
+        if open_cases:
+            references = ", ".join(c.case.reference for c in open_cases)
+            return Response(lead=(Msg("relay.which_case", {"references": references}),))
+        if cases:
+            return await self._new_linked_intake(db, sender, cases[-1], now)
+        return None
+
+    async def _append(
+        self, db: Connection, stored: StoredCase, reply: TextReply | FileReply, now: datetime
+    ) -> None:
+        case = stored.case
+        payload: dict[str, object] = {}
+        if isinstance(reply, FileReply):
+            attachment = reply.attachment
+            text = clean_text(attachment.caption or "")
+            case = case.model_copy(update={"attachments": [*case.attachments, attachment]})
+            payload["attachment"] = {"kind": attachment.kind, "file_id": attachment.file_id}
+        else:
+            text = clean_text(reply.text)[:RELAY_LIMIT]
+        case = case.model_copy(update={"updated_at": now})
+        await save_case(db, stored.id, case)
+        await add_message(db, stored.id, now, "from_constituent", None, text)
+        await record(db, now, None, "constituent_message", case.reference)
+        chat = case.assignee if case.assignee is not None else self.staff.staff_chat_id
+        note = Msg("relay.to_staff", {"reference": case.reference, "text": text})
+        await enqueue_message(db, chat, {"msg": msg_to_data(note), **payload}, now, stored.id)
+        await enqueue_card(db, stored.id, self.staff.staff_chat_id, now)
+
+    async def _new_linked_intake(
+        self, db: Connection, sender: Sender, last: StoredCase, now: datetime
+    ) -> Response:
+        case = last.case
+        prefill = {
+            step: Answer(value=case.answers[step], answered_at=now)
+            for step in CARRIED_OVER
+            if case.answers.get(step) is not None and step != "postcode"
+        }
+        postcode = case.answers.get("postcode")
+        if postcode:
+            extra = {
+                "constituency_code": case.constituency_code,
+                "constituency_name": case.constituency_name,
+            }
+            prefill["postcode"] = Answer(value=postcode, extra=extra, answered_at=now)
+        ask = self.intake.begin(now, sender.profile, prefill, linked_to=case.reference)
+        await save_draft(db, sender.user_id, sender.chat_id, ask.draft)
+        lead = (Msg("relay.closed_new_intake", {"reference": case.reference}),)
+        return Response(lead=lead, prompt=ask.prompt, revision=ask.draft.revision)

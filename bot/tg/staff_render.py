@@ -1,0 +1,237 @@
+"""Render cases for staff: the card in the staff group, the queue and the whole case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.case import Case
+from bot.core.catalogue import Catalogue, Msg
+from bot.core.flow import Flow
+from bot.core.staff import StaffDirectory
+from bot.service.staff import CaseView, QueuePage
+from bot.storage.audit import AuditEntry
+from bot.tg.render import MESSAGE_LIMIT, escape, plain
+
+STAFF_PREFIX = "s1"
+
+
+def staff_data(action: str, *parts: str | int) -> str:
+    """Return callback data for a staff button: ``s1:<action>:<parts...>``."""
+    return ":".join([STAFF_PREFIX, action, *map(str, parts)])
+
+
+def age(since: datetime, now: datetime) -> str:
+    """Return a short age such as 45m, 5h or 3d."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h"
+    return f"{minutes // (24 * 60)}d"
+
+
+def when(moment: datetime) -> str:
+    """Return a timestamp as staff read it: 23 Nov 09:30."""
+    return moment.strftime("%d %b %H:%M")
+
+
+class StaffRenderer:
+    """Staff-facing texts, with the office's catalogue, flow and staff names."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        flow: Flow,
+        staff: StaffDirectory,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Keep what staff texts need."""
+        self.catalogue, self.flow, self.staff, self.clock = catalogue, flow, staff, clock
+
+    def text(self, msg: Msg) -> str:
+        """Render a catalogue text as HTML."""
+        return self.catalogue.render(msg, escape)
+
+    def label(self, key: str) -> str:
+        """Render a catalogue text for a button."""
+        return self.catalogue.render(Msg(key), plain)
+
+    def category(self, value: str) -> str:
+        """Return the plain label of a category value."""
+        option = self.flow.step("category").option(value)
+        return self.label(option.label) if option else value
+
+    def assignee(self, user_id: int | None) -> str:
+        """Return who has a case, as staff see it."""
+        return self.staff.name_of(user_id) or self.label("card.unassigned")
+
+    def card(self, case: Case) -> tuple[str, InlineKeyboardMarkup]:
+        """Return the staff-group card for a case, and its Claim / Show / Close buttons."""
+        lines = [self._urgency(case)]
+        lines.append(
+            self.text(
+                Msg(
+                    "card.body",
+                    {
+                        "reference": case.reference,
+                        "category": self.category(case.category),
+                        "received": when(case.created_at),
+                        "age": age(case.created_at, self.clock()),
+                        "postcode": case.answers.get("postcode") or "",
+                        "constituency": case.constituency_name,
+                        "assignee": self.assignee(case.assignee),
+                        "status": Msg(f"status.{case.status.value}"),
+                        "consent": Msg(f"consent.{case.consent.answer}"),
+                    },
+                )
+            )
+        )
+        if case.linked_to:
+            lines.append(self.text(Msg("card.linked", {"linked": case.linked_to})))
+        if case.summary:
+            lines.append(self.text(Msg("card.summary", {"summary": case.summary})))
+        buttons = [
+            InlineKeyboardButton(
+                self.label("button.claim"), callback_data=staff_data("claim", case.reference)
+            ),
+            InlineKeyboardButton(
+                self.label("button.show"), callback_data=staff_data("show", case.reference)
+            ),
+            InlineKeyboardButton(
+                self.label("button.close"), callback_data=staff_data("close", case.reference)
+            ),
+        ]
+        return "\n".join(lines), InlineKeyboardMarkup([buttons])
+
+    def _urgency(self, case: Case) -> str:
+        if case.urgency.urgent:
+            return self.text(Msg("card.urgent", {"reasons": "; ".join(case.urgency.reasons)}))
+        return self.text(Msg("card.not_urgent"))
+
+    def queue(self, page: QueuePage) -> tuple[str, InlineKeyboardMarkup | None]:
+        """Return one page of the queue with a button per case and page buttons."""
+        which = Msg(f"queue.which.{page.which.value}", {"category": page.category or ""})
+        if not page.rows:
+            return self.text(Msg("queue.empty", {"which": which})), None
+        now = self.clock()
+        head = Msg(
+            "queue.title",
+            {
+                "which": which,
+                "total": f"{page.total:,}",
+                "page": str(page.page + 1),
+                "pages": str(page.pages),
+            },
+        )
+        lines = [self.text(head)]
+        for row in page.rows:
+            mark = Msg("queue.urgent_mark") if row.urgent else ""
+            lines.append(
+                self.text(
+                    Msg(
+                        "queue.row",
+                        {
+                            "urgent": mark,
+                            "reference": row.reference,
+                            "category": self.category(row.category),
+                            "age": age(row.created_at, now),
+                            "assignee": self.assignee(row.assignee),
+                            "summary": row.summary[:90],
+                        },
+                    )
+                )
+            )
+        keyboard = [
+            [InlineKeyboardButton(row.reference, callback_data=staff_data("show", row.reference))]
+            for row in page.rows
+        ]
+        keyboard.append(self._pages(page))
+        return "\n\n".join(lines), InlineKeyboardMarkup([row for row in keyboard if row])
+
+    def _pages(self, page: QueuePage) -> list[InlineKeyboardButton]:
+        nav = []
+        arg = page.category or "-"
+        if page.page > 0:
+            data = staff_data("q", page.which.value, arg, page.page - 1)
+            nav.append(InlineKeyboardButton(self.label("button.prev"), callback_data=data))
+        if page.page + 1 < page.pages:
+            data = staff_data("q", page.which.value, arg, page.page + 1)
+            nav.append(InlineKeyboardButton(self.label("button.next"), callback_data=data))
+        return nav
+
+    def case(self, view: CaseView) -> list[str]:
+        """Return the whole case as one or more messages, each within Telegram's limit."""
+        case = view.stored.case
+        card, _ = self.card(case)
+        parts = [card, self.text(Msg("case.answers"))]
+        for step in self.flow.steps:
+            value = case.answers.get(step.id)
+            if step.label is None or step.id not in case.answers:
+                continue
+            option = step.option(value) if value is not None else None
+            shown: str | Msg = Msg(option.label) if option else (value or Msg("summary.not_given"))
+            parts.append(
+                self.text(Msg("case.answer_row", {"label": Msg(step.label), "value": shown}))
+            )
+        consent = case.consent
+        parts.append(
+            self.text(
+                Msg(
+                    "case.consent",
+                    {
+                        "answer": Msg(f"consent.{consent.answer}"),
+                        "version": consent.version,
+                        "at": when(consent.recorded_at),
+                    },
+                )
+            )
+        )
+        if case.attachments:
+            parts.append(self.text(Msg("case.attachments", {"count": str(len(case.attachments))})))
+        if view.messages:
+            parts.append(self.text(Msg("case.messages")))
+            for message in view.messages:
+                author = self.staff.name_of(message.author) or ""
+                params = {"at": when(message.at), "author": author, "text": message.text}
+                parts.append(self.text(Msg(f"case.{message.kind}", params)))
+        parts.append(self.text(Msg("case.history")))
+        parts += [self.history_row(entry) for entry in view.history]
+        return pack(parts)
+
+    def history_row(self, entry: AuditEntry) -> str:
+        """Return one audit entry as a line."""
+        actor = self.staff.name_of(entry.actor) or (
+            self.label("case.system") if entry.actor is None else str(entry.actor)
+        )
+        params = {
+            "at": when(entry.at),
+            "actor": actor,
+            "action": entry.action,
+            "detail": entry.detail,
+        }
+        return self.text(Msg("case.history_row", params))
+
+    def audit(self, reference: str, entries: list[AuditEntry]) -> list[str]:
+        """Return a case's audit log as one or more messages."""
+        lines = [self.text(Msg("audit.title", {"reference": reference}))]
+        lines += [self.history_row(e) for e in entries] or [self.text(Msg("audit.empty"))]
+        return pack(lines)
+
+
+def pack(parts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join lines into as few messages as fit Telegram's limit, never splitting a line."""
+    messages: list[str] = []
+    current = ""
+    for part in parts:
+        piece = part if len(part) <= limit else part[: limit - 1] + "…"
+        if current and len(current) + 1 + len(piece) > limit:
+            messages.append(current)
+            current = piece
+        else:
+            current = f"{current}\n{piece}" if current else piece
+    if current:
+        messages.append(current)
+    return messages
