@@ -78,6 +78,7 @@ class StaffRenderer:
                     {
                         "reference": case.reference,
                         "category": self.category(case.category),
+                        "name": case.answers.get("full_name") or "",
                         "received": when(case.created_at),
                         "age": age(case.created_at, self.clock()),
                         "postcode": case.answers.get("postcode") or "",
