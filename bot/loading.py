@@ -44,6 +44,7 @@ CODE_TEXTS = (
     "notice.stale_button",
     "notice.echo",
     "notice.phone_saved",
+    "flood.warning",
     "summary.not_given",
     "summary.attachments",
     "confirmation.sent",

@@ -22,6 +22,7 @@ from bot.storage.cases import DuplicateReferenceError, create_case, list_cases_f
 from bot.storage.database import Connection, Database
 from bot.storage.drafts import delete_draft, get_draft, save_draft
 from bot.storage.outbox import enqueue_card, enqueue_message
+from bot.storage.safeguards import count_outcome, mark_processed
 
 RESUME = "resume"
 RESTART = "restart"
@@ -119,6 +120,10 @@ class IntakeService:
         now = self.clock()
         relayed: Response | None = None
         async with self.db.transaction() as db:
+            # Marked in the same transaction as its effect: a redelivered update is a no-op,
+            # and an update whose effect was lost in a crash is processed again.
+            if sender.update_id is not None and not await mark_processed(db, sender.update_id, now):
+                return Response(stale=True)
             draft = await get_draft(db, sender.user_id)
             if revision is None:
                 relayed = await self.relay.to_case(db, sender, reply, reply_to, draft is not None)
@@ -144,6 +149,7 @@ class IntakeService:
         outcome = self.intake.advance(draft, reply, now)
         if isinstance(outcome, Ended):
             await delete_draft(db, sender.user_id)
+            await count_outcome(db, now.date().isoformat(), outcome.reason)
             return Response(lead=(outcome.message,), remove_keyboard=True)
         if isinstance(outcome, Finished):
             return Response(case=await self._send(db, sender, outcome.draft, now))

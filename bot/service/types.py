@@ -17,6 +17,7 @@ class Sender:
     user_id: int
     chat_id: int
     profile: Mapping[str, str] = field(default_factory=dict)
+    update_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,17 +17,20 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.engine import Intake
+from bot.core.flood import FloodLimit
 from bot.core.flow import Flow
 from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
 from bot.core.staff import StaffDirectory
 from bot.core.validators import VALIDATORS
 from bot.loading import load_catalogue, load_flow
+from bot.service.guard import Guard
 from bot.service.intake import IntakeService, OfficeRules, UrgencyRules
 from bot.service.staff import StaffService
 from bot.settings import Settings
@@ -162,6 +166,7 @@ async def start_services(
     clock: Callable[[], datetime],
     random_number: Callable[[], int],
     delivery_backoff: float,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Services:
     """Open the database and wire the services, the renderers and the delivery worker."""
     settings = office.settings
@@ -204,6 +209,13 @@ async def start_services(
         office_params=office.params,
         on_outbox=delivery.wake,
     )
+    guard = Guard(
+        database,
+        FloodLimit(settings.flood_messages, settings.flood_seconds, settings.flood_pause_seconds),
+        clock,
+        monotonic,
+        frozenset(m.user_id for m in staff.members),
+    )
     return Services(
         intake,
         renderer,
@@ -213,12 +225,15 @@ async def start_services(
         staff_renderer,
         delivery,
         settings.reference_prefix,
+        guard,
     )
 
 
 def add_handlers(application: App) -> None:
     """Register the constituent handlers: private chats run the intake, groups are redirected."""
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, handlers.on_guard), group=-1)
+    application.add_handler(TypeHandler(Update, handlers.on_processed), group=1)
     application.add_handler(CommandHandler("start", handlers.on_start, private))
     application.add_handler(CommandHandler("back", handlers.on_back, private))
     application.add_handler(CommandHandler("cancel", handlers.on_cancel, private))

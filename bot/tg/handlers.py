@@ -7,9 +7,10 @@ import logging
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core.catalogue import Msg
+from bot.core.flood import Verdict
 from bot.core.replies import Back, Cancel, reply_for_action
 from bot.service.intake import RESTART, RESUME
 from bot.service.types import Response
@@ -19,6 +20,29 @@ from bot.tg.runtime import services
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+
+
+async def on_guard(update: Update, context: Context) -> None:
+    """Stop an update already processed, from a blocked sender, or from a flood (warned once)."""
+    user = update.effective_user
+    verdict = await services(context).guard.admit(update.update_id, user.id if user else None)
+    if verdict is Verdict.ALLOW:
+        return
+    if (
+        verdict is Verdict.WARN
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
+        text = services(context).renderer.text(Msg("flood.warning"))
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+async def on_processed(update: Update, context: Context) -> None:
+    """Record that an update has been processed, so a second delivery of it is ignored."""
+    await services(context).guard.done(update.update_id)
 
 
 async def on_start(update: Update, context: Context) -> None:

@@ -33,7 +33,9 @@ def sender_of(update: Update) -> Sender:
     # Handlers are only registered for updates with both.
     assert user is not None
     assert chat is not None
-    return Sender(user_id=user.id, chat_id=chat.id, profile=_profile(user))
+    return Sender(
+        user_id=user.id, chat_id=chat.id, profile=_profile(user), update_id=update.update_id
+    )
 
 
 def _profile(user: User) -> dict[str, str]:

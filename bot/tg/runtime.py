@@ -8,6 +8,7 @@ from typing import Any, cast
 from telegram.ext import Application, CallbackContext
 
 from bot.core.catalogue import Catalogue
+from bot.service.guard import Guard
 from bot.service.intake import IntakeService
 from bot.service.staff import StaffService
 from bot.tg.delivery import Delivery
@@ -29,6 +30,7 @@ class Services:
     staff_renderer: StaffRenderer
     delivery: Delivery
     reference_prefix: str
+    guard: Guard
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -34,6 +34,8 @@ OFFICE_ENV: dict[str, Any] = {
     "reference_prefix": "SOT",
     "staff_chat_id": -100777,
     "staff_user_ids": "9001:Sam,9002:Priya",
+    # Transcripts answer in milliseconds; the flood limit has tests of its own.
+    "flood_messages": 1000,
 }
 
 STAFF_CHAT = -100777

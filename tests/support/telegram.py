@@ -471,6 +471,9 @@ class _Same(enum.Enum):
 SAME = _Same.SAME
 
 
+_UPDATE_IDS = itertools.count(1)
+
+
 class UpdateFactory:
     """Build Updates exactly as Telegram would deliver them, with increasing ids.
 
@@ -486,7 +489,8 @@ class UpdateFactory:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.bot, self.request, self.clock = bot, request, clock
-        self._update_ids = itertools.count(1)
+        # Shared by every factory, as Telegram's update ids keep rising across bot restarts.
+        self._update_ids = _UPDATE_IDS
         self._query_ids = itertools.count(1)
         self._last_ids: dict[int, int] = {}
 

@@ -1,0 +1,51 @@
+"""Checks before any handler runs: already processed, blocked, or flooding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.core.flood import FloodLimit, Verdict
+from bot.storage.database import Database
+from bot.storage.safeguards import forget_processed, is_blocked, mark_processed, was_processed
+
+KEEP_PROCESSED = timedelta(days=2)
+
+
+class Guard:
+    """Decide whether an update is processed at all."""
+
+    def __init__(
+        self,
+        db: Database,
+        flood: FloodLimit,
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float],
+        exempt: frozenset[int],
+    ) -> None:
+        """Keep the database, the flood limit and who is exempt from it (staff)."""
+        self.db, self.flood, self.clock, self.monotonic = db, flood, clock, monotonic
+        self.exempt = exempt
+
+    async def admit(self, update_id: int, user_id: int | None) -> Verdict:
+        """Return ALLOW to process the update, WARN to warn the sender once, or DROP."""
+        async with self.db.transaction() as db:
+            if await was_processed(db, update_id):
+                return Verdict.DROP
+            watched = user_id is not None and user_id not in self.exempt
+            if watched and user_id is not None and await is_blocked(db, user_id):
+                await mark_processed(db, update_id, self.clock())
+                return Verdict.DROP
+        if user_id is None or user_id in self.exempt:
+            return Verdict.ALLOW
+        return self.flood.check(user_id, self.monotonic())
+
+    async def done(self, update_id: int) -> None:
+        """Record that an update has been processed (if its handler did not already)."""
+        async with self.db.transaction() as db:
+            await mark_processed(db, update_id, self.clock())
+
+    async def sweep(self) -> int:
+        """Forget processed update ids old enough that Telegram will not send them again."""
+        async with self.db.transaction() as db:
+            return await forget_processed(db, self.clock() - KEEP_PROCESSED)
