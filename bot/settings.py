@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     reference_prefix: str = Field(default="MP", pattern=r"^[A-Z]{1,6}$")
     response_days: int = Field(default=10, ge=1, le=60)
     retention_years: int = Field(default=2, ge=1, le=10)
+    draft_reminder_hours: int = Field(default=24, ge=1, le=24 * 30)
+    draft_expiry_days: int = Field(default=7, ge=1, le=90)
+    sweep_minutes: int = Field(default=60, ge=1, le=24 * 60)
     urgent_deadline_days: int = Field(default=14, ge=0, le=365)
     urgent_keywords: Annotated[tuple[str, ...], NoDecode] = (
         "eviction",

@@ -46,6 +46,12 @@ class Consent(BaseModel):
     version: str
     answer: Literal["yes", "no"]
     recorded_at: datetime
+    withdrawn_at: datetime | None = None
+
+    @property
+    def given(self) -> bool:
+        """Tell whether the office may act with organisations on the person's behalf now."""
+        return self.answer == "yes" and self.withdrawn_at is None
 
 
 class Urgency(BaseModel):

@@ -42,6 +42,7 @@ class Draft(BaseModel):
     profile: dict[str, str] = Field(default_factory=dict)
     reviewing: bool = False
     prefilled: bool = False
+    reminded: bool = False
     linked_to: str | None = None
     confirming_cancel: bool = False
     revision: int = 0

@@ -6,7 +6,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -32,11 +32,12 @@ from bot.core.validators import VALIDATORS
 from bot.loading import load_catalogue, load_flow
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService, OfficeRules, UrgencyRules
+from bot.service.privacy import PrivacyService, RetentionRules
 from bot.service.staff import StaffService
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.postcode_index import load_attribution, load_postcode_checker
-from bot.tg import handlers, staff
+from bot.tg import handlers, privacy, staff
 from bot.tg.delivery import Delivery
 from bot.tg.ordering import ChatOrderedProcessor
 from bot.tg.render import Renderer, plain
@@ -138,7 +139,10 @@ def build_application(
         found = await start_services(application, office, clock, random_number, delivery_backoff)
         install(application, found)
         found.delivery.start()
-        commands = [*COMMANDS, "status"]
+        if application.job_queue is not None:
+            interval = office.settings.sweep_minutes * 60
+            application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=0)
+        commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
         await application.bot.set_my_commands(
             [BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands]
         )
@@ -226,6 +230,17 @@ async def start_services(
         delivery,
         settings.reference_prefix,
         guard,
+        PrivacyService(
+            database,
+            staff,
+            RetentionRules(
+                reminder_after=timedelta(hours=settings.draft_reminder_hours),
+                expire_after=timedelta(days=settings.draft_expiry_days),
+                keep_closed=timedelta(days=365 * settings.retention_years),
+            ),
+            clock,
+            delivery.wake,
+        ),
     )
 
 
@@ -241,6 +256,10 @@ def add_handlers(application: App) -> None:
     application.add_handler(CommandHandler("privacy", handlers.on_privacy))
     application.add_handler(CommandHandler("about", handlers.on_about))
     application.add_handler(CommandHandler("start", handlers.on_group_message, ~private))
+    application.add_handler(CommandHandler("mydata", privacy.on_mydata, private))
+    application.add_handler(CommandHandler("delete", privacy.on_delete, private))
+    application.add_handler(CommandHandler("withdraw", privacy.on_withdraw, private))
+    application.add_handler(CallbackQueryHandler(privacy.on_delete_button, pattern=r"^p1:"))
     for command in STAFF_COMMANDS:
         application.add_handler(CommandHandler(command, staff.on_staff_command))
     application.add_handler(CommandHandler("status", staff.on_status))

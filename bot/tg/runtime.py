@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext
 from bot.core.catalogue import Catalogue
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
+from bot.service.privacy import PrivacyService
 from bot.service.staff import StaffService
 from bot.tg.delivery import Delivery
 from bot.tg.render import Renderer
@@ -31,6 +32,7 @@ class Services:
     delivery: Delivery
     reference_prefix: str
     guard: Guard
+    privacy: PrivacyService
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -268,7 +268,18 @@ async def test_commands_are_registered(harness: Harness) -> None:
         if isinstance(call.params["commands"], str)
         else [c["command"] for c in call.params["commands"]]
     )
-    assert names == ["start", "back", "cancel", "help", "privacy", "about", "status"]
+    assert names == [
+        "start",
+        "back",
+        "cancel",
+        "help",
+        "privacy",
+        "about",
+        "status",
+        "mydata",
+        "delete",
+        "withdraw",
+    ]
 
 
 async def test_about_shows_the_postcode_data_attribution(harness: Harness) -> None:

@@ -1,0 +1,108 @@
+"""Constituents' data-rights commands: /mydata, /delete and /withdraw."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.core.catalogue import Msg
+from bot.tg.runtime import Services, services
+
+Context = ContextTypes.DEFAULT_TYPE
+PRIVACY_PREFIX = "p1"
+
+
+def _ids(update: Update) -> tuple[int, Message] | None:
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return None
+    return user.id, message
+
+
+async def _say(message: Message, found: Services, msg: Msg) -> None:
+    await message.reply_text(found.renderer.text(msg), parse_mode=ParseMode.HTML)
+
+
+async def on_mydata(update: Update, context: Context) -> None:
+    """Send the person a file of everything held about them."""
+    found = services(context)
+    ids = _ids(update)
+    if ids is None:
+        return
+    user_id, message = ids
+    data = await found.privacy.my_data(user_id)
+    caption = found.renderer.text(Msg("privacy.mydata"))
+    await message.reply_document(
+        InputFile(data, filename="my-data.json"), caption=caption, parse_mode=ParseMode.HTML
+    )
+
+
+async def on_delete(update: Update, context: Context) -> None:
+    """Ask whether to erase the person's information."""
+    found = services(context)
+    ids = _ids(update)
+    if ids is None:
+        return
+    _, message = ids
+    label = found.catalogue.raw
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    label("privacy.delete_yes"), callback_data=f"{PRIVACY_PREFIX}:erase"
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    label("privacy.delete_no"), callback_data=f"{PRIVACY_PREFIX}:keep"
+                )
+            ],
+        ]
+    )
+    text = found.renderer.text(Msg("privacy.delete_confirm"))
+    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def on_delete_button(update: Update, context: Context) -> None:
+    """Erase (or keep) the presser's own information; the button acts only on who pressed it."""
+    query = update.callback_query
+    assert query is not None
+    found = services(context)
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    if message is None or message.chat.id != query.from_user.id:
+        return
+    await message.edit_reply_markup(reply_markup=None)
+    if query.data != f"{PRIVACY_PREFIX}:erase":
+        await _say(message, found, Msg("privacy.delete_kept"))
+        return
+    erased, flagged = await found.privacy.erase(query.from_user.id)
+    await _say(message, found, Msg("privacy.deleted", {"count": str(erased)}))
+    if flagged:
+        await _say(message, found, Msg("privacy.deleted_open", {"references": ", ".join(flagged)}))
+
+
+async def on_withdraw(update: Update, context: Context) -> None:
+    """Withdraw consent on the person's case (naming it when they have more than one)."""
+    found = services(context)
+    ids = _ids(update)
+    if ids is None:
+        return
+    user_id, message = ids
+    words = (message.text or "").split()
+    reference = words[1].upper() if len(words) > 1 else None
+    outcome, references = await found.privacy.withdraw(user_id, reference)
+    if outcome == "withdrawn":
+        await _say(message, found, Msg("privacy.withdrawn", {"reference": references[0]}))
+    elif outcome == "choose":
+        await _say(
+            message, found, Msg("privacy.withdraw_choose", {"references": ", ".join(references)})
+        )
+    else:
+        await _say(message, found, Msg("privacy.withdraw_none"))
+
+
+async def on_sweep(context: Context) -> None:
+    """Run the retention sweep (a JobQueue job: at start-up and then periodically)."""
+    await services(context).privacy.sweep()
