@@ -12,7 +12,7 @@ from bot.core.case import CaseStatus, QueueFilter
 from bot.core.catalogue import Catalogue
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
-from bot.core.validators import VALIDATORS
+from bot.core.validators import MESSAGES, VALIDATORS
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 
@@ -77,9 +77,76 @@ STAFF_USAGE = (
 )
 
 
+# Texts of the staff side: cards, the queue, case views, command answers, relays.
+STAFF_TEXTS = (
+    "card.urgent",
+    "card.not_urgent",
+    "card.body",
+    "card.linked",
+    "card.summary",
+    "card.unassigned",
+    "button.claim",
+    "button.show",
+    "button.close",
+    "button.prev",
+    "button.next",
+    "queue.title",
+    "queue.empty",
+    "queue.row",
+    "queue.urgent_mark",
+    "case.answers",
+    "case.answer_row",
+    "case.consent",
+    "case.attachments",
+    "case.messages",
+    "case.history",
+    "case.history_row",
+    "case.none",
+    "case.system",
+    "case.constituent",
+    "audit.title",
+    "audit.empty",
+    "staff.refused",
+    "staff.not_found",
+    "staff.unknown_staff",
+    "staff.assigned",
+    "staff.assigned_to_you",
+    "staff.noted",
+    "staff.replied",
+    "staff.status_set",
+    "staff.exported",
+    "reply.to_constituent",
+    "relay.to_staff",
+    "relay.received",
+    "relay.which_case",
+    "relay.closed_new_intake",
+    "case.closed_to_constituent",
+    "mystatus.title",
+    "mystatus.row",
+    "mystatus.none",
+)
+
+# Texts of the data-rights commands.
+PRIVACY_TEXTS = (
+    "privacy.mydata",
+    "privacy.delete_confirm",
+    "privacy.delete_yes",
+    "privacy.delete_no",
+    "privacy.deleted",
+    "privacy.deleted_open",
+    "privacy.delete_kept",
+    "privacy.withdrawn",
+    "privacy.withdraw_choose",
+    "privacy.withdraw_none",
+    "privacy.staff_erasure_request",
+    "privacy.staff_consent_withdrawn",
+    "consent.withdrawn",
+)
+
+
 def required_texts() -> list[str]:
     """Return every text key the code can ask for."""
-    keys = list(CODE_TEXTS)
+    keys = [*CODE_TEXTS, *STAFF_TEXTS, *PRIVACY_TEXTS, *MESSAGES]
     keys += [f"error.unusable.{kind.value}" for kind in StepKind]
     keys += [f"error.{kind.value}.use_buttons" for kind in ANSWERED_BY_BUTTON]
     keys += [f"postcode.{status.value}" for status in PostcodeStatus]

@@ -44,7 +44,11 @@ class Database:
         for pragma in _PRAGMAS:
             await connection.execute(pragma)
         database = cls(connection)
-        await database.migrate()
+        try:
+            await database.migrate()
+        except BaseException:
+            await connection.close()
+            raise
         return database
 
     async def close(self) -> None:
@@ -112,10 +116,13 @@ def statements(script: str) -> list[str]:
     for line in script.splitlines(keepends=True):
         buffer += line
         if sqlite3.complete_statement(buffer):
-            text = buffer.strip()
-            if text and not all(ln.strip().startswith("--") for ln in text.splitlines()):
-                result.append(text)
+            if not _only_comments(buffer):
+                result.append(buffer.strip())
             buffer = ""
-    if buffer.strip() and not buffer.strip().startswith("--"):
+    if not _only_comments(buffer):
         raise ValueError(f"unfinished SQL statement: {buffer.strip()[:60]!r}")
     return result
+
+
+def _only_comments(text: str) -> bool:
+    return all(not ln.strip() or ln.strip().startswith("--") for ln in text.splitlines())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.validators import VALIDATORS, Accepted, Rejected, ValidationContext
+from bot.core.validators import MESSAGES, VALIDATORS, Accepted, Rejected, ValidationContext
 
 CATALOGUE_PATH = Path(__file__).parents[2] / "flows" / "locales" / "en" / "validation.yaml"
 TODAY = date(2026, 6, 15)
@@ -315,3 +315,7 @@ def test_max_length_must_be_positive() -> None:
     """A step cannot set a limit no answer could meet."""
     with pytest.raises(ValueError, match="max_length"):
         ValidationContext(today=TODAY, max_length=0)
+
+
+def test_messages_lists_exactly_the_validation_texts() -> None:
+    assert set(MESSAGES) == set(CATALOGUE)

@@ -1,0 +1,747 @@
+"""The pure intake engine, driven by transcripts of replies: no Telegram, no SQLite, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.catalogue import Msg
+from bot.core.draft import Attachment, Draft
+from bot.core.engine import Ask, Ended, Finished, Intake, Outcome
+from bot.core.flow import StepKind
+from bot.core.postcodes import PostcodeStatus
+from bot.core.replies import (
+    Back,
+    Cancel,
+    Change,
+    ChoiceReply,
+    ConfirmCancel,
+    ContactReply,
+    Done,
+    FileReply,
+    OtherReply,
+    Reply,
+    Send,
+    Skip,
+    TextReply,
+    UseSuggestion,
+)
+from bot.core.validators import VALIDATORS
+from bot.loading import FLOWS_DIR, load_catalogue, load_flow
+from bot.storage.postcode_index import load_postcode_checker
+
+CONSTITUENCY = "E14001520"
+START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+PROFILE = {"telegram_name": "Ada Lovelace"}
+PARAMS = {
+    "mp_name": "Jo Example",
+    "constituency": "Stoke-on-Trent Central",
+    "office_phone": "01782 232 000",
+    "office_email": "office@example.org",
+    "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
+    "response_days": "10",
+    "retention_years": "2",
+}
+LETTER = Attachment(kind="photo", file_id="photo-1", file_unique_id="u-photo-1")
+CASEWORK_ONLY = (
+    "organisation",
+    "their_reference",
+    "contacted_them",
+    "what_happened",
+    "desired_outcome",
+    "deadline",
+)
+
+
+@dataclass(frozen=True)
+class At:
+    """Expect the person to be asked ``step``, with this error or notice (or none)."""
+
+    step: str
+    error: Msg | None = None
+    notice: Msg | None = None
+    cancelling: bool = False
+    changed: bool = True
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Expect the intake to end for ``reason``."""
+
+    reason: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+FINISHED = "finished"
+Expected = At | Stopped | str
+Transcript = Sequence[tuple[Reply, Expected]]
+
+
+@pytest.fixture(scope="module")
+def intake() -> Intake:
+    """Return the intake of Stoke-on-Trent Central with the shipped flow and postcode data."""
+    catalogue = load_catalogue(FLOWS_DIR / "locales")
+    flow = load_flow(FLOWS_DIR / "intake.yaml", catalogue)
+    return Intake(flow, load_postcode_checker(), CONSTITUENCY, VALIDATORS, PARAMS)
+
+
+def begin(intake: Intake, profile: Mapping[str, str] = PROFILE) -> Draft:
+    """Return a fresh draft at the first step."""
+    return intake.begin(START, profile).draft
+
+
+def play(intake: Intake, draft: Draft, transcript: Transcript) -> Outcome:
+    """Play replies one minute apart, checking each outcome; return the last outcome."""
+    outcome: Outcome = Ask(draft, intake.prompt(draft))
+    for number, (reply, expected) in enumerate(transcript, start=1):
+        assert isinstance(outcome, Ask), f"reply {number}: the intake already ended"
+        before = outcome.draft
+        now = before.updated_at + timedelta(minutes=1)
+        outcome = intake.advance(before, reply, now)
+        check(outcome, expected, before, now, f"reply {number} {reply!r}")
+    return outcome
+
+
+def check(outcome: Outcome, expected: Expected, before: Draft, now: datetime, where: str) -> None:
+    """Assert that ``outcome`` is what the transcript expects."""
+    if expected == FINISHED:
+        assert isinstance(outcome, Finished), f"{where}: {outcome!r}"
+        return
+    if isinstance(expected, Stopped):
+        assert isinstance(outcome, Ended), f"{where}: {outcome!r}"
+        assert outcome.reason == expected.reason
+        for name, value in expected.params.items():
+            assert outcome.message.params.get(name) == value, f"{where}: {name}"
+        return
+    assert isinstance(expected, At)
+    assert isinstance(outcome, Ask), f"{where}: {outcome!r}"
+    draft = outcome.draft
+    got = (draft.step, outcome.error, outcome.notice, draft.confirming_cancel)
+    want = (expected.step, expected.error, expected.notice, expected.cancelling)
+    assert got == want, f"{where}: (step, error, notice, cancelling)"
+    if expected.cancelling:
+        assert outcome.prompt.text.key == "cancel.confirm"
+    else:
+        assert outcome.prompt.step == expected.step
+    if expected.error is not None or not expected.changed:
+        assert draft == before, f"{where}: the draft changed"
+        assert not outcome.changed
+    else:
+        assert outcome.changed, f"{where}: not saved"
+        assert draft.revision == before.revision + 1, f"{where}: revision"
+        assert draft.updated_at == now
+
+
+SELF_ROUTE: list[tuple[Reply, Expected]] = [
+    (ChoiceReply("start"), At("for_whom")),
+    (ChoiceReply("self"), At("full_name")),
+    (TextReply("Ada Lovelace"), At("postcode")),
+    (TextReply("st4 1hh"), At("address")),
+    (TextReply("12 Example Road\nStoke-on-Trent"), At("phone")),
+    (ContactReply("447911123456"), At("email")),
+    (TextReply("ada@example.org"), At("contact_by")),
+    (ChoiceReply("email"), At("date_of_birth")),
+    (Skip(), At("category")),
+    (ChoiceReply("housing"), At("organisation")),
+    (TextReply("Stoke-on-Trent City Council"), At("their_reference")),
+    (TextReply("HB/12345"), At("contacted_them")),
+    (ChoiceReply("yes"), At("what_happened")),
+    (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
+    (TextReply("Ask the council to carry out the repair."), At("deadline")),
+    (TextReply("1 December 2026"), At("attachments")),
+    (Done(), At("consent")),
+    (ChoiceReply("yes"), At("review")),
+]
+OTHER_ROUTE: list[tuple[Reply, Expected]] = [
+    (ChoiceReply("start"), At("for_whom")),
+    (ChoiceReply("other"), At("other_name")),
+    (TextReply("Grace Hopper"), At("other_relationship")),
+    (TextReply("Her neighbour"), At("other_agrees")),
+    (ChoiceReply("yes"), At("full_name")),
+    *SELF_ROUTE[2:],
+]
+POLICY_ROUTE: list[tuple[Reply, Expected]] = [
+    *SELF_ROUTE[:9],
+    (ChoiceReply("policy_view"), At("policy_topic")),
+    (TextReply("Bus services"), At("policy_view")),
+    (TextReply("Keep the number 21 bus running on Sundays."), At("attachments")),
+    (Done(), At("consent")),
+    (ChoiceReply("no"), At("review")),
+]
+
+
+def reach(intake: Intake, step: str, route: Transcript = SELF_ROUTE) -> Draft:
+    """Return the draft of someone who has followed ``route`` to ``step``."""
+    for end, (_, expected) in enumerate(route, start=1):
+        if isinstance(expected, At) and expected.step == step:
+            outcome = play(intake, begin(intake), route[:end])
+            assert isinstance(outcome, Ask)
+            return outcome.draft
+    if step == "welcome":
+        return begin(intake)
+    raise AssertionError(f"{step} is not on the route")
+
+
+def stay(step: str, key: str, params: Mapping[str, str] | None = None) -> At:
+    """Expect the person kept on ``step`` with the error ``key``."""
+    return At(step, error=Msg(key, dict(params or {})))
+
+
+# --- the whole intake ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "route", [SELF_ROUTE, OTHER_ROUTE, POLICY_ROUTE], ids=["self", "other", "policy"]
+)
+def test_an_intake_ends_with_send(intake: Intake, route: Transcript) -> None:
+    outcome = play(intake, begin(intake), [*route, (Send(), FINISHED)])
+    assert isinstance(outcome, Finished)
+    assert outcome.draft.step == "review"
+
+
+def test_the_finished_answers_are_the_normalised_ones(intake: Intake) -> None:
+    outcome = play(intake, begin(intake), [*SELF_ROUTE, (Send(), FINISHED)])
+    assert isinstance(outcome, Finished)
+    values = {step: answer.value for step, answer in intake.answers(outcome.draft).items()}
+    assert values == {
+        "welcome": "start",
+        "for_whom": "self",
+        "full_name": "Ada Lovelace",
+        "postcode": "ST4 1HH",
+        "address": "12 Example Road, Stoke-on-Trent",
+        "phone": "+447911123456",
+        "email": "ada@example.org",
+        "contact_by": "email",
+        "date_of_birth": None,
+        "category": "housing",
+        "organisation": "Stoke-on-Trent City Council",
+        "their_reference": "HB/12345",
+        "contacted_them": "yes",
+        "what_happened": "The council has not repaired the damp in my flat.",
+        "desired_outcome": "Ask the council to carry out the repair.",
+        "deadline": "2026-12-01",
+        "attachments": "0",
+        "consent": "yes",
+    }
+    postcode = outcome.draft.answers["postcode"]
+    assert postcode.extra == {
+        "constituency_code": CONSTITUENCY,
+        "constituency_name": "Stoke-on-Trent Central",
+    }
+
+
+def test_begin_starts_at_the_first_step_with_the_profile(intake: Intake) -> None:
+    ask = intake.begin(START, PROFILE)
+    assert ask.draft.step == intake.flow.steps[0].id == "welcome"
+    assert (ask.draft.revision, ask.draft.started_at, ask.draft.updated_at) == (0, START, START)
+    assert ask.draft.profile == PROFILE
+    assert (ask.draft.flow_id, ask.draft.flow_version) == (intake.flow.id, intake.flow.version)
+    assert ask.prompt.text == Msg("question.welcome", {**PARAMS, "attachments": "0"})
+
+
+def test_check_answers_lists_each_answer_and_offers_a_change_for_each(intake: Intake) -> None:
+    draft = reach(intake, "review")
+    prompt = intake.prompt(draft)
+    rows = [row.step for row in prompt.summary]
+    assert rows == [
+        "for_whom",
+        "full_name",
+        "postcode",
+        "address",
+        "phone",
+        "email",
+        "contact_by",
+        "date_of_birth",
+        "category",
+        *CASEWORK_ONLY,
+        "attachments",
+        "consent",
+    ]
+    values = {row.step: row.value for row in prompt.summary}
+    assert values["full_name"] == "Ada Lovelace"
+    assert values["category"] == Msg("category.housing")
+    assert values["date_of_birth"] == Msg("summary.not_given")
+    assert values["attachments"] == Msg("summary.attachments", {"count": "0"})
+    actions = [button.action for line in prompt.buttons for button in line]
+    assert actions == [*(f"c.{step}" for step in rows), "send", "back"]
+
+
+# --- validators ------------------------------------------------------------------------
+
+TOO_LONG_2000 = "x" * 2001
+
+VALIDATOR_ERRORS: list[tuple[str, str, str, str, dict[str, str]]] = [
+    # (validator, step, typed, message key, params)
+    ("full_name", "full_name", "   ", "error.full_name.empty", {}),
+    ("person_name", "other_name", "12345", "error.person_name.no_letters", {}),
+    ("relationship", "other_relationship", "r" * 61, "error.relationship.too_long",
+     {"max": "60", "length": "61"}),
+    ("address", "address", "1 Rd", "error.address.too_short", {"min": "5"}),
+    ("phone", "phone", "call me", "error.phone.characters", {}),
+    ("email", "email", "ada@", "error.email.invalid", {}),
+    ("deadline_date", "deadline", "1 January 2020", "error.deadline_date.past", {}),
+    ("date_of_birth", "date_of_birth", "1 January 2030", "error.date_of_birth.future", {}),
+    ("free_text", "what_happened", TOO_LONG_2000, "error.free_text.too_long",
+     {"max": "2,000", "length": "2,001"}),
+    ("free_text", "desired_outcome", "y" * 1001, "error.free_text.too_long",
+     {"max": "1,000", "length": "1,001"}),
+    ("short_text", "organisation", "!!!", "error.short_text.no_letters_or_digits", {}),
+    ("their_reference", "their_reference", "AB#12", "error.their_reference.characters", {}),
+]  # fmt: skip
+
+
+def test_the_validator_table_covers_every_validator() -> None:
+    assert {row[0] for row in VALIDATOR_ERRORS} == set(VALIDATORS)
+
+
+@pytest.mark.parametrize(
+    ("validator", "step", "typed", "key", "params"),
+    VALIDATOR_ERRORS,
+    ids=[f"{row[0]}-{row[1]}" for row in VALIDATOR_ERRORS],
+)
+def test_a_rejected_answer_keeps_the_person_on_the_question(
+    intake: Intake, validator: str, step: str, typed: str, key: str, params: dict[str, str]
+) -> None:
+    assert intake.flow.step(step).validator == validator
+    draft = reach(intake, step, OTHER_ROUTE)
+    outcome = play(intake, draft, [(TextReply(typed), stay(step, key, params))])
+    assert isinstance(outcome, Ask)
+    assert outcome.echo == typed
+    assert step not in outcome.draft.answers
+
+
+def test_the_dates_are_checked_against_the_time_passed_in(intake: Intake) -> None:
+    draft = reach(intake, "deadline")
+    year_later = draft.updated_at + timedelta(days=366)
+    later = draft.model_copy(update={"updated_at": year_later})
+    # "1 December 2026" is ahead on 23 November 2026, and past a year later.
+    play(intake, draft, [(TextReply("1 December 2026"), At("attachments"))])
+    play(
+        intake,
+        later,
+        [(TextReply("1 December 2026"), stay("deadline", "error.deadline_date.past"))],
+    )
+
+
+# --- back ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("route", "at", "previous"),
+    [
+        (SELF_ROUTE, "postcode", "full_name"),
+        (SELF_ROUTE, "full_name", "for_whom"),  # other_* do not apply
+        (OTHER_ROUTE, "full_name", "other_agrees"),
+        (SELF_ROUTE, "category", "date_of_birth"),  # a skipped question counts as answered
+        (SELF_ROUTE, "attachments", "deadline"),
+        (POLICY_ROUTE, "attachments", "policy_view"),  # organisation ... deadline do not apply
+        (SELF_ROUTE, "review", "consent"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_back_goes_to_the_previous_question_that_applies(
+    intake: Intake, route: Transcript, at: str, previous: str
+) -> None:
+    draft = reach(intake, at, route)
+    outcome = play(intake, draft, [(Back(), At(previous))])
+    assert isinstance(outcome, Ask)
+    assert outcome.draft.answers == draft.answers
+
+
+def test_back_at_the_first_question_says_so(intake: Intake) -> None:
+    draft = begin(intake)
+    outcome = play(
+        intake, draft, [(Back(), At("welcome", notice=Msg("notice.at_start"), changed=False))]
+    )
+    assert isinstance(outcome, Ask)
+    assert outcome.draft == draft
+    assert not outcome.changed
+
+
+def test_back_skips_questions_of_a_branch_no_longer_taken(intake: Intake) -> None:
+    helping = reach(intake, "review", OTHER_ROUTE)
+    outcome = play(
+        intake,
+        helping,
+        [(Change("for_whom"), At("for_whom")), (ChoiceReply("self"), At("review"))],
+    )
+    assert isinstance(outcome, Ask)
+    assert {"other_name", "other_agrees"} <= outcome.draft.answers.keys()
+    at_name = outcome.draft.model_copy(update={"step": "full_name"})
+    play(intake, at_name, [(Back(), At("for_whom")), (Back(), At("welcome"))])
+
+
+def test_back_then_forward_keeps_the_later_answers(intake: Intake) -> None:
+    draft = reach(intake, "address")
+    outcome = play(
+        intake,
+        draft,
+        [(Back(), At("postcode")), (Back(), At("full_name")), (UseSuggestion(), At("postcode"))],
+    )
+    assert isinstance(outcome, Ask)
+    assert outcome.draft.value("postcode") == "ST4 1HH"
+
+
+# --- change from check-your-answers -----------------------------------------------------
+
+
+def test_change_an_answer_returns_to_check_answers(intake: Intake) -> None:
+    outcome = play(
+        intake,
+        reach(intake, "review"),
+        [
+            (Change("full_name"), At("full_name")),
+            (TextReply("Ada King"), At("review")),
+            (Change("category"), At("category")),
+            (ChoiceReply("benefits"), At("review")),
+            (Send(), FINISHED),
+        ],
+    )
+    assert isinstance(outcome, Finished)
+    assert outcome.draft.value("full_name") == "Ada King"
+    assert outcome.draft.value("category") == "benefits"
+    assert outcome.draft.value("organisation") == "Stoke-on-Trent City Council"
+
+
+def test_back_while_changing_returns_to_check_answers(intake: Intake) -> None:
+    draft = reach(intake, "review")
+    play(intake, draft, [(Change("email"), At("email")), (Back(), At("review"))])
+
+
+def test_changing_to_helping_someone_else_asks_the_new_questions(intake: Intake) -> None:
+    outcome = play(
+        intake,
+        reach(intake, "review"),
+        [
+            (Change("for_whom"), At("for_whom")),
+            (ChoiceReply("other"), At("other_name")),
+            (TextReply("Grace Hopper"), At("other_relationship")),
+            (TextReply("Her neighbour"), At("other_agrees")),
+            (ChoiceReply("unable"), At("review")),
+        ],
+    )
+    assert isinstance(outcome, Ask)
+    rows = [row.step for row in outcome.prompt.summary]
+    assert rows[:5] == ["for_whom", "other_name", "other_relationship", "other_agrees", "full_name"]
+    assert intake.answers(outcome.draft)["other_agrees"].value == "unable"
+
+
+def test_changing_to_a_policy_view_drops_the_casework_questions(intake: Intake) -> None:
+    outcome = play(
+        intake,
+        reach(intake, "review"),
+        [
+            (Change("category"), At("category")),
+            (ChoiceReply("policy_view"), At("policy_topic")),
+            (TextReply("Bus services"), At("policy_view")),
+            (TextReply("Keep the Sunday buses."), At("review")),
+        ],
+    )
+    assert isinstance(outcome, Ask)
+    answers = intake.answers(outcome.draft)
+    rows = {row.step for row in intake.summary(outcome.draft)}
+    for step in CASEWORK_ONLY:
+        assert step in outcome.draft.answers  # kept, in case they change back
+        assert step not in answers
+        assert step not in rows
+    assert answers["policy_topic"].value == "Bus services"
+    assert {"policy_topic", "policy_view"} <= rows
+    play(intake, outcome.draft, [(Change("organisation"), stay("review", "error.change.not_now"))])
+
+
+def test_send_asks_a_question_left_unanswered_by_an_abandoned_change(intake: Intake) -> None:
+    abandoned = play(
+        intake,
+        reach(intake, "review"),
+        [
+            (Change("for_whom"), At("for_whom")),
+            (ChoiceReply("other"), At("other_name")),
+            (Back(), At("review")),
+        ],
+    )
+    assert isinstance(abandoned, Ask)
+    outcome = play(
+        intake,
+        abandoned.draft,
+        [
+            (Send(), At("other_name")),
+            (TextReply("Grace Hopper"), At("other_relationship")),
+            (TextReply("Her neighbour"), At("other_agrees")),
+            (ChoiceReply("yes"), At("review")),
+            (Send(), FINISHED),
+        ],
+    )
+    assert isinstance(outcome, Finished)
+
+
+@pytest.mark.parametrize(
+    ("at", "target"),
+    [
+        ("postcode", "full_name"),  # not on check-your-answers
+        ("full_name", "full_name"),
+        ("review", "welcome"),  # not a listed answer
+        ("review", "other_name"),  # does not apply
+        ("review", "no_such_step"),
+    ],
+)
+def test_change_is_refused_except_for_a_listed_answer(intake: Intake, at: str, target: str) -> None:
+    draft = reach(intake, at)
+    play(intake, draft, [(Change(target), stay(at, "error.change.not_now"))])
+
+
+# --- cancel ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("at", ["welcome", "address", "consent", "review"])
+def test_cancel_asks_first_then_ends(intake: Intake, at: str) -> None:
+    draft = reach(intake, at)
+    outcome = play(
+        intake,
+        draft,
+        [
+            (Cancel(), At(at, cancelling=True)),
+            (TextReply("what?"), At(at, error=Msg("error.cancel.use_buttons"), cancelling=True)),
+            (ConfirmCancel(confirmed=True), Stopped("cancelled")),
+        ],
+    )
+    assert isinstance(outcome, Ended)
+    assert outcome.message == Msg("cancel.done", PARAMS)
+
+
+@pytest.mark.parametrize("keep", [ConfirmCancel(confirmed=False), Back(), Cancel()])
+def test_not_cancelling_returns_to_the_same_question(intake: Intake, keep: Reply) -> None:
+    draft = reach(intake, "address")
+    outcome = play(
+        intake,
+        draft,
+        [
+            (Cancel(), At("address", cancelling=True)),
+            (keep, At("address", notice=Msg("notice.cancel_kept"))),
+            (TextReply("12 Example Road, Stoke"), At("phone")),
+        ],
+    )
+    assert isinstance(outcome, Ask)
+    assert outcome.draft.value("full_name") == "Ada Lovelace"
+
+
+# --- postcodes -------------------------------------------------------------------------
+
+
+def test_a_postcode_elsewhere_ends_the_intake_naming_the_constituency(intake: Intake) -> None:
+    draft = reach(intake, "postcode")
+    expected = Stopped(
+        "out_of_area", {"constituency": "Stoke-on-Trent North", "mp_name": "Jo Example"}
+    )
+    outcome = play(intake, draft, [(TextReply("ST6 1AA"), expected)])
+    assert isinstance(outcome, Ended)
+    assert outcome.message.key == "postcode.other_constituency"
+
+
+POSTCODE_REFUSALS = [
+    ("ST4 1ZZ", PostcodeStatus.NOT_FOUND, "ST4 1ZZ"),
+    ("SE1 9ZZ", PostcodeStatus.TERMINATED, "SE1 9ZZ"),
+    ("je2 4wd", PostcodeStatus.CROWN_DEPENDENCY, "JE2 4WD"),
+    ("BT7 1NN", PostcodeStatus.NORTHERN_IRELAND, "BT7 1NN"),
+    ("GIR 0AA", PostcodeStatus.SPECIAL, "GIR 0AA"),
+    ("BFPO 1234", PostcodeStatus.SPECIAL, "BFPO 1234"),
+    ("FIQQ 1ZZ", PostcodeStatus.OVERSEAS_TERRITORY, "FIQQ 1ZZ"),
+    ("ZZ99 3VZ", PostcodeStatus.PSEUDO, "ZZ99 3VZ"),
+    (" ST4 IHH ", PostcodeStatus.INVALID_FORMAT, "ST4 IHH"),
+    ("SE1P 6AD", PostcodeStatus.LIVE, "SE1P 6AD"),  # listed, but in no constituency
+]
+
+
+def test_the_postcode_table_covers_every_status() -> None:
+    assert {row[1] for row in POSTCODE_REFUSALS} == set(PostcodeStatus)
+
+
+@pytest.mark.parametrize(("typed", "status", "shown"), POSTCODE_REFUSALS, ids=lambda v: str(v))
+def test_a_postcode_we_cannot_use_gets_its_own_answer(
+    intake: Intake, typed: str, status: PostcodeStatus, shown: str
+) -> None:
+    draft = reach(intake, "postcode")
+    error = Msg(f"postcode.{status.value}", {**PARAMS, "postcode": shown})
+    play(intake, draft, [(TextReply(typed), At("postcode", error=error))])
+
+
+# --- revision, attachments, unusable replies --------------------------------------------
+
+
+def test_the_revision_counts_accepted_changes_only(intake: Intake) -> None:
+    draft = begin(intake)
+    revisions = [draft.revision]
+    outcome: Outcome = Ask(draft, intake.prompt(draft))
+    for reply, _ in SELF_ROUTE[:4]:
+        for refused in (TextReply(""), OtherReply("sticker")):
+            assert isinstance(outcome, Ask)
+            again = intake.advance(outcome.draft, refused, START)
+            assert isinstance(again, Ask)
+            assert again.error is not None
+            assert again.draft.revision == outcome.draft.revision
+        assert isinstance(outcome, Ask)
+        outcome = intake.advance(outcome.draft, reply, START)
+        assert isinstance(outcome, Ask)
+        revisions.append(outcome.draft.revision)
+    assert revisions == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "at", ["welcome", "full_name", "postcode", "category", "attachments", "review"]
+)
+def test_a_file_is_kept_at_any_question(intake: Intake, at: str) -> None:
+    draft = reach(intake, at)
+    saved = At(at, notice=Msg("notice.attachment_saved", {"count": "1"}))
+    second = LETTER.model_copy(update={"file_id": "photo-2"})
+    outcome = play(
+        intake,
+        draft,
+        [
+            (FileReply(LETTER), saved),
+            (FileReply(second), At(at, notice=Msg("notice.attachment_saved", {"count": "2"}))),
+        ],
+    )
+    assert isinstance(outcome, Ask)
+    assert outcome.draft.attachments == [*draft.attachments, LETTER, second]
+    assert outcome.draft.answers == draft.answers
+
+
+def test_attachments_are_counted_when_the_person_has_finished(intake: Intake) -> None:
+    draft = reach(intake, "attachments")
+    outcome = play(
+        intake,
+        draft,
+        [
+            (TextReply("here it is"), stay("attachments", "error.attachments.expected")),
+            (
+                FileReply(LETTER),
+                At("attachments", notice=Msg("notice.attachment_saved", {"count": "1"})),
+            ),
+            (Done(), At("consent")),
+        ],
+    )
+    assert isinstance(outcome, Ask)
+    assert outcome.draft.value("attachments") == "1"
+    summary = {row.step: row.value for row in intake.summary(outcome.draft)}
+    assert summary["attachments"] == Msg("summary.attachments", {"count": "1"})
+
+
+UNUSABLE = [
+    ("welcome", StepKind.NOTICE),
+    ("for_whom", StepKind.CHOICE),
+    ("full_name", StepKind.TEXT),
+    ("phone", StepKind.PHONE),
+    ("postcode", StepKind.POSTCODE),
+    ("attachments", StepKind.ATTACHMENTS),
+    ("consent", StepKind.CONSENT),
+    ("review", StepKind.REVIEW),
+]
+
+
+def test_the_unusable_table_covers_every_kind() -> None:
+    assert {kind for _, kind in UNUSABLE} == set(StepKind)
+
+
+@pytest.mark.parametrize(("at", "kind"), UNUSABLE, ids=[row[0] for row in UNUSABLE])
+def test_something_unusable_says_what_the_question_needs(
+    intake: Intake, at: str, kind: StepKind
+) -> None:
+    assert intake.flow.step(at).kind is kind
+    draft = reach(intake, at)
+    error = Msg(f"error.unusable.{kind.value}", {"what": "sticker"})
+    play(intake, draft, [(OtherReply("sticker"), At(at, error=error))])
+
+
+# --- suggestion, skip, consent ---------------------------------------------------------
+
+
+def test_the_telegram_name_is_offered_and_fills_the_full_name(intake: Intake) -> None:
+    draft = reach(intake, "full_name")
+    prompt = intake.prompt(draft)
+    assert prompt.buttons[0][0].label == "Ada Lovelace"
+    assert prompt.buttons[0][0].action == "suggest"
+    outcome = play(intake, draft, [(UseSuggestion(), At("postcode"))])
+    assert isinstance(outcome, Ask)
+    assert outcome.draft.value("full_name") == "Ada Lovelace"
+
+
+@pytest.mark.parametrize(
+    ("profile", "at", "expected"),
+    [
+        ({}, "full_name", stay("full_name", "error.unusable.text", {"what": "button"})),
+        ({"telegram_name": "🙂"}, "full_name", stay("full_name", "error.full_name.no_letters")),
+        (PROFILE, "address", stay("address", "error.unusable.text", {"what": "button"})),
+    ],
+    ids=["no-name", "emoji-name", "no-suggestion-here"],
+)
+def test_a_suggestion_that_cannot_be_used_is_refused(
+    intake: Intake, profile: dict[str, str], at: str, expected: At
+) -> None:
+    draft = reach(intake, at).model_copy(update={"profile": profile})
+    play(intake, draft, [(UseSuggestion(), expected)])
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("welcome", stay("welcome", "error.notice.use_buttons")),
+        ("for_whom", stay("for_whom", "error.choice.use_buttons")),
+        ("full_name", stay("full_name", "error.unusable.text", {"what": "button"})),
+        ("postcode", stay("postcode", "error.unusable.postcode", {"what": "button"})),
+        ("phone", stay("phone", "error.unusable.phone", {"what": "button"})),
+        ("consent", stay("consent", "error.consent.use_buttons")),
+        ("review", stay("review", "error.review.use_buttons")),
+    ],
+)
+def test_skip_is_refused_on_a_question_that_needs_an_answer(
+    intake: Intake, at: str, expected: At
+) -> None:
+    assert not intake.flow.step(at).optional
+    play(intake, reach(intake, at), [(Skip(), expected)])
+
+
+@pytest.mark.parametrize(
+    ("at", "following"),
+    [
+        ("email", "contact_by"),
+        ("date_of_birth", "category"),
+        ("their_reference", "contacted_them"),
+        ("deadline", "attachments"),
+    ],
+)
+def test_skip_leaves_an_optional_question_unanswered(
+    intake: Intake, at: str, following: str
+) -> None:
+    outcome = play(intake, reach(intake, at), [(Skip(), At(following))])
+    assert isinstance(outcome, Ask)
+    assert at in outcome.draft.answers
+    assert outcome.draft.value(at) is None
+
+
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_consent_records_the_wording_version(intake: Intake, answer: str) -> None:
+    version = intake.flow.step("consent").version
+    assert version
+    draft = reach(intake, "consent")
+    outcome = play(
+        intake,
+        draft,
+        [
+            (TextReply("yes"), stay("consent", "error.consent.use_buttons")),
+            (ChoiceReply("maybe"), stay("consent", "error.consent.use_buttons")),
+            (ChoiceReply(answer), At("review")),
+        ],
+    )
+    assert isinstance(outcome, Ask)
+    consent = outcome.draft.answers["consent"]
+    assert (consent.value, consent.extra) == (answer, {"version": version})
+    assert consent.answered_at == outcome.draft.updated_at
+
+
+def test_only_consent_answers_record_a_version(intake: Intake) -> None:
+    outcome = play(intake, begin(intake), SELF_ROUTE)
+    assert isinstance(outcome, Ask)
+    with_extra = {step for step, answer in outcome.draft.answers.items() if answer.extra}
+    assert with_extra == {"consent", "postcode"}

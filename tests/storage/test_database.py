@@ -1,0 +1,388 @@
+"""The SQLite database: private files, recorded migrations, whole transactions, stored drafts."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import stat
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot.core.draft import Answer, Attachment, Draft
+from bot.storage import database as database_module
+from bot.storage.database import Database, migrations, statements
+from bot.storage.drafts import count_drafts, delete_draft, get_draft, save_draft
+
+STARTED = datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """Return where the database goes: a file in a folder that does not exist yet."""
+    return tmp_path / "data" / "casework.sqlite3"
+
+
+@pytest.fixture
+async def db(path: Path) -> AsyncIterator[Database]:
+    """Return an open database, closed after the test."""
+    database = await Database.open(path)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def mode(path: Path) -> int:
+    """Return a file's permission bits."""
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def read(path: Path, sql: str) -> list[tuple[object, ...]]:
+    """Run a query on a separate plain connection, as another process would see the file."""
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+# --- files and pragmas -----------------------------------------------------------------
+
+
+async def test_open_creates_a_private_folder_and_file(path: Path) -> None:
+    database = await Database.open(path)
+    try:
+        async with database.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (1, 1, '{}', '')"
+            )
+        assert mode(path.parent) == 0o700
+        assert mode(path) == 0o600
+        # SQLite gives the write-ahead log and shared-memory files the database's own mode.
+        for name in (f"{path.name}-wal", f"{path.name}-shm"):
+            assert mode(path.parent / name) == 0o600, name
+    finally:
+        await database.close()
+
+
+async def test_open_keeps_an_existing_file(path: Path) -> None:
+    first = await Database.open(path)
+    async with first.transaction() as connection:
+        await connection.execute(
+            "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (7, 7, '{}', '')"
+        )
+    await first.close()
+    second = await Database.open(path)
+    await second.close()
+    assert read(path, "SELECT user_id FROM drafts") == [(7,)]
+    assert mode(path) == 0o600
+
+
+async def test_write_ahead_logging_and_foreign_keys_are_on(db: Database) -> None:
+    async with db.transaction() as connection:
+        values = {}
+        for pragma in ("journal_mode", "foreign_keys", "busy_timeout"):
+            async with connection.execute(f"PRAGMA {pragma}") as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            values[pragma] = row[0]
+    assert values["journal_mode"] == "wal"
+    assert values["foreign_keys"] == 1
+    assert values["busy_timeout"] > 0
+
+
+async def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO consents (case_id, version, answer, recorded_at)"
+                " VALUES (12345, 'v1', 'yes', '2026-11-23')"
+            )
+
+
+# --- migrations ------------------------------------------------------------------------
+
+
+def test_the_shipped_migrations_are_numbered_from_one() -> None:
+    numbers = [number for number, _, _ in migrations()]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert migrations()[0][1] == "initial"
+
+
+async def test_migrations_are_recorded_and_not_applied_twice(path: Path) -> None:
+    first = await Database.open(path)
+    recorded = read(path, "SELECT version, name, applied_at FROM schema_migrations ORDER BY 1")
+    assert [(v, n) for v, n, _ in recorded] == [(v, n) for v, n, _ in migrations()]
+    assert await first.migrate() == []
+    await first.close()
+    second = await Database.open(path)
+    assert await second.migrate() == []
+    await second.close()
+    assert read(path, "SELECT version, name, applied_at FROM schema_migrations ORDER BY 1") == (
+        recorded
+    )
+    tables = {row[0] for row in read(path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"drafts", "cases", "consents", "schema_migrations"} <= tables
+
+
+async def test_only_new_migrations_are_applied(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = migrations()
+    monkeypatch.setattr(database_module, "migrations", lambda: shipped[:1])
+    first = await Database.open(path)
+    await first.close()
+    monkeypatch.setattr(database_module, "migrations", lambda: shipped)
+    second = await Database.open(path)
+    try:
+        assert await second.migrate() == []
+    finally:
+        await second.close()
+    versions = [row[0] for row in read(path, "SELECT version FROM schema_migrations ORDER BY 1")]
+    assert versions == [number for number, _, _ in shipped]
+
+
+BROKEN = [
+    (1, "good", "CREATE TABLE kept (x INTEGER);"),
+    (2, "bad", "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);"),
+]
+
+
+@pytest.fixture
+async def connections(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[aiosqlite.Connection]]:
+    """Record every connection opened during the test, and close them all after it."""
+    opened: list[aiosqlite.Connection] = []
+    connect = aiosqlite.connect
+
+    def recording(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+        connection = connect(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(aiosqlite, "connect", recording)
+    try:
+        yield opened
+    finally:
+        for connection in opened:
+            await connection.close()
+
+
+async def test_a_failing_migration_leaves_nothing_of_itself(
+    path: Path, monkeypatch: pytest.MonkeyPatch, connections: list[aiosqlite.Connection]
+) -> None:
+    monkeypatch.setattr(database_module, "migrations", lambda: BROKEN)
+    with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
+        await Database.open(path)
+    assert len(connections) == 1
+    tables = {row[0] for row in read(path, "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "kept" in tables
+    assert "half" not in tables
+    assert read(path, "SELECT version FROM schema_migrations") == [(1,)]
+
+
+async def test_a_failed_open_closes_its_connection(
+    path: Path, monkeypatch: pytest.MonkeyPatch, connections: list[aiosqlite.Connection]
+) -> None:
+    monkeypatch.setattr(database_module, "migrations", lambda: BROKEN)
+    with pytest.raises(sqlite3.OperationalError):
+        await Database.open(path)
+    [connection] = connections
+    with pytest.raises(ValueError, match="no active connection"):
+        await connection.execute("SELECT 1")
+
+
+# --- transactions ----------------------------------------------------------------------
+
+
+async def test_a_failing_block_is_rolled_back(db: Database, path: Path) -> None:
+    async def save_then_fail() -> None:
+        async with db.transaction() as connection:
+            await save_draft(connection, 1, 1, make_draft())
+            raise RuntimeError("part-way")
+
+    with pytest.raises(RuntimeError, match="part-way"):
+        await save_then_fail()
+    async with db.transaction() as connection:
+        assert await get_draft(connection, 1) is None
+        await save_draft(connection, 2, 2, make_draft())
+    assert read(path, "SELECT user_id FROM drafts") == [(2,)]
+
+
+async def test_a_cancelled_block_is_rolled_back(db: Database) -> None:
+    started = asyncio.Event()
+
+    async def interrupted() -> None:
+        async with db.transaction() as connection:
+            await save_draft(connection, 3, 3, make_draft())
+            started.set()
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(interrupted())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.transaction() as connection:
+        assert await count_drafts(connection) == 0
+
+
+async def test_transactions_do_not_interleave(db: Database) -> None:
+    async with db.transaction() as connection:
+        await connection.execute("CREATE TABLE counter (n INTEGER)")
+        await connection.execute("INSERT INTO counter VALUES (0)")
+
+    async def increment() -> None:
+        async with db.transaction() as connection:
+            async with connection.execute("SELECT n FROM counter") as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            await asyncio.sleep(0)  # let the others run, mid-transaction
+            await connection.execute("UPDATE counter SET n = ?", (row[0] + 1,))
+
+    await asyncio.gather(*(increment() for _ in range(20)))
+    async with db.transaction() as connection, connection.execute("SELECT n FROM counter") as c:
+        row = await c.fetchone()
+    assert row is not None
+    assert row[0] == 20
+
+
+# --- splitting scripts -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("", []),
+        ("-- only a comment\n\n-- and another\n", []),
+        ("CREATE TABLE a (x);", ["CREATE TABLE a (x);"]),
+        (
+            "-- The header.\nCREATE TABLE a (x);\n\n"
+            "-- Between.\nCREATE TABLE b (\n    y TEXT\n);\n",
+            [
+                "-- The header.\nCREATE TABLE a (x);",
+                "-- Between.\nCREATE TABLE b (\n    y TEXT\n);",
+            ],
+        ),
+        (
+            "INSERT INTO a VALUES ('x;y'); -- a semicolon in a string\n",
+            ["INSERT INTO a VALUES ('x;y'); -- a semicolon in a string"],
+        ),
+        (
+            "CREATE TABLE a (\n    x TEXT -- no; not the end\n);\n",
+            ["CREATE TABLE a (\n    x TEXT -- no; not the end\n);"],
+        ),
+    ],
+    ids=["empty", "comments", "one", "commented", "string", "comment-inside"],
+)
+def test_statements_splits_a_script(script: str, expected: list[str]) -> None:
+    found = statements(script)
+    assert found == expected
+    with sqlite3.connect(":memory:") as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS a (x)")
+        for statement in found:
+            connection.execute(
+                statement.replace("CREATE TABLE a ", "CREATE TABLE IF NOT EXISTS a ")
+            )
+
+
+def test_statements_splits_the_shipped_migrations() -> None:
+    with sqlite3.connect(":memory:") as connection:
+        for _, _, script in migrations():
+            for statement in statements(script):
+                connection.execute(statement)
+
+
+def test_an_unfinished_statement_is_refused() -> None:
+    with pytest.raises(ValueError, match="unfinished SQL statement"):
+        statements("CREATE TABLE a (x);\nCREATE TABLE b (y)\n")
+
+
+def test_an_unfinished_statement_after_a_comment_is_refused() -> None:
+    with pytest.raises(ValueError, match="unfinished SQL statement"):
+        statements("CREATE TABLE a (x);\n-- The last table.\nCREATE TABLE z (y)\n")
+
+
+# --- drafts ----------------------------------------------------------------------------
+
+
+def make_draft(revision: int = 7) -> Draft:
+    """Return a draft with every field set away from its default."""
+    answered = STARTED + timedelta(minutes=3)
+    return Draft(
+        flow_id="intake",
+        flow_version=3,
+        step="address",
+        answers={
+            "full_name": Answer(value="Siân O'Brien", answered_at=answered),
+            "email": Answer(value=None, answered_at=answered),
+            "postcode": Answer(
+                value="ST4 1HH",
+                extra={"constituency_code": "E14001520", "constituency_name": "Stoke"},
+                answered_at=answered,
+            ),
+        },
+        attachments=[
+            Attachment(
+                kind="document",
+                file_id="doc-1",
+                file_unique_id="u-doc-1",
+                file_name="letter.pdf",
+                mime_type="application/pdf",
+                caption="From the council — 3 pages",
+            ),
+            Attachment(kind="photo", file_id="photo-1"),
+        ],
+        profile={"telegram_name": "Siân"},
+        reviewing=True,
+        prefilled=True,
+        reminded=True,
+        linked_to="SOT-7K4X9Q5",
+        confirming_cancel=True,
+        revision=revision,
+        started_at=STARTED,
+        updated_at=STARTED + timedelta(hours=49),
+    )
+
+
+def test_the_sample_draft_sets_every_field() -> None:
+    draft = make_draft()
+    for name, field in Draft.model_fields.items():
+        if not field.is_required():
+            assert getattr(draft, name) != field.get_default(call_default_factory=True), name
+
+
+async def test_a_draft_is_stored_and_read_back_whole(db: Database) -> None:
+    draft = make_draft()
+    async with db.transaction() as connection:
+        await save_draft(connection, 5001, 6001, draft)
+    async with db.transaction() as connection:
+        stored = await get_draft(connection, 5001)
+    assert stored == draft
+    assert stored is not None
+    assert stored.updated_at.tzinfo is not None
+    assert stored.answers["email"].value is None
+
+
+async def test_saving_again_replaces_the_draft(db: Database, path: Path) -> None:
+    async with db.transaction() as connection:
+        await save_draft(connection, 5001, 6001, make_draft(revision=1))
+        await save_draft(connection, 5001, 6002, make_draft(revision=2))
+        stored = await get_draft(connection, 5001)
+        assert await count_drafts(connection) == 1
+    assert stored is not None
+    assert stored.revision == 2
+    assert read(path, "SELECT chat_id FROM drafts WHERE user_id = 5001") == [(6002,)]
+
+
+async def test_drafts_are_kept_apart_and_deleted(db: Database) -> None:
+    async with db.transaction() as connection:
+        await save_draft(connection, 1, 1, make_draft(revision=1))
+        await save_draft(connection, 2, 2, make_draft(revision=2))
+        await delete_draft(connection, 1)
+        assert await get_draft(connection, 1) is None
+        other = await get_draft(connection, 2)
+        assert other is not None
+        assert other.revision == 2
+        assert await get_draft(connection, 3) is None
+        await delete_draft(connection, 3)  # deleting what is not there is fine
+        assert await count_drafts(connection) == 1
