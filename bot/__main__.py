@@ -7,6 +7,7 @@ import os
 import sys
 
 from pydantic import ValidationError
+from telegram.error import InvalidToken
 
 from bot.core.flow import FlowError
 from bot.settings import Settings, describe_errors
@@ -32,11 +33,16 @@ def main() -> int:
     except (FlowError, SetupError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    application = build_application(office)
     logging.getLogger("bot").info(
         "starting for %s (%s)", office.constituency.name, office.constituency.code
     )
-    application.run_polling(allowed_updates=["message", "callback_query"])
+    application = build_application(office)
+    try:
+        # bootstrap_retries=-1: keep retrying start-up while Telegram cannot be reached.
+        application.run_polling(allowed_updates=["message", "callback_query"], bootstrap_retries=-1)
+    except InvalidToken:
+        print("Setting TELEGRAM_BOT_TOKEN is not valid: Telegram refuses it.", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -143,9 +144,13 @@ def build_application(
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=0)
         commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
-        await application.bot.set_my_commands(
-            [BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands]
-        )
+        menu = [
+            BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands
+        ]
+        try:
+            await application.bot.set_my_commands(menu)
+        except TelegramError as exc:  # the menu is a convenience: start without it
+            handlers.log.warning("could not set the command menu: %s", type(exc).__name__)
 
     async def close_services(application: App) -> None:
         found = application.bot_data.get("services")
@@ -274,13 +279,26 @@ def add_handlers(application: App) -> None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log a failure without personal data, and tell the person their answers are safe."""
     error = context.error
-    update_id = update.update_id if isinstance(update, Update) else None
-    handlers.log.error("update %s failed: %s", update_id, type(error).__name__, exc_info=error)
-    if (
-        isinstance(update, Update)
-        and update.effective_chat
-        and update.effective_chat.type == "private"
-    ):
-        found = services(context)
-        text = found.renderer.text(Msg("error.internal", found.params))
-        await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
+    if not isinstance(update, Update):
+        # Polling trouble (Telegram unreachable, 5xx, 429): PTB retries on its own.
+        handlers.log.warning("Telegram request failed: %s", type(error).__name__)
+        return
+    if isinstance(error, NetworkError):
+        handlers.log.warning(
+            "update %s: reply not sent: %s", update.update_id, type(error).__name__
+        )
+    else:
+        handlers.log.error(
+            "update %s failed: %s", update.update_id, type(error).__name__, exc_info=error
+        )
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
+    found = services(context)
+    text = found.renderer.text(Msg("error.internal", found.params))
+    try:
+        await context.bot.send_message(chat.id, text, parse_mode="HTML")
+    except TelegramError as exc:
+        handlers.log.warning(
+            "update %s: apology not sent: %s", update.update_id, type(exc).__name__
+        )

@@ -256,12 +256,6 @@ async def test_a_bad_setting_stops_start_up_with_one_line(
     assert api.calls() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="one 5xx from Telegram during start-up stops the bot with a traceback and exit"
-    " status 1: initialize's getMe, post_init's setMyCommands and the polling bootstrap's"
-    " deleteWebhook are each tried once (run_polling is not given bootstrap_retries)",
-)
 async def test_a_bad_gateway_at_start_up_is_retried(
     api: BotApiServer, bot_env: dict[str, str], tmp_path: Path
 ) -> None:
