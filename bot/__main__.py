@@ -7,11 +7,10 @@ import os
 import sys
 
 from pydantic import ValidationError
-from telegram.error import InvalidToken
 
 from bot.core.flow import FlowError
 from bot.settings import Settings, describe_errors
-from bot.tg.application import SetupError, build_application, prepare
+from bot.tg.application import SetupError, prepare, run
 
 
 def main() -> int:
@@ -36,14 +35,7 @@ def main() -> int:
     logging.getLogger("bot").info(
         "starting for %s (%s)", office.constituency.name, office.constituency.code
     )
-    application = build_application(office)
-    try:
-        # bootstrap_retries=-1: keep retrying start-up while Telegram cannot be reached.
-        application.run_polling(allowed_updates=["message", "callback_query"], bootstrap_retries=-1)
-    except InvalidToken:
-        print("Setting TELEGRAM_BOT_TOKEN is not valid: Telegram refuses it.", file=sys.stderr)
-        return 2
-    return 0
+    return run(office)
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ def required_texts() -> list[str]:
     keys += [f"queue.which.{which.value}" for which in QueueFilter]
     keys += [f"case.{kind}" for kind in ("note", "to_constituent", "from_constituent")]
     keys += [f"consent.{answer}" for answer in ("yes", "no")]
-    keys += [f"delivery.failed_{kind}" for kind in ("card", "message")]
+    keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message")]
     keys += [f"staff.usage.{command}" for command in STAFF_USAGE]
     return keys
 

@@ -22,6 +22,7 @@ from bot.storage.outbox import enqueue_card, enqueue_message
 # Answers a new intake may take from the person's last (closed) case.
 CARRIED_OVER = ("for_whom", "full_name", "postcode", "address", "phone", "email", "contact_by")
 RELAY_LIMIT = 3500
+CAPTION_LIMIT = 900
 
 
 class Relay:
@@ -75,7 +76,8 @@ class Relay:
         payload: dict[str, object] = {}
         if isinstance(reply, FileReply):
             attachment = reply.attachment
-            text = clean_text(attachment.caption or "")
+            # Sent as a photo or document caption, which Telegram limits to 1,024 characters.
+            text = clean_text(attachment.caption or "")[:CAPTION_LIMIT]
             case = case.model_copy(update={"attachments": [*case.attachments, attachment]})
             payload["attachment"] = {"kind": attachment.kind, "file_id": attachment.file_id}
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.error import NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -247,6 +248,17 @@ async def start_services(
             delivery.wake,
         ),
     )
+
+
+def run(office: Office) -> int:
+    """Poll Telegram until stopped, retrying start-up while it is unreachable; return the status."""
+    application = build_application(office)
+    try:
+        application.run_polling(allowed_updates=["message", "callback_query"], bootstrap_retries=-1)
+    except InvalidToken:
+        print("Setting TELEGRAM_BOT_TOKEN is not valid: Telegram refuses it.", file=sys.stderr)
+        return 2
+    return 0
 
 
 def add_handlers(application: App) -> None:

@@ -92,6 +92,7 @@ class Delivery:
         # One delivery pass at a time, so an entry is never picked up by two passes at once.
         self._busy = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Look at the outbox now (called after a transaction that added to it)."""
@@ -99,13 +100,17 @@ class Delivery:
 
     def start(self) -> None:
         """Run the worker in the background until ``stop``."""
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-delivery")
 
     async def stop(self) -> None:
         """Stop the background worker; anything undelivered waits in the outbox."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            # Never cancel a send in flight: Telegram may have taken it, and it would go again.
+            self._stopping = True
+            async with self._busy:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
     async def _run(self) -> None:
@@ -130,6 +135,8 @@ class Delivery:
             entries = await list_due(db, self.clock())
         delivered, held = 0, math.inf
         for entry in entries:
+            if self._stopping:
+                break
             pause = self.group_limit.wait(entry.chat_id) if entry.chat_id < 0 else 0.0
             if pause > 0:
                 held = min(held, pause)
@@ -166,12 +173,12 @@ class Delivery:
             delay = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
             await self._retry(entry, delay, "RetryAfter")
         except (BadRequest, Forbidden) as exc:
-            await self._give_up(entry, f"{type(exc).__name__}: {exc.message}")
+            await self._give_up(entry, _describe(exc))
         except NetworkError as exc:  # includes TimedOut and 5xx answers
             delay = min(self.max_backoff, self.backoff * 2**entry.attempts)
             await self._retry(entry, delay * random.uniform(1.0, 1.25), type(exc).__name__)  # noqa: S311
         except TelegramError as exc:
-            await self._give_up(entry, f"{type(exc).__name__}: {exc.message}")
+            await self._give_up(entry, _describe(exc))
 
     async def _send_card(self, entry: OutboxEntry) -> None:
         assert entry.case_id is not None
@@ -186,7 +193,11 @@ class Delivery:
         async with self.db.transaction() as db:
             if message_id != stored.card_message_id:
                 await set_card_message(db, stored.id, message_id)
-            await mark_sent(db, entry.id, self.clock())
+            latest = await get_case_by_id(db, stored.id)
+            # A change made while the card was in flight folded into this entry (one waiting
+            # update per case): leave it waiting, so the card is brought up to date again.
+            if latest is None or latest.case == stored.case:
+                await mark_sent(db, entry.id, self.clock())
 
     async def _post_or_edit(
         self, stored: StoredCase, chat_id: int, text: str, markup: InlineKeyboardMarkup
@@ -252,9 +263,10 @@ class Delivery:
             await record(db, now, None, "delivery_failed", reference, f"{entry.kind}: {error}")
             if entry.payload.get("notice"):
                 return  # a failed warning about a failure is only logged
-            what = Msg(
-                f"delivery.failed_{entry.kind}", {"reference": reference or "-", "error": error}
-            )
+            kind: str = entry.kind
+            if kind == "message" and entry.chat_id in self.staff_ids:
+                kind = "staff_message"
+            what = Msg(f"delivery.failed_{kind}", {"reference": reference or "-", "error": error})
             payload = {"msg": msg_to_data(what), "notice": True}
             targets = (
                 self.staff_ids if entry.chat_id == self.staff_chat_id else (self.staff_chat_id,)
@@ -262,3 +274,9 @@ class Delivery:
             for chat in targets:
                 await enqueue_message(db, chat, payload, now, entry.case_id)
         self.wake()
+
+
+def _describe(exc: TelegramError) -> str:
+    """Return an error as staff read it, its kind named once: "Forbidden: bot was blocked"."""
+    kind = type(exc).__name__
+    return exc.message if exc.message.startswith(f"{kind}:") else f"{kind}: {exc.message}"

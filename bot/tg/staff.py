@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from telegram import InputFile, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core.case import QueueFilter
@@ -173,7 +174,7 @@ async def on_staff_command(update: Update, context: Context) -> None:
 
 
 async def on_status(update: Update, context: Context) -> None:
-    """For staff, change a case's status; for a constituent, list their own enquiries."""
+    """For staff, change a case's status; for a constituent, list their own; refuse the rest."""
     message = update.effective_message
     found = services(context)
     actor = _actor(update)
@@ -183,7 +184,8 @@ async def on_status(update: Update, context: Context) -> None:
         await _run(update, context, "status")
         return
     chat = update.effective_chat
-    if chat is None or chat.type != "private" or actor.user_id is None:
+    if chat is None or chat.type != "private" or actor.user_id is None or _words(message, 1):
+        await _run(update, context, "status")
         return
     await _reply(message, [await _my_cases(found, actor.user_id)])
 
@@ -240,4 +242,9 @@ async def on_staff_button(update: Update, context: Context) -> None:
         category = None if parts[3] == "-" else parts[3]
         page = await found.staff.queue(actor, which, category, int(parts[4]))
         text, markup = found.staff_renderer.queue(page)
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        try:
+            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as exc:
+            # A double tap that raced: the page already shows what was asked for.
+            if "not modified" not in exc.message.lower():
+                raise

@@ -9,7 +9,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, TypeAlias
 
@@ -86,6 +86,7 @@ class SentCall:
     method: str
     params: JSON
     ok: bool = True
+    uploads: dict[str, bytes] = field(default_factory=dict)  # multipart name -> file bytes
 
     @property
     def chat_id(self) -> int | str | None:
@@ -134,6 +135,14 @@ def _plain_params(request_data: RequestData | None) -> JSON:
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params
+
+
+def _uploads(request_data: RequestData | None) -> dict[str, bytes]:
+    """Return the bytes of each file uploaded with a request, by multipart field name."""
+    if request_data is None:
+        return {}
+    files = request_data.multipart_data.items()
+    return {name: c if isinstance(c := up[1], bytes) else c.read() for name, up in files}
 
 
 def _inline_rows(markup: object) -> InlineRows | None:
@@ -208,7 +217,7 @@ class RecordingRequest(BaseRequest):
                 self.unsupported.append(call)
             body: JSON = {"ok": False, "error_code": error.status, "description": error.description}
             return error.status, body
-        self._calls.append(SentCall(api_method, params))
+        self._calls.append(SentCall(api_method, params, uploads=_uploads(request_data)))
         return HTTPStatus.OK, {"ok": True, "result": result}
 
     def _result(self, api_method: str, params: JSON, request_data: RequestData | None) -> Any:
