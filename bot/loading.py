@@ -64,6 +64,8 @@ CODE_TEXTS = (
 
 # Staff commands that answer a malformed use with their usage line.
 STAFF_USAGE = (
+    "block",
+    "unblock",
     "case",
     "claim",
     "assign",
@@ -115,6 +117,8 @@ STAFF_TEXTS = (
     "staff.replied",
     "staff.status_set",
     "staff.exported",
+    "staff.blocked",
+    "staff.unblocked",
     "reply.to_constituent",
     "relay.to_staff",
     "relay.received",

@@ -25,6 +25,8 @@ from bot.storage.cases import (
 )
 from bot.storage.database import Connection, Database
 from bot.storage.outbox import enqueue_card, enqueue_message
+from bot.storage.safeguards import block as block_user
+from bot.storage.safeguards import unblock as unblock_user
 
 PAGE_SIZE = 8
 NOTE_LIMIT = 3000
@@ -287,6 +289,23 @@ class StaffService:
             Msg("staff.exported", {"count": f"{len(rows):,}"}),
             extra={"data": data, "filename": f"cases-{stamp}.{fmt}"},
         )
+
+    async def block(self, actor: Actor, reference: str, *, blocked: bool) -> Done:
+        """Stop (or start again) processing messages from the constituent on a case."""
+        action = "blocked" if blocked else "unblocked"
+        await self.check(actor, action)
+        async with self.db.transaction() as db:
+            stored = await self._find(db, reference)
+            if stored is None:
+                return self._not_found(reference)
+            now = self.clock()
+            case = stored.case
+            if blocked:
+                await block_user(db, case.user_id, now, actor.user_id or 0, case.reference)
+            else:
+                await unblock_user(db, case.user_id)
+            await record(db, now, actor.user_id, action, case.reference)
+        return Done(Msg(f"staff.{action}", {"reference": case.reference}), case)
 
     async def _find(self, db: Connection, reference: str) -> StoredCase | None:
         canonical = parse_reference(reference, self.reference_prefix)

@@ -48,7 +48,19 @@ from bot.tg.staff_render import StaffRenderer
 
 App = Application[Any, Any, Any, Any, Any, Any]
 COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
-STAFF_COMMANDS = ("queue", "case", "claim", "assign", "note", "close", "reply", "export", "audit")
+STAFF_COMMANDS = (
+    "queue",
+    "case",
+    "claim",
+    "assign",
+    "note",
+    "close",
+    "reply",
+    "export",
+    "audit",
+    "block",
+    "unblock",
+)
 
 
 class SetupError(Exception):

@@ -84,6 +84,8 @@ async def _dispatch(message: Message, found: Services, actor: Actor, command: st
         "case": 1,
         "claim": 1,
         "audit": 1,
+        "block": 1,
+        "unblock": 1,
         "assign": 2,
         "status": 3,
         "note": 2,
@@ -91,7 +93,7 @@ async def _dispatch(message: Message, found: Services, actor: Actor, command: st
         "reply": 2,
     }
     words = _words(message, limits[command])
-    needed = 1 if command in ("case", "claim", "audit") else 2
+    needed = 1 if command in ("case", "claim", "audit", "block", "unblock") else 2
     if len(words) < needed:
         await _reply(message, [render.text(Msg(f"staff.usage.{command}"))])
         return
@@ -127,6 +129,8 @@ async def _act(
         return await staff.set_status(actor, reference, rest[0], " ".join(rest[1:]))
     if command == "close":
         return await staff.close(actor, reference, rest[0])
+    if command in ("block", "unblock"):
+        return await staff.block(actor, reference, blocked=command == "block")
     return await staff.reply(actor, reference, rest[0])
 
 

@@ -85,7 +85,7 @@ class StaffRenderer:
                         "constituency": case.constituency_name,
                         "assignee": self.assignee(case.assignee),
                         "status": Msg(f"status.{case.status.value}"),
-                        "consent": Msg(f"consent.{case.consent.answer}"),
+                        "consent": Msg(_consent_key(case)),
                     },
                 )
             )
@@ -183,7 +183,7 @@ class StaffRenderer:
                 Msg(
                     "case.consent",
                     {
-                        "answer": Msg(f"consent.{consent.answer}"),
+                        "answer": Msg(_consent_key(case)),
                         "version": consent.version,
                         "at": when(consent.recorded_at),
                     },
@@ -220,6 +220,12 @@ class StaffRenderer:
         lines = [self.text(Msg("audit.title", {"reference": reference}))]
         lines += [self.history_row(e) for e in entries] or [self.text(Msg("audit.empty"))]
         return pack(lines)
+
+
+def _consent_key(case: Case) -> str:
+    if case.consent.withdrawn_at is not None:
+        return "consent.withdrawn"
+    return f"consent.{case.consent.answer}"
 
 
 def pack(parts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:

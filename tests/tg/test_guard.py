@@ -6,7 +6,16 @@ import json
 import sqlite3
 from pathlib import Path
 
-from support.intake import Clock, Harness, intake_to_review, make_settings, new_user
+from support.intake import (
+    SAM,
+    STAFF_CHAT,
+    Clock,
+    Harness,
+    intake_to_review,
+    make_settings,
+    new_user,
+    services_of,
+)
 
 from bot.tg.application import Office, prepare
 
@@ -54,3 +63,38 @@ async def test_a_flood_gets_one_polite_message_then_silence(tmp_path: Path, cloc
         assert replies[5] == []
         others = await harness.act(other, ("command", "/start"))
         assert "call 999" in others[-1]
+
+
+async def test_staff_block_and_unblock_a_sender_with_an_audit_line(
+    harness: Harness, office: Office
+) -> None:
+    user = new_user()
+    await harness.run(user, intake_to_review())
+    await harness.act(user, ("tap", "Send to the office"))
+    [case] = await services_of(harness.app).intake.cases_of(user.user_id)
+    blocked = await harness.send(
+        harness.updates.group_command(SAM, STAFF_CHAT, "/block", case.reference),
+        chat_id=STAFF_CHAT,
+    )
+    assert "will be ignored" in blocked[-1]
+    assert await harness.act(user, ("text", "are you there?")) == []
+    assert await harness.act(user, ("command", "/status")) == []
+    await harness.send(harness.updates.group_command(SAM, STAFF_CHAT, "/unblock", case.reference))
+    texts = await harness.act(user, ("command", "/status"))
+    assert case.reference in texts[-1]
+    with sqlite3.connect(office.settings.database_path) as db:
+        actions = [
+            r[0] for r in db.execute("SELECT action FROM audit WHERE actor = ?", (SAM.user_id,))
+        ]
+    assert "blocked" in actions
+    assert "unblocked" in actions
+
+
+async def test_a_constituent_cannot_block_anyone(harness: Harness) -> None:
+    user, other = new_user(), new_user()
+    await harness.run(other, intake_to_review())
+    await harness.act(other, ("tap", "Send to the office"))
+    [case] = await services_of(harness.app).intake.cases_of(other.user_id)
+    texts = await harness.act(user, ("command", f"/block {case.reference}"))
+    assert texts == ["This command is for office staff."]
+    assert await harness.act(other, ("command", "/status"))
