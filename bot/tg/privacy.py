@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core.catalogue import Msg
@@ -71,9 +72,13 @@ async def on_delete_button(update: Update, context: Context) -> None:
     found = services(context)
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
-    if message is None or message.chat.id != query.from_user.id:
+    choices = (f"{PRIVACY_PREFIX}:erase", f"{PRIVACY_PREFIX}:keep")
+    if message is None or message.chat.id != query.from_user.id or query.data not in choices:
         return
-    await message.edit_reply_markup(reply_markup=None)
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except BadRequest:  # already pressed: the buttons are gone
+        return
     if query.data != f"{PRIVACY_PREFIX}:erase":
         await _say(message, found, Msg("privacy.delete_kept"))
         return
