@@ -841,6 +841,17 @@ class BotApiServer:
         fault = _Fault(method, "hang", times, chat_id, seconds=seconds, deliver=deliver)
         self._faults.append(fault)
 
+    def clear_faults(self, method: str | None = None) -> int:
+        """Drop the unused injected faults (of ``method``, if given): Telegram has recovered.
+
+        Return how many calls they would still have shaped. A call already being held by a
+        hang is not affected.
+        """
+        kept = [f for f in self._faults if method is not None and f.method != method]
+        dropped = sum(f.remaining for f in self._faults) - sum(f.remaining for f in kept)
+        self._faults = kept
+        return dropped
+
     @property
     def faults_pending(self) -> int:
         """Return how many injected faults are still waiting for their calls."""
