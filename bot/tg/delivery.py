@@ -37,6 +37,7 @@ from bot.storage.outbox import (
 log = logging.getLogger(__name__)
 
 IDLE = 60.0
+CHATS_AT_ONCE = 8
 
 CardRenderer = Callable[[Case], tuple[str, InlineKeyboardMarkup]]
 TextRenderer = Callable[[Msg], str]
@@ -93,6 +94,9 @@ class Delivery:
         self._busy = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        # What each case's card was last made to say (a restart costs one redundant edit).
+        self._shown: dict[int, str] = {}
 
     def wake(self) -> None:
         """Look at the outbox now (called after a transaction that added to it)."""
@@ -105,57 +109,87 @@ class Delivery:
 
     async def stop(self) -> None:
         """Stop the background worker; anything undelivered waits in the outbox."""
+        self._stopping = True
+        # Never cancel a send in flight: Telegram may have taken it, and it would go again.
+        await self._settle_in_flight()
         if self._task is not None:
-            # Never cancel a send in flight: Telegram may have taken it, and it would go again.
-            self._stopping = True
-            async with self._busy:
-                self._task.cancel()
-                await asyncio.gather(self._task, return_exceptions=True)
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
-                wait = await self.deliver_due()
+                wait = await self.deliver_due(wait=False)
             except Exception:  # the worker must outlive any one failure
                 log.exception("outbox delivery failed; trying again shortly")
                 wait = 5.0
             self._wake.clear()
             if wait > 0:
+                # asyncio.timeout, not wait_for: wait_for can swallow the stop's cancellation.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
 
-    async def deliver_due(self) -> float:
-        """Send every entry due now; return seconds until something else may be due."""
+    async def deliver_due(self, wait: bool = True) -> float:
+        """Send every entry due now; return seconds until something else may be due.
+
+        With ``wait`` false (the background worker) the sends are started, not awaited.
+
+        Each listed entry is the oldest owed to its chat, and each chat has at most one send
+        in flight, so chats are served side by side: one chat's slow or hanging send does
+        not hold up anyone else's messages, and a chat's own messages keep their order.
+        """
         async with self._busy:
-            return await self._deliver_due()
+            async with self.db.transaction() as db:
+                entries = await list_due(db, self.clock())
+            held, started = math.inf, []
+            for entry in entries:
+                if self._stopping or len(self._in_flight) >= CHATS_AT_ONCE:
+                    break
+                if entry.chat_id in self._in_flight:
+                    continue
+                pause = self.group_limit.wait(entry.chat_id) if entry.chat_id < 0 else 0.0
+                if pause > 0:
+                    held = min(held, pause)
+                    continue
+                task = asyncio.create_task(self._deliver_and_release(entry))
+                self._in_flight[entry.chat_id] = task
+                started.append(task)
+            if not started and not self._in_flight:
+                if held < math.inf:
+                    return held
+                async with self.db.transaction() as db:
+                    due = await next_due(db)
+                return IDLE if due is None else max(0.0, (due - self.clock()).total_seconds())
+        if wait and started:
+            await asyncio.gather(*started)
+        # A finishing send wakes the worker, which then looks for what is owed next.
+        return 0.0 if started else IDLE
 
-    async def _deliver_due(self) -> float:
-        async with self.db.transaction() as db:
-            entries = await list_due(db, self.clock())
-        delivered, held = 0, math.inf
-        for entry in entries:
-            if self._stopping:
-                break
-            pause = self.group_limit.wait(entry.chat_id) if entry.chat_id < 0 else 0.0
-            if pause > 0:
-                held = min(held, pause)
-                continue
+    async def _deliver_and_release(self, entry: OutboxEntry) -> None:
+        try:
             await self._deliver(entry)
-            delivered += 1
-        if delivered:
-            return 0.0
-        if held < math.inf:
-            return held
-        async with self.db.transaction() as db:
-            due = await next_due(db)
-        return IDLE if due is None else max(0.0, (due - self.clock()).total_seconds())
+        except Exception:  # logged; the entry stays owed and is tried again
+            log.exception("outbox entry %s: delivery failed", entry.id)
+        finally:
+            del self._in_flight[entry.chat_id]
+            self.wake()
+
+    async def _settle_in_flight(self) -> None:
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Deliver until nothing waits (for tests and orderly shutdown), or for ``seconds``."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             wait = await self.deliver_due()
+            if self._in_flight:
+                await asyncio.wait(
+                    list(self._in_flight.values()), timeout=max(0.0, deadline - time.monotonic())
+                )
+                continue
             async with self.db.transaction() as db:
                 if await count_pending(db) == 0:
                     return
@@ -188,8 +222,12 @@ class Delivery:
             await self._sent(entry)
             return
         text, markup = self.render_card(stored.case)
-        message_id = await self._post_or_edit(stored, entry.chat_id, text, markup)
-        self.group_limit.note(entry.chat_id)
+        if stored.card_message_id is not None and self._shown.get(stored.id) == text:
+            message_id = stored.card_message_id  # the card already says this: no edit needed
+        else:
+            message_id = await self._post_or_edit(stored, entry.chat_id, text, markup)
+            self.group_limit.note(entry.chat_id)
+            self._shown[stored.id] = text
         async with self.db.transaction() as db:
             if message_id != stored.card_message_id:
                 await set_card_message(db, stored.id, message_id)

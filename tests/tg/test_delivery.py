@@ -439,3 +439,19 @@ async def test_a_note_a_caseworker_cannot_get_is_not_reported_as_a_constituent_m
     [notice] = [t for t in request.sent_texts(STAFF_CHAT) if t.startswith("⚠️")]
     assert reference in notice
     assert "to the constituent" not in notice
+
+
+async def test_a_hanging_chat_does_not_hold_up_other_chats(office: Office, clock: Clock) -> None:
+    request = Held("sendMessage", STAFF_CHAT)
+    async with Harness.running(office, clock, request) as harness:
+        first, second = new_user(), new_user()
+        for user in (first, second):
+            await harness.run(user, intake_to_review())
+        request.release.clear()
+        await harness.app.process_update(harness.updates.press(first, "Send to the office"))
+        await until(request.in_flight)
+        # The staff group's card is stuck in flight; the second person's confirmation is not.
+        await harness.app.process_update(harness.updates.press(second, "Send to the office"))
+        await until(lambda: any("has been sent" in t for t in request.sent_texts(second.user_id)))
+        request.release.set()
+        await harness.settle()
