@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from bot.core.catalogue import Catalogue, placeholders
 
@@ -100,6 +100,11 @@ class Flow(_Frozen):
     id: str = Field(pattern=STEP_ID)
     version: int = Field(ge=1)
     steps: tuple[Step, ...]
+    _positions: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Index the steps by id (the engine looks steps up on every reply)."""
+        self._positions = {step.id: i for i, step in reversed(list(enumerate(self.steps)))}
 
     def __iter__(self) -> Iterator[Step]:  # type: ignore[override]
         """Iterate over the steps in order."""
@@ -107,14 +112,11 @@ class Flow(_Frozen):
 
     def step(self, step_id: str) -> Step:
         """Return the step with ``step_id``."""
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+        return self.steps[self._positions[step_id]]
 
     def index(self, step_id: str) -> int:
         """Return the position of ``step_id`` in the flow."""
-        return next(i for i, s in enumerate(self.steps) if s.id == step_id)
+        return self._positions[step_id]
 
     @property
     def review(self) -> Step:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.core.flood import FloodLimit, Verdict
 from bot.storage.database import Database
-from bot.storage.safeguards import forget_processed, is_blocked, mark_processed, was_processed
+from bot.storage.safeguards import admission, forget_processed, mark_processed
 
 KEEP_PROCESSED = timedelta(days=2)
 
@@ -29,11 +29,11 @@ class Guard:
 
     async def admit(self, update_id: int, user_id: int | None) -> Verdict:
         """Return ALLOW to process the update, WARN to warn the sender once, or DROP."""
-        async with self.db.transaction() as db:
-            if await was_processed(db, update_id):
+        async with self.db.read() as db:
+            seen, blocked = await admission(db, update_id, user_id or 0)
+            if seen:
                 return Verdict.DROP
-            watched = user_id is not None and user_id not in self.exempt
-            if watched and user_id is not None and await is_blocked(db, user_id):
+            if blocked and user_id not in self.exempt:
                 await mark_processed(db, update_id, self.clock())
                 return Verdict.DROP
         if user_id is None or user_id in self.exempt:
@@ -42,7 +42,8 @@ class Guard:
 
     async def done(self, update_id: int) -> None:
         """Record that an update has been processed (if its handler did not already)."""
-        async with self.db.transaction() as db:
+        # One self-committing statement; answers were already marked with their effect.
+        async with self.db.read() as db:
             await mark_processed(db, update_id, self.clock())
 
     async def sweep(self) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.case import Case, QueueFilter
-from bot.storage.database import Connection
+from bot.storage.database import Connection, all_rows, first_row
 
 
 class DuplicateReferenceError(Exception):
@@ -101,24 +101,20 @@ def _stored(row: sqlite3.Row) -> StoredCase:
 
 async def get_case(db: Connection, reference: str) -> StoredCase | None:
     """Return the case with ``reference``, if there is one."""
-    async with db.execute(f"{_SELECT} WHERE reference = ?", (reference,)) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(db, f"{_SELECT} WHERE reference = ?", (reference,))
     return None if row is None else _stored(row)
 
 
 async def get_case_by_id(db: Connection, case_id: int) -> StoredCase | None:
     """Return the case with row id ``case_id``, if there is one."""
-    async with db.execute(f"{_SELECT} WHERE id = ?", (case_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(db, f"{_SELECT} WHERE id = ?", (case_id,))
     return None if row is None else _stored(row)
 
 
 async def list_cases_for_user(db: Connection, user_id: int) -> list[StoredCase]:
     """Return a constituent's own cases, oldest first."""
-    async with db.execute(
-        f"{_SELECT} WHERE user_id = ? ORDER BY created_at, id", (user_id,)
-    ) as cursor:
-        return [_stored(row) async for row in cursor]
+    rows = await all_rows(db, f"{_SELECT} WHERE user_id = ? ORDER BY created_at, id", (user_id,))
+    return [_stored(row) for row in rows]
 
 
 async def list_queue(
@@ -142,17 +138,15 @@ async def list_queue(
     elif which is QueueFilter.CATEGORY:
         where, params = "is_open = 1 AND category = ?", [category]
     count = f"SELECT count(*) FROM cases WHERE {where}"  # noqa: S608
-    async with db.execute(count, params) as cursor:
-        total_row = await cursor.fetchone()
+    total_row = await first_row(db, count, params)
     total = int(total_row[0]) if total_row else 0
     columns = "reference, category, urgent, created_at, assignee, status, summary"
     order = "ORDER BY urgent DESC, created_at, id LIMIT ? OFFSET ?"
     sql = f"SELECT {columns} FROM cases WHERE {where} {order}"  # noqa: S608
-    async with db.execute(sql, [*params, limit, offset]) as cursor:
-        rows = [
-            QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6])
-            async for r in cursor
-        ]
+    rows = [
+        QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6])
+        for r in await all_rows(db, sql, [*params, limit, offset])
+    ]
     return rows, total
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -55,6 +55,12 @@ class Database:
         """Close the connection, waiting for any transaction under way."""
         async with self._lock:
             await self._connection.close()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """Run reads (or one self-committing write) without a transaction of their own."""
+        async with self._lock:
+            yield self._connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -126,3 +132,14 @@ def statements(script: str) -> list[str]:
 
 def _only_comments(text: str) -> bool:
     return all(not ln.strip() or ln.strip().startswith("--") for ln in text.splitlines())
+
+
+async def first_row(db: Connection, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+    """Return the first row of a query, in one trip to the database thread."""
+    rows = await db.execute_fetchall(sql, params)
+    return next(iter(rows), None)
+
+
+async def all_rows(db: Connection, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+    """Return every row of a query, in one trip to the database thread."""
+    return list(await db.execute_fetchall(sql, params))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from bot.core.draft import Draft
-from bot.storage.database import Connection
+from bot.storage.database import Connection, first_row
 
 
 async def get_draft(db: Connection, user_id: int) -> Draft | None:
     """Return the constituent's draft, if they have one."""
-    async with db.execute("SELECT state FROM drafts WHERE user_id = ?", (user_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
     return None if row is None else Draft.model_validate_json(row[0])
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.storage.database import Connection
+from bot.storage.database import Connection, all_rows, first_row
 
 Kind = Literal["card", "message"]
 
@@ -54,25 +54,26 @@ async def enqueue_card(db: Connection, case_id: int, chat_id: int, now: datetime
 
 async def list_due(db: Connection, now: datetime, limit: int = 50) -> list[OutboxEntry]:
     """Return entries due now, each the oldest waiting for its chat (so a chat's order holds)."""
-    async with db.execute(
+    rows = await all_rows(
+        db,
         "SELECT id, kind, chat_id, case_id, payload, attempts FROM outbox o"
         " WHERE state = 'pending' AND due_at <= ? AND NOT EXISTS ("
         "   SELECT 1 FROM outbox e WHERE e.chat_id = o.chat_id AND e.state = 'pending'"
         "   AND e.id < o.id)"
         " ORDER BY id LIMIT ?",
         (now.isoformat(), limit),
-    ) as cursor:
-        return [OutboxEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) async for r in cursor]
+    )
+    return [OutboxEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
 
 async def next_due(db: Connection) -> datetime | None:
     """Return when the next entry that can be sent falls due, or None if nothing waits."""
-    async with db.execute(
+    row = await first_row(
+        db,
         "SELECT min(due_at) FROM outbox o WHERE state = 'pending' AND NOT EXISTS ("
         "  SELECT 1 FROM outbox e WHERE e.chat_id = o.chat_id AND e.state = 'pending'"
-        "  AND e.id < o.id)"
-    ) as cursor:
-        row = await cursor.fetchone()
+        "  AND e.id < o.id)",
+    )
     return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
 
@@ -102,6 +103,5 @@ async def mark_failed(db: Connection, entry_id: int, error: str) -> None:
 
 async def count_pending(db: Connection) -> int:
     """Return how many entries are waiting."""
-    async with db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'") as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(db, "SELECT count(*) FROM outbox WHERE state = 'pending'")
     return int(row[0]) if row else 0

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.storage.database import Connection
+from bot.storage.database import Connection, first_row
 
 
 async def was_processed(db: Connection, update_id: int) -> bool:
     """Tell whether an update has already been processed."""
-    async with db.execute(
-        "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-    ) as cursor:
-        return await cursor.fetchone() is not None
+    sql = "SELECT 1 FROM processed_updates WHERE update_id = ?"
+    return await first_row(db, sql, (update_id,)) is not None
 
 
 async def mark_processed(db: Connection, update_id: int, now: datetime) -> bool:
@@ -22,6 +20,18 @@ async def mark_processed(db: Connection, update_id: int, now: datetime) -> bool:
         (update_id, now.isoformat()),
     )
     return cursor.rowcount == 1
+
+
+async def admission(db: Connection, update_id: int, user_id: int) -> tuple[bool, bool]:
+    """Return (already processed, sender blocked) in one query."""
+    row = await first_row(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?),"
+        " EXISTS (SELECT 1 FROM blocked_users WHERE user_id = ?)",
+        (update_id, user_id),
+    )
+    assert row is not None
+    return bool(row[0]), bool(row[1])
 
 
 async def forget_processed(db: Connection, before: datetime) -> int:
@@ -34,8 +44,9 @@ async def forget_processed(db: Connection, before: datetime) -> int:
 
 async def is_blocked(db: Connection, user_id: int) -> bool:
     """Tell whether staff have blocked this sender."""
-    async with db.execute("SELECT 1 FROM blocked_users WHERE user_id = ?", (user_id,)) as cursor:
-        return await cursor.fetchone() is not None
+    return (
+        await first_row(db, "SELECT 1 FROM blocked_users WHERE user_id = ?", (user_id,)) is not None
+    )
 
 
 async def block(db: Connection, user_id: int, now: datetime, by: int, case_ref: str) -> None:
