@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.catalogue import Msg
-from bot.core.draft import Answer, Draft
+from bot.core.draft import Answer, Attachment, Draft
 from bot.core.flow import Flow, Step, StepKind
 from bot.core.postcodes import PostcodeChecker, PostcodeStatus
 from bot.core.prompts import Prompt, SummaryRow, cancel_prompt, step_prompt, summary_value
@@ -27,6 +27,7 @@ from bot.core.replies import (
     TextReply,
     UseSuggestion,
 )
+from bot.core.text import clean_text, one_line
 from bot.core.validators import Rejected, ValidationContext, Validator
 
 
@@ -60,6 +61,17 @@ class Ended:
 Outcome = Ask | Finished | Ended
 
 _Result = Answer | Rejected | Ended
+
+# The most of a typed postcode repeated in an answer, like "BFPO 1234" (codes are shorter).
+_POSTCODE_SHOWN = 20
+
+
+def _cleaned(attachment: Attachment) -> Attachment:
+    """Return the attachment with its caption and file name cleaned like typed answers."""
+    typed = {"caption": attachment.caption, "file_name": attachment.file_name}
+    return attachment.model_copy(
+        update={name: clean_text(value) or None for name, value in typed.items() if value}
+    )
 
 
 class Intake:
@@ -145,7 +157,7 @@ class Intake:
         if isinstance(reply, Back):
             return self._back(draft, now)
         if isinstance(reply, FileReply):
-            attachments = [*draft.attachments, reply.attachment]
+            attachments = [*draft.attachments, _cleaned(reply.attachment)]
             moved = self._touch(draft.model_copy(update={"attachments": attachments}), now)
             count = {"count": str(len(attachments))}
             return Ask(moved, self.prompt(moved), notice=Msg("notice.attachment_saved", count))
@@ -235,7 +247,9 @@ class Intake:
                 return Ended(Msg("postcode.other_constituency", params), "out_of_area")
             extra = {"constituency_code": found.code, "constituency_name": found.name}
             return Answer(value=check.normalised, extra=extra, answered_at=now)
-        params = {**self.params, "postcode": check.normalised or text.strip()}
+        # What was typed is repeated only cleaned and short: it can be a whole message.
+        shown = check.normalised or one_line(text, _POSTCODE_SHOWN)
+        params = {**self.params, "postcode": shown}
         return Rejected(f"postcode.{check.status.value}", params)
 
     def _accept(self, draft: Draft, step: Step, answer: Answer, now: datetime) -> Ask:

@@ -19,6 +19,7 @@ from bot.core.replies import (
     UseSuggestion,
     action_for,
 )
+from bot.core.text import clean_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,8 @@ def step_prompt(
     """Return the prompt for ``step`` in ``draft``."""
     buttons: list[tuple[Button, ...]] = []
     suggestion = draft.profile.get(step.suggest) if step.suggest else None
-    if suggestion:
+    # A name of only hidden characters would make a blank button.
+    if suggestion and clean_text(suggestion):
         buttons.append((Button(suggestion, action_for(UseSuggestion())),))
     buttons += [(Button(Msg(o.label), action_for(ChoiceReply(o.value))),) for o in step.options]
     if step.kind is StepKind.ATTACHMENTS:

@@ -7,9 +7,11 @@ import unicodedata
 _LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", "\n"))
 
 # C0 controls, DEL and C1 controls (applied line by line, after tabs become spaces), zero-width
-# characters and bidi embedding/override/isolate controls, which can hide or reorder text on
-# a caseworker's screen.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+# characters and every bidi control (marks, embeddings, overrides, isolates), which can hide or
+# reorder text on a caseworker's screen.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+)
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _ELLIPSIS = "…"

@@ -25,6 +25,7 @@ MESSAGE_LIMIT = 4096
 SUMMARY_VALUE_LIMIT = 400
 ECHO_LIMIT = 200
 BUTTON_LABEL_LIMIT = 60
+_ELLIPSIS = "…"
 
 
 def escape(text: str) -> str:
@@ -68,21 +69,27 @@ class Renderer:
             out.append(Outgoing(_fit("\n\n".join(closing)), ReplyKeyboardRemove()))
             lead = []
         if response.prompt is not None:
-            body = [*lead, self._prompt_text(response.prompt)]
+            room = MESSAGE_LIMIT - sum(len(line) + 2 for line in lead)
+            body = [*lead, self._prompt_text(response.prompt, room)]
             markup = self._markup(response.prompt, response.revision or 0)
             out.append(Outgoing(_fit("\n\n".join(body)), markup))
         elif lead:
             out.append(Outgoing(_fit("\n\n".join(lead))))
         return out
 
-    def _prompt_text(self, prompt: Prompt) -> str:
+    def _prompt_text(self, prompt: Prompt, room: int) -> str:
+        """Return the prompt's HTML, with typed answers shortened to fit in room characters."""
         parts = [self.text(prompt.text)]
         if prompt.hint is not None:
             parts.append(f"<i>{self.text(prompt.hint)}</i>")
-        for row in prompt.summary:
-            value = row.value
-            shown = self.text(value) if isinstance(value, Msg) else escape(_short(value))
-            parts.append(f"<b>{self.text(row.label)}</b>\n{shown}")
+        rows = [(f"<b>{self.text(row.label)}</b>\n", row.value) for row in prompt.summary]
+        fixed = [label + (self.text(v) if isinstance(v, Msg) else "") for label, v in rows]
+        typed = [v for _, v in rows if isinstance(v, str)]
+        spare = room - len("\n\n".join([*parts, *fixed]))
+        limits = iter(_shares([len(escape(v)) for v in typed], spare))
+        for label, value in rows:
+            shown = self.text(value) if isinstance(value, Msg) else _shorten(value, next(limits))
+            parts.append(label + shown)
         return "\n\n".join(parts)
 
     def _markup(self, prompt: Prompt, revision: int) -> Markup | None:
@@ -103,14 +110,35 @@ class Renderer:
         )
 
 
-def _short(value: str) -> str:
-    if len(value) <= SUMMARY_VALUE_LIMIT:
-        return value
-    return value[: SUMMARY_VALUE_LIMIT - 1].rstrip() + "…"
+def _shares(lengths: list[int], room: int) -> list[int]:
+    """Return each escaped value's limit: short ones whole, long ones sharing the room left."""
+    limits = [0] * len(lengths)
+    left = room
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    for done, index in enumerate(order):
+        fair = max(left // (len(order) - done), 1)
+        limits[index] = min(lengths[index], fair, SUMMARY_VALUE_LIMIT)
+        left -= limits[index]
+    return limits
+
+
+def _shorten(value: str, limit: int) -> str:
+    """Return value escaped, cut with an ellipsis to at most limit characters of HTML."""
+    shown = escape(value)
+    if len(shown) <= limit:
+        return shown
+    kept: list[str] = []
+    size = len(_ELLIPSIS)
+    for character in value:
+        size += len(escape(character))
+        if size > limit:
+            break
+        kept.append(escape(character))
+    return "".join(kept).rstrip() + _ELLIPSIS
 
 
 def _fit(text: str) -> str:
-    # Catalogue texts are short and every value is bounded; this only guards the limit.
+    # Catalogue texts are short and typed answers are shortened to fit; this only guards the limit.
     if len(text) <= MESSAGE_LIMIT:
         return text
-    return text[: MESSAGE_LIMIT - 1] + "…"
+    return text[: MESSAGE_LIMIT - 1] + _ELLIPSIS
