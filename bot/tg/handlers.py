@@ -36,7 +36,10 @@ async def on_guard(update: Update, context: Context) -> None:
         text = services(context).renderer.text(Msg("flood.warning"))
         await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        try:
+            await update.callback_query.answer()
+        except BadRequest:  # a press delivered twice was answered the first time
+            log.debug("button press %s already answered", update.update_id)
     raise ApplicationHandlerStop
 
 
