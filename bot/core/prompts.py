@@ -84,11 +84,12 @@ def step_prompt(
     if step.optional and step.kind is not StepKind.ATTACHMENTS:
         buttons.append((Button(Msg("button.skip"), action_for(Skip())),))
     if step.kind is StepKind.REVIEW:
+        # Send comes first: on a phone, a button below seventeen others is easy to miss.
+        buttons.append((Button(Msg("button.send"), action_for(Send())),))
         buttons += [
             (Button(Msg("button.change", {"label": row.label}), action_for(Change(row.step))),)
             for row in rows
         ]
-        buttons.append((Button(Msg("button.send"), action_for(Send())),))
     if can_go_back:
         buttons.append((Button(Msg("button.back"), action_for(Back())),))
     texts = dict(params)

@@ -266,7 +266,7 @@ def test_check_answers_lists_each_answer_and_offers_a_change_for_each(intake: In
     assert values["date_of_birth"] == Msg("summary.not_given")
     assert values["attachments"] == Msg("summary.attachments", {"count": "0"})
     actions = [button.action for line in prompt.buttons for button in line]
-    assert actions == [*(f"c.{step}" for step in rows), "send", "back"]
+    assert actions == ["send", *(f"c.{step}" for step in rows), "back"]
 
 
 # --- validators ------------------------------------------------------------------------
