@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.flood import FloodLimit, Verdict
 from bot.storage.database import Database
+from bot.storage.inbox import forget_updates, keep_updates, list_unprocessed
 from bot.storage.safeguards import admission, forget_processed, mark_processed
 
 KEEP_PROCESSED = timedelta(days=2)
@@ -46,7 +48,18 @@ class Guard:
         async with self.db.read() as db:
             await mark_processed(db, update_id, self.clock())
 
-    async def sweep(self) -> int:
-        """Forget processed update ids old enough that Telegram will not send them again."""
+    async def keep(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Store fetched updates until they are processed."""
         async with self.db.transaction() as db:
-            return await forget_processed(db, self.clock() - KEEP_PROCESSED)
+            await keep_updates(db, updates, self.clock())
+
+    async def unprocessed(self) -> list[dict[str, Any]]:
+        """Return fetched updates that were never processed."""
+        async with self.db.read() as db:
+            return await list_unprocessed(db)
+
+    async def sweep(self) -> None:
+        """Forget what is kept of processed updates, once Telegram will not send them again."""
+        async with self.db.transaction() as db:
+            await forget_updates(db, self.clock() - KEEP_PROCESSED)
+            await forget_processed(db, self.clock() - KEEP_PROCESSED)

@@ -24,7 +24,7 @@ from bot.storage.retention import (
     set_draft_state,
     withdraw_consent,
 )
-from bot.storage.safeguards import count_outcome, forget_processed
+from bot.storage.safeguards import count_outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,6 @@ class PrivacyService:
                 await delete_case(db, case_id)
                 await record(db, now, None, "deleted_by_retention", reference)
                 deleted += 1
-            await forget_processed(db, now - timedelta(days=2))
         if reminded or expired:
             self.on_outbox()
         return SweepReport(reminded, expired, deleted)

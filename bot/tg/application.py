@@ -22,6 +22,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.engine import Intake
@@ -41,6 +42,7 @@ from bot.storage.database import Database
 from bot.storage.postcode_index import load_attribution, load_postcode_checker
 from bot.tg import handlers, privacy, staff
 from bot.tg.delivery import Delivery
+from bot.tg.inbox import DurableUpdates, replay
 from bot.tg.ordering import ChatOrderedProcessor
 from bot.tg.render import Renderer, plain
 from bot.tg.runtime import Services, install, services
@@ -152,6 +154,9 @@ def build_application(
     async def open_services(application: App) -> None:
         found = await start_services(application, office, clock, random_number, delivery_backoff)
         install(application, found)
+        if inbox is not None:
+            inbox.guard = found.guard
+        await replay(found.guard, application.update_queue, application.bot)
         found.delivery.start()
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
@@ -171,7 +176,11 @@ def build_application(
             await found.delivery.stop()
             await found.intake.db.close()
 
-    chosen = builder if builder is not None else default_builder(office.settings)
+    inbox: DurableUpdates | None = None
+    if builder is None:
+        inbox = DurableUpdates(HTTPXRequest(connection_pool_size=1))
+        builder = default_builder(office.settings).get_updates_request(inbox)
+    chosen = builder
     application = (
         chosen.concurrent_updates(ChatOrderedProcessor())
         .post_init(open_services)

@@ -110,4 +110,6 @@ async def on_withdraw(update: Update, context: Context) -> None:
 
 async def on_sweep(context: Context) -> None:
     """Run the retention sweep (a JobQueue job: at start-up and then periodically)."""
-    await services(context).privacy.sweep()
+    found = services(context)
+    await found.privacy.sweep()
+    await found.guard.sweep()
