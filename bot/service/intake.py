@@ -212,6 +212,8 @@ class IntakeService:
         await record(db, now, None, "created", case.reference, detail)
         if case.assignee is not None:
             await record(db, now, None, "assigned", case.reference, f"to={case.assignee}")
+            note = msg_to_data(Msg("staff.assigned_to_you", {"reference": case.reference}))
+            await enqueue_message(db, case.assignee, {"msg": note}, now, case_id)
 
     def _confirmation(self, case: Case) -> Msg:
         key = (

@@ -444,6 +444,9 @@ async def test_a_routed_category_goes_to_its_specialist(tmp_path: Path, clock: C
         assert (await stored(harness, benefits)).case.assignee is None
         assigned = [e for e in await audit_of(harness, housing) if e.action == "assigned"]
         assert [(e.actor, e.detail) for e in assigned] == [(None, f"to={PRIYA.user_id}")]
+        told = harness.request.sent_texts(PRIYA.user_id)
+        assert [t for t in told if housing in t and "assigned to you" in t]
+        assert not [t for t in told if benefits in t]
         texts = await command(harness, PRIYA, "/queue", "mine", chat_id=PRIYA.user_id)
         assert housing in texts[0]
         assert benefits not in texts[0]
