@@ -168,6 +168,13 @@ def _since(words: list[str]) -> datetime | None:
     return None
 
 
+async def _drop_question(message: Message) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except BadRequest:  # already answered by a double tap
+        log.debug("close question already answered")
+
+
 async def on_staff_command(update: Update, context: Context) -> None:
     """Handle /queue, /case, /claim, /assign, /note, /close, /reply, /export and /audit."""
     message = update.effective_message
@@ -235,8 +242,15 @@ async def on_staff_button(update: Update, context: Context) -> None:
         done = await found.staff.claim(actor, reference)
         await _reply(message, [found.staff_renderer.text(done.msg)])
     elif action == "close":
-        done = await found.staff.close(actor, reference, "")
+        # Closing tells the constituent, so the card's button asks first.
+        question, choices = found.staff_renderer.close_question(reference)
+        await message.reply_text(question, parse_mode=ParseMode.HTML, reply_markup=choices)
+    elif action in ("closed", "unable"):
+        done = await found.staff.close(actor, reference, "unable" if action == "unable" else "")
+        await _drop_question(message)
         await _reply(message, [found.staff_renderer.text(done.msg)])
+    elif action == "keep":
+        await _drop_question(message)
     elif action == "show":
         await show_case(message, found, actor, reference)
     elif action == "q" and len(parts) == 5 and parts[4].isdigit():

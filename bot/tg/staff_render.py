@@ -107,6 +107,29 @@ class StaffRenderer:
         ]
         return "\n".join(lines), InlineKeyboardMarkup([buttons])
 
+    def close_question(self, reference: str) -> tuple[str, InlineKeyboardMarkup]:
+        """Return the are-you-sure question the card's Close button asks."""
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    self.label("button.close_resolved"),
+                    callback_data=staff_data("closed", reference),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    self.label("button.close_unable"), callback_data=staff_data("unable", reference)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    self.label("button.close_keep"), callback_data=staff_data("keep", reference)
+                )
+            ],
+        ]
+        text = self.text(Msg("card.close_question", {"reference": reference}))
+        return text, InlineKeyboardMarkup(buttons)
+
     def _urgency(self, case: Case) -> str:
         if case.urgency.urgent:
             return self.text(Msg("card.urgent", {"reasons": "; ".join(case.urgency.reasons)}))

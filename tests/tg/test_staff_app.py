@@ -708,3 +708,27 @@ async def test_a_double_tap_on_a_page_button_is_harmless(harness: Harness, clock
     message = harness.request.message(STAFF_CHAT, queue_id)
     assert message is not None
     assert order_in(message["text"], refs) == refs[8:]
+
+
+async def test_the_cards_close_button_asks_before_closing(harness: Harness) -> None:
+    user = new_user()
+    reference = await send_case(harness, user)
+    card_id, _, _ = await card(harness, reference)
+    asked = await harness.send(
+        harness.updates.callback(
+            SAM, f"s1:close:{reference}", message_id=card_id, chat_id=STAFF_CHAT
+        ),
+        chat_id=STAFF_CHAT,
+    )
+    assert any(f"Close {reference}?" in text for text in asked)
+    assert (await stored(harness, reference)).case.status.value == "new"
+    await harness.send(harness.updates.press(SAM, "Keep it open", chat_id=STAFF_CHAT))
+    assert (await stored(harness, reference)).case.status.value == "new"
+    await harness.send(
+        harness.updates.callback(
+            SAM, f"s1:close:{reference}", message_id=card_id, chat_id=STAFF_CHAT
+        )
+    )
+    await harness.send(harness.updates.press(SAM, "Close it, unable to help", chat_id=STAFF_CHAT))
+    assert (await stored(harness, reference)).case.status.value == "closed_unable"
+    assert any("has been closed" in t for t in harness.request.sent_texts(user.user_id))
