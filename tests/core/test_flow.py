@@ -494,6 +494,7 @@ PARAMS_BY_KEY: list[tuple[str, frozenset[str]]] = [
     (r"postcode\.", OFFICE | {"postcode"}),
     (r"cancel\.|error\.internal$", OFFICE),
     (r"flood\.warning$", frozenset()),
+    (r"staff\.assigned_to_you$", frozenset({"reference"})),
     (r"button\.change$", frozenset({"label"})),
     (r"notice\.attachment_saved$|summary\.attachments$", frozenset({"count"})),
     (r"notice\.echo$", frozenset({"text"})),
