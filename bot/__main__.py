@@ -9,8 +9,9 @@ import sys
 from pydantic import ValidationError
 
 from bot.core.flow import FlowError
+from bot.office import SetupError, prepare
 from bot.settings import Settings, describe_errors
-from bot.tg.application import SetupError, prepare, run
+from bot.tg.application import run
 
 
 def main() -> int:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from support.intake import Clock, Harness, make_settings
 
+from bot.office import Office, prepare
 from bot.settings import Settings
-from bot.tg.application import Office, prepare
 
 
 @pytest.fixture

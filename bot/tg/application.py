@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -24,22 +22,18 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.core.catalogue import Catalogue, Msg
+from bot.core.catalogue import Msg
 from bot.core.engine import Intake
 from bot.core.flood import FloodLimit
-from bot.core.flow import Flow
-from bot.core.postcodes import Constituency, PostcodeChecker
-from bot.core.references import REFERENCE_SPACE
 from bot.core.staff import StaffDirectory
 from bot.core.validators import VALIDATORS
-from bot.loading import load_catalogue, load_flow
+from bot.office import Office, random_reference_number, utc_now
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService, OfficeRules, UrgencyRules
 from bot.service.privacy import PrivacyService, RetentionRules
 from bot.service.staff import StaffService
 from bot.settings import Settings
 from bot.storage.database import Database
-from bot.storage.postcode_index import load_attribution, load_postcode_checker
 from bot.tg import handlers, privacy, staff
 from bot.tg.delivery import Delivery
 from bot.tg.inbox import DurableUpdates, replay
@@ -65,63 +59,6 @@ STAFF_COMMANDS = (
 )
 
 
-class SetupError(Exception):
-    """The office's configuration cannot work (for example an unknown constituency)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Office:
-    """Everything loaded from disk and settings before the bot connects."""
-
-    settings: Settings
-    catalogue: Catalogue
-    flow: Flow
-    postcodes: PostcodeChecker
-    constituency: Constituency
-    params: dict[str, str]
-
-
-def prepare(settings: Settings) -> Office:
-    """Load and check the flow, texts and postcode data; fail fast on any fault."""
-    catalogue = load_catalogue(settings.flows_dir / "locales")
-    flow = load_flow(settings.flows_dir / "intake.yaml", catalogue)
-    postcodes = load_postcode_checker()
-    constituency = postcodes.constituency(settings.constituency_code)
-    if constituency is None:
-        raise SetupError(
-            f"Setting CONSTITUENCY_CODE is not valid: {settings.constituency_code} is not a"
-            " 2024 Westminster constituency code."
-        )
-    check_routes(settings, flow)
-    params = {
-        "mp_name": settings.mp_name,
-        "constituency": constituency.name,
-        "office_phone": settings.office_phone,
-        "office_email": settings.office_email,
-        "office_address": settings.office_address,
-        "response_days": str(settings.response_days),
-        "retention_years": str(settings.retention_years),
-        "attribution": load_attribution(),
-    }
-    return Office(settings, catalogue, flow, postcodes, constituency, params)
-
-
-def check_routes(settings: Settings, flow: Flow) -> None:
-    """Fail fast if CATEGORY_ROUTES names a category or a person the office does not have."""
-    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
-    categories = {o.value for o in flow.step("category").options}
-    for category, who in settings.category_routes.items():
-        if category not in categories:
-            raise SetupError(
-                f"Setting CATEGORY_ROUTES is not valid: {category!r} is not a category;"
-                f" expected one of {', '.join(sorted(categories))}."
-            )
-        if staff.find(who) is None:
-            raise SetupError(
-                f"Setting CATEGORY_ROUTES is not valid: {who!r} is not in STAFF_USER_IDS."
-            )
-
-
 def default_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
     """Return a builder that talks to Telegram, or to the Bot API server the settings name."""
     builder = Application.builder().token(settings.telegram_bot_token.get_secret_value())
@@ -129,16 +66,6 @@ def default_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any
         builder = builder.base_url(settings.telegram_api_base_url)
         builder = builder.base_file_url(settings.file_base_url)
     return builder
-
-
-def utc_now() -> datetime:
-    """Return the current time in UTC."""
-    return datetime.now(UTC)
-
-
-def random_reference_number() -> int:
-    """Return an unpredictable number for a new reference."""
-    return secrets.randbelow(REFERENCE_SPACE)
 
 
 def build_application(

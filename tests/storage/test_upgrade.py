@@ -10,8 +10,8 @@ from pathlib import Path
 from support.intake import SAM, STAFF_CHAT, Clock, Harness
 from support.telegram import FakeUser
 
+from bot.office import Office
 from bot.storage.database import Database, migrations, statements
-from bot.tg.application import Office
 
 WHEN = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from support.intake import SAM, STAFF_CHAT, Harness, intake_to_review, new_user, services_of
 from support.telegram import FakeUser
 
-from bot.tg.application import Office
+from bot.office import Office
 
 REFUSAL = "This command is for office staff."
 OTHER_GROUP = -100999

@@ -22,9 +22,9 @@ from support.intake import (
 from support.telegram import JSON, FakeUser, RecordingRequest, SentCall
 from telegram.request import RequestData
 
+from bot.office import Office
 from bot.storage.audit import list_audit
 from bot.storage.outbox import count_pending
-from bot.tg.application import Office
 from bot.tg.delivery import RateLimit
 
 SENDS = ("sendMessage", "editMessageText")

@@ -17,7 +17,7 @@ from support.intake import (
     services_of,
 )
 
-from bot.tg.application import Office, prepare
+from bot.office import Office, prepare
 
 
 def _draft_step(office: Office, user_id: int) -> str:

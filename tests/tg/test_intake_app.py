@@ -9,7 +9,7 @@ import sqlite3
 from support.intake import Clock, Harness, intake_to_review, new_user
 
 from bot.core.references import parse_reference
-from bot.tg.application import Office
+from bot.office import Office
 
 
 def _cases(office: Office) -> list[dict[str, object]]:

@@ -8,7 +8,7 @@ import sqlite3
 from support.intake import SAM, STAFF_CHAT, Harness, intake_to_review, new_user, services_of
 from support.telegram import FakeUser
 
-from bot.tg.application import Office
+from bot.office import Office
 
 
 async def _send_case(harness: Harness, user: FakeUser) -> str:

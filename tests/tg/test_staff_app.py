@@ -24,10 +24,10 @@ from support.intake import (
 from support.telegram import FakeUser, InlineRows
 
 from bot.core.export import EXPORT_FIELDS
+from bot.office import prepare
 from bot.storage.audit import AuditEntry, list_audit
 from bot.storage.case_messages import list_messages
 from bot.storage.cases import StoredCase, get_case
-from bot.tg.application import prepare
 from bot.tg.delivery import RateLimit
 
 REFUSED = "This command is for office staff."

@@ -1,0 +1,83 @@
+"""One office, loaded and checked before any channel connects: flow, texts, postcode data."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.core.catalogue import Catalogue
+from bot.core.flow import Flow
+from bot.core.postcodes import Constituency, PostcodeChecker
+from bot.core.references import REFERENCE_SPACE
+from bot.core.staff import StaffDirectory
+from bot.loading import load_catalogue, load_flow
+from bot.settings import Settings
+from bot.storage.postcode_index import load_attribution, load_postcode_checker
+
+
+class SetupError(Exception):
+    """The office's configuration cannot work (for example an unknown constituency)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """Everything loaded from disk and settings before the bot connects."""
+
+    settings: Settings
+    catalogue: Catalogue
+    flow: Flow
+    postcodes: PostcodeChecker
+    constituency: Constituency
+    params: dict[str, str]
+
+
+def prepare(settings: Settings) -> Office:
+    """Load and check the flow, texts and postcode data; fail fast on any fault."""
+    catalogue = load_catalogue(settings.flows_dir / "locales")
+    flow = load_flow(settings.flows_dir / "intake.yaml", catalogue)
+    postcodes = load_postcode_checker()
+    constituency = postcodes.constituency(settings.constituency_code)
+    if constituency is None:
+        raise SetupError(
+            f"Setting CONSTITUENCY_CODE is not valid: {settings.constituency_code} is not a"
+            " 2024 Westminster constituency code."
+        )
+    check_routes(settings, flow)
+    params = {
+        "mp_name": settings.mp_name,
+        "constituency": constituency.name,
+        "office_phone": settings.office_phone,
+        "office_email": settings.office_email,
+        "office_address": settings.office_address,
+        "response_days": str(settings.response_days),
+        "retention_years": str(settings.retention_years),
+        "attribution": load_attribution(),
+    }
+    return Office(settings, catalogue, flow, postcodes, constituency, params)
+
+
+def check_routes(settings: Settings, flow: Flow) -> None:
+    """Fail fast if CATEGORY_ROUTES names a category or a person the office does not have."""
+    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
+    categories = {o.value for o in flow.step("category").options}
+    for category, who in settings.category_routes.items():
+        if category not in categories:
+            raise SetupError(
+                f"Setting CATEGORY_ROUTES is not valid: {category!r} is not a category;"
+                f" expected one of {', '.join(sorted(categories))}."
+            )
+        if staff.find(who) is None:
+            raise SetupError(
+                f"Setting CATEGORY_ROUTES is not valid: {who!r} is not in STAFF_USER_IDS."
+            )
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+def random_reference_number() -> int:
+    """Return an unpredictable number for a new reference."""
+    return secrets.randbelow(REFERENCE_SPACE)
