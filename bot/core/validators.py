@@ -5,11 +5,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Final, NamedTuple
+from typing import Final
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot.core.dates import add_years, date_parts, long_date, real_date
 from bot.core.text import clean_text
 
 
@@ -43,23 +44,6 @@ class ValidationContext:
 
 Validator = Callable[[str, ValidationContext], Accepted | Rejected]
 
-_MONTHS: Final = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DATE_SEPARATORS: Final = re.compile(r"[\s/.,\-]+")
-_ORDINAL_SUFFIX: Final = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b")
 _PHONE_CHARACTERS: Final = re.compile(r"[0-9\s+()\-./]+")
 _REFERENCE_CHARACTERS: Final = re.compile(r"[A-Za-z0-9 ./\-]+")
 _DEADLINE_MAX_YEARS: Final = 5
@@ -184,100 +168,21 @@ def validate_email_address(text: str, context: ValidationContext) -> Accepted | 
     return Accepted(checked.normalized)
 
 
-class _DateParts(NamedTuple):
-    """A day, month and year as typed, before checking that they make a real date."""
-
-    day: int
-    month: int
-    year: int
-    short_year: bool
-
-
-def _month_number(word: str) -> int | None:
-    """Return 1-12 for a month name or its abbreviation (3 letters or more), else None."""
-    if len(word) < 3:
-        return None
-    for number, name in enumerate(_MONTHS, start=1):
-        if name.lower().startswith(word):
-            return number
-    return None
-
-
-def _date_parts(text: str) -> _DateParts | None:
-    """Return the day, month and year in text, or None if it is not in a format we read."""
-    lowered = _ORDINAL_SUFFIX.sub("", clean_text(text).lower())
-    words = [word for word in _DATE_SEPARATORS.split(lowered) if word and word != "of"]
-    # Letters often start with the weekday ("Tuesday 15 December 2026"); the date decides.
-    if (
-        len(words) == 4
-        and len(words[0]) >= 3
-        and any(day.startswith(words[0]) for day in _WEEKDAYS)
-    ):
-        words = words[1:]
-    if len(words) != 3:
-        return None
-    first, second, third = words
-    if all(word.isdecimal() for word in words):
-        if len(first) == 4 and len(second) <= 2 and len(third) <= 2:
-            return _DateParts(int(third), int(second), int(first), short_year=False)
-        day, month, year = first, second, third
-    elif (month_number := _month_number(second)) is not None:
-        day, month, year = first, str(month_number), third
-    elif (month_number := _month_number(first)) is not None:
-        day, month, year = second, str(month_number), third
-    else:
-        return None
-    if not (day.isdecimal() and year.isdecimal()) or len(day) > 2 or len(month) > 2:
-        return None
-    if len(year) not in (2, 4):
-        return None
-    return _DateParts(int(day), int(month), int(year), short_year=len(year) == 2)
-
-
-def _real_date(parts: _DateParts, today: date, *, past: bool) -> date | None:
-    """Return the date the parts name, or None if there is no such date.
-
-    A 2-digit year is read in today's century, or for a date in the past, the last 100 years.
-    """
-    year = parts.year
-    if parts.short_year:
-        year += today.year // 100 * 100
-        if past and (year, parts.month, parts.day) >= (today.year, today.month, today.day):
-            year -= 100
-    try:
-        return date(year, parts.month, parts.day)
-    except ValueError:
-        return None
-
-
-def _add_years(day: date, years: int) -> date:
-    """Return the same day `years` later (or earlier), with 29 February becoming the 28th."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def _long_date(day: date) -> str:
-    """Return day written like "15 December 2026"."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
 def validate_deadline_date(text: str, context: ValidationContext) -> Accepted | Rejected:
     """Accept a date from today up to 5 years ahead, stored as YYYY-MM-DD."""
     today = context.today
     example = {"example": f"15 3 {today.year + 1}"}
     if not clean_text(text):
         return Rejected("error.deadline_date.empty", example)
-    parts = _date_parts(text)
+    parts = date_parts(text)
     if parts is None:
         return Rejected("error.deadline_date.format", example)
-    deadline = _real_date(parts, today, past=False)
+    deadline = real_date(parts, today, past=False)
     if deadline is None:
         return Rejected("error.date.not_real")
     if deadline < today:
         return Rejected("error.deadline_date.past")
-    if deadline > _add_years(today, _DEADLINE_MAX_YEARS):
+    if deadline > add_years(today, _DEADLINE_MAX_YEARS):
         return Rejected("error.deadline_date.too_far", {"years": str(_DEADLINE_MAX_YEARS)})
     return Accepted(deadline.isoformat())
 
@@ -287,18 +192,18 @@ def validate_date_of_birth(text: str, context: ValidationContext) -> Accepted | 
     today = context.today
     if not clean_text(text):
         return Rejected("error.date_of_birth.empty")
-    parts = _date_parts(text)
+    parts = date_parts(text)
     if parts is None:
         return Rejected("error.date_of_birth.format")
-    born = _real_date(parts, today, past=True)
+    born = real_date(parts, today, past=True)
     if born is None:
         return Rejected("error.date.not_real")
     if born >= today:
         return Rejected("error.date_of_birth.future")
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age > _MAX_AGE:
-        earliest = _add_years(today, -(_MAX_AGE + 1))
-        return Rejected("error.date_of_birth.too_old", {"earliest": _long_date(earliest)})
+        earliest = add_years(today, -(_MAX_AGE + 1))
+        return Rejected("error.date_of_birth.too_old", {"earliest": long_date(earliest)})
     return Accepted(born.isoformat())
 
 
