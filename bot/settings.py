@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         "domestic abuse",
         "homeless",
     )
-    flood_messages: int = Field(default=20, ge=1, le=1000)
+    flood_messages: int = Field(default=40, ge=1, le=1000)
     flood_seconds: int = Field(default=60, ge=1, le=3600)
     flood_pause_seconds: int = Field(default=300, ge=1, le=86400)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
