@@ -15,10 +15,10 @@ from typing import Any
 from bench.driver import TRANSCRIPT, App, Subject, running
 from bench.measure import Run, peak_rss_mib, reset_peak_rss, rss_mib
 from bench.offline import Call, OfflineRequest, offline_builder
+from bot.channels.telegram.application import build_application
 from bot.office import prepare
 from bot.settings import Settings
-from bot.storage.database import Database
-from bot.tg.application import build_application
+from bot.storage.sqlite.database import Database
 
 OFFICE_ENV: dict[str, Any] = {
     "telegram_bot_token": "123456:BENCH-offline",

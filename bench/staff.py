@@ -17,10 +17,10 @@ from bench.driver import running
 from bench.measure import percentile
 from bench.offline import OfflineRequest, offline_builder
 from bench.ours import LATER_ENV, create_schema, settings_for
+from bot.channels.telegram.application import build_application
 from bot.core.case import Case, CaseStatus, Consent, Urgency
 from bot.core.references import make_reference
 from bot.office import prepare
-from bot.tg.application import build_application
 
 STAFF_ID = int(str(LATER_ENV["staff_user_ids"]).split(":")[0])
 STAFF_CHAT = int(LATER_ENV["staff_chat_id"])

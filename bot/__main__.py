@@ -8,10 +8,10 @@ import sys
 
 from pydantic import ValidationError
 
+from bot.channels.telegram.application import run
 from bot.core.flow import FlowError
 from bot.office import SetupError, prepare
 from bot.settings import Settings, describe_errors
-from bot.tg.application import run
 
 
 def main() -> int:

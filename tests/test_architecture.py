@@ -23,14 +23,14 @@ def name(path: Path) -> str:
 
 
 def imports(tree: ast.AST) -> set[str]:
-    """Return every module a tree imports, in full (``telegram.ext``, ``bot.tg``)."""
+    """Return every module a tree imports, in full (``telegram.ext``, ``bot.channels.telegram``)."""
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
-            # "from bot import tg" imports bot.tg
+            # "from bot.channels import telegram" imports bot.channels.telegram
             found |= {f"{node.module}.{alias.name}" for alias in node.names}
     return found
 
@@ -60,7 +60,7 @@ def parse(path: Path) -> ast.Module:
 
 
 def test_the_modules_are_found() -> None:
-    assert {"bot/core/engine.py", "bot/core/flow.py", "bot/storage/database.py"} <= {
+    assert {"bot/core/engine.py", "bot/core/flow.py", "bot/storage/sqlite/database.py"} <= {
         name(path) for path in MODULES
     }
     assert len(CORE) >= 10
@@ -99,16 +99,20 @@ def test_only_storage_imports_sqlite(path: Path) -> None:
 
 @pytest.mark.parametrize("path", MODULES, ids=name)
 def test_only_the_telegram_adapter_imports_telegram(path: Path) -> None:
-    if name(path).startswith("bot/tg/"):
+    if name(path).startswith("bot/channels/telegram/"):
         return
     assert "telegram" not in roots(parse(path))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=name)
 def test_only_the_adapter_and_main_import_the_adapter(path: Path) -> None:
-    if name(path).startswith("bot/tg/") or name(path) == "bot/__main__.py":
+    if name(path).startswith("bot/channels/telegram/") or name(path) == "bot/__main__.py":
         return
-    assert {m for m in imports(parse(path)) if m == "bot.tg" or m.startswith("bot.tg.")} == set()
+    assert {
+        m
+        for m in imports(parse(path))
+        if m == "bot.channels.telegram" or m.startswith("bot.channels.telegram.")
+    } == set()
 
 
 @pytest.mark.parametrize(
@@ -118,7 +122,7 @@ def test_only_the_adapter_and_main_import_the_adapter(path: Path) -> None:
         ("from aiosqlite import connect", {"aiosqlite"}, []),
         ("import sqlite3 as db", {"sqlite3"}, []),
         ("from httpx import AsyncClient", {"httpx"}, []),
-        ("from bot import tg", {"bot"}, []),
+        ("from bot.channels import telegram", {"bot"}, []),
         ("from datetime import datetime\nx = datetime.now(UTC)", {"datetime"},
          ["datetime.now(UTC)"]),
         ("import datetime\nx = datetime.datetime.utcnow()", {"datetime"},
@@ -137,5 +141,5 @@ def test_the_checks_see_what_they_look_for(
     assert clock_reads(tree) == clock
 
 
-def test_from_bot_import_tg_counts_as_importing_the_adapter() -> None:
-    assert "bot.tg" in imports(ast.parse("from bot import tg"))
+def test_from_import_counts_as_importing_the_adapter() -> None:
+    assert "bot.channels.telegram" in imports(ast.parse("from bot.channels import telegram"))

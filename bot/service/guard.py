@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.flood import FloodLimit, Verdict
-from bot.storage.database import Database
-from bot.storage.inbox import forget_updates, keep_updates, list_unprocessed
-from bot.storage.safeguards import admission, forget_processed, mark_processed
+from bot.storage.sqlite.database import Database
+from bot.storage.sqlite.inbox import forget_updates, keep_updates, list_unprocessed
+from bot.storage.sqlite.safeguards import admission, forget_processed, mark_processed
 
 KEEP_PROCESSED = timedelta(days=2)
 

@@ -17,12 +17,12 @@ from bot.core.replies import Reply
 from bot.core.staff import StaffDirectory, route
 from bot.service.relay import Relay
 from bot.service.types import Response, Sender
-from bot.storage.audit import record
-from bot.storage.cases import DuplicateReferenceError, create_case, list_cases_for_user
-from bot.storage.database import Connection, Database
-from bot.storage.drafts import delete_draft, get_draft, save_draft
-from bot.storage.outbox import enqueue_card, enqueue_message
-from bot.storage.safeguards import count_outcome, mark_processed
+from bot.storage.sqlite.audit import record
+from bot.storage.sqlite.cases import DuplicateReferenceError, create_case, list_cases_for_user
+from bot.storage.sqlite.database import Connection, Database
+from bot.storage.sqlite.drafts import delete_draft, get_draft, save_draft
+from bot.storage.sqlite.outbox import enqueue_card, enqueue_message
+from bot.storage.sqlite.safeguards import count_outcome, mark_processed
 
 RESUME = "resume"
 RESTART = "restart"

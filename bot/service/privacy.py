@@ -11,20 +11,20 @@ from bot.core.case import Case
 from bot.core.catalogue import Msg, msg_to_data
 from bot.core.draft import Draft
 from bot.core.staff import StaffDirectory
-from bot.storage.audit import record
-from bot.storage.case_messages import list_messages
-from bot.storage.cases import StoredCase, list_cases_for_user, save_case
-from bot.storage.database import Connection, Database
-from bot.storage.drafts import delete_draft, get_draft
-from bot.storage.outbox import enqueue_card, enqueue_message
-from bot.storage.retention import (
+from bot.storage.sqlite.audit import record
+from bot.storage.sqlite.case_messages import list_messages
+from bot.storage.sqlite.cases import StoredCase, list_cases_for_user, save_case
+from bot.storage.sqlite.database import Connection, Database
+from bot.storage.sqlite.drafts import delete_draft, get_draft
+from bot.storage.sqlite.outbox import enqueue_card, enqueue_message
+from bot.storage.sqlite.retention import (
     delete_case,
     list_expired_cases,
     list_idle_drafts,
     set_draft_state,
     withdraw_consent,
 )
-from bot.storage.safeguards import count_outcome
+from bot.storage.sqlite.safeguards import count_outcome
 
 
 @dataclass(frozen=True, slots=True)

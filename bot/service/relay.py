@@ -12,12 +12,12 @@ from bot.core.replies import FileReply, Reply, TextReply
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
 from bot.service.types import Response, Sender
-from bot.storage.audit import record
-from bot.storage.case_messages import add_message, case_for_reply
-from bot.storage.cases import StoredCase, list_cases_for_user, save_case
-from bot.storage.database import Connection
-from bot.storage.drafts import save_draft
-from bot.storage.outbox import enqueue_card, enqueue_message
+from bot.storage.sqlite.audit import record
+from bot.storage.sqlite.case_messages import add_message, case_for_reply
+from bot.storage.sqlite.cases import StoredCase, list_cases_for_user, save_case
+from bot.storage.sqlite.database import Connection
+from bot.storage.sqlite.drafts import save_draft
+from bot.storage.sqlite.outbox import enqueue_card, enqueue_message
 
 # Answers a new intake may take from the person's last (closed) case.
 CARRIED_OVER = ("for_whom", "full_name", "postcode", "address", "phone", "email", "contact_by")

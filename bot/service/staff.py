@@ -13,9 +13,9 @@ from bot.core.export import export_row, to_csv, to_json
 from bot.core.references import parse_reference
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
-from bot.storage.audit import AuditEntry, list_audit, record
-from bot.storage.case_messages import CaseMessage, add_message, list_messages
-from bot.storage.cases import (
+from bot.storage.sqlite.audit import AuditEntry, list_audit, record
+from bot.storage.sqlite.case_messages import CaseMessage, add_message, list_messages
+from bot.storage.sqlite.cases import (
     QueueRow,
     StoredCase,
     get_case,
@@ -23,10 +23,10 @@ from bot.storage.cases import (
     list_queue,
     save_case,
 )
-from bot.storage.database import Connection, Database
-from bot.storage.outbox import enqueue_card, enqueue_message
-from bot.storage.safeguards import block as block_user
-from bot.storage.safeguards import unblock as unblock_user
+from bot.storage.sqlite.database import Connection, Database
+from bot.storage.sqlite.outbox import enqueue_card, enqueue_message
+from bot.storage.sqlite.safeguards import block as block_user
+from bot.storage.sqlite.safeguards import unblock as unblock_user
 
 PAGE_SIZE = 8
 NOTE_LIMIT = 3000

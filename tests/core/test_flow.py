@@ -465,7 +465,8 @@ def test_every_text_the_code_names_is_in_the_catalogue(where: str, line: int, ke
 
 # The modules of the constituent intake, and (below) the rest of the bot.
 INTAKE_MODULES = re.compile(
-    r"bot/(core/.*|loading|service/intake|tg/(application|handlers|parse|render|runtime))\.py"
+    r"bot/(core/.*|loading|service/intake"
+    r"|channels/telegram/(application|constituent|parse|render|runtime))\.py"
 )
 INTAKE_MSG_KEYS = [row for row in MSG_KEYS if INTAKE_MODULES.fullmatch(row[0])]
 OTHER_MSG_KEYS = [row for row in MSG_KEYS if not INTAKE_MODULES.fullmatch(row[0])]

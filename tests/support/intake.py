@@ -13,10 +13,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.runtime import KEY, Services
 from bot.office import Office, random_reference_number
 from bot.settings import Settings
-from bot.tg.application import build_application
-from bot.tg.runtime import KEY, Services
 from support.telegram import (
     FakeUser,
     RecordingRequest,

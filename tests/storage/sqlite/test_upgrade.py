@@ -11,7 +11,7 @@ from support.intake import SAM, STAFF_CHAT, Clock, Harness
 from support.telegram import FakeUser
 
 from bot.office import Office
-from bot.storage.database import Database, migrations, statements
+from bot.storage.sqlite.database import Database, migrations, statements
 
 WHEN = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ def write_first_schema(path: Path) -> None:
 
 
 def test_the_first_migration_is_the_one_this_test_writes() -> None:
-    first = resources.files("bot.storage") / "migrations" / "0001_initial.sql"
+    first = resources.files("bot.storage.sqlite") / "migrations" / "0001_initial.sql"
     assert migrations()[0][2] == first.read_text("utf-8")
 
 

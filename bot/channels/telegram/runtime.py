@@ -7,14 +7,14 @@ from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext
 
+from bot.channels.telegram.delivery import Delivery
+from bot.channels.telegram.render import Renderer
+from bot.channels.telegram.staff_render import StaffRenderer
 from bot.core.catalogue import Catalogue
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
 from bot.service.privacy import PrivacyService
 from bot.service.staff import StaffService
-from bot.tg.delivery import Delivery
-from bot.tg.render import Renderer
-from bot.tg.staff_render import StaffRenderer
 
 KEY = "services"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Connection
+from bot.storage.sqlite.database import Connection
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,7 +107,7 @@ def create_private_file(path: Path) -> None:
 
 def migrations() -> list[tuple[int, str, str]]:
     """Return the shipped migrations as (number, name, SQL), in order."""
-    folder = resources.files("bot.storage") / "migrations"
+    folder = resources.files("bot.storage.sqlite") / "migrations"
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):

@@ -19,11 +19,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.core.case import Case
 from bot.core.catalogue import Msg, msg_from_data, msg_to_data
-from bot.storage.audit import record
-from bot.storage.case_messages import set_telegram_message
-from bot.storage.cases import StoredCase, get_case_by_id, set_card_message
-from bot.storage.database import Database
-from bot.storage.outbox import (
+from bot.storage.sqlite.audit import record
+from bot.storage.sqlite.case_messages import set_telegram_message
+from bot.storage.sqlite.cases import StoredCase, get_case_by_id, set_card_message
+from bot.storage.sqlite.database import Database
+from bot.storage.sqlite.outbox import (
     OutboxEntry,
     count_pending,
     enqueue_message,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.case import Case, QueueFilter
-from bot.storage.database import Connection, all_rows, first_row
+from bot.storage.sqlite.database import Connection, all_rows, first_row
 
 
 class DuplicateReferenceError(Exception):

@@ -7,13 +7,13 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.flow import Flow
 from bot.core.staff import StaffDirectory
 from bot.service.staff import CaseView, QueuePage
-from bot.storage.audit import AuditEntry
-from bot.tg.render import MESSAGE_LIMIT, escape, plain
+from bot.storage.sqlite.audit import AuditEntry
 
 STAFF_PREFIX = "s1"
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.storage.database import Connection, all_rows
+from bot.storage.sqlite.database import Connection, all_rows
 
 
 async def keep_updates(db: Connection, updates: Sequence[dict[str, Any]], now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.storage.database import Connection
+from bot.storage.sqlite.database import Connection
 
 
 async def list_idle_drafts(db: Connection, idle_since: datetime) -> list[tuple[int, int, str]]:

@@ -22,10 +22,10 @@ from support.intake import (
 from support.telegram import JSON, FakeUser, RecordingRequest, SentCall
 from telegram.request import RequestData
 
+from bot.channels.telegram.delivery import RateLimit
 from bot.office import Office
-from bot.storage.audit import list_audit
-from bot.storage.outbox import count_pending
-from bot.tg.delivery import RateLimit
+from bot.storage.sqlite.audit import list_audit
+from bot.storage.sqlite.outbox import count_pending
 
 SENDS = ("sendMessage", "editMessageText")
 

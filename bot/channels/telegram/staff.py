@@ -10,12 +10,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.channels.telegram.runtime import Services, services
+from bot.channels.telegram.staff_render import STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
 from bot.service.staff import Actor, CaseView, Done, NotStaffError
-from bot.tg.runtime import Services, services
-from bot.tg.staff_render import STAFF_PREFIX, when
 
 log = logging.getLogger(__name__)
 

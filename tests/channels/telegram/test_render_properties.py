@@ -18,6 +18,7 @@ from support.intake import Harness, intake_to_review, new_user
 from support.telegram import SentCall
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
+from bot.channels.telegram.render import Outgoing, Renderer
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.draft import Attachment, Draft
 from bot.core.engine import Ask, Ended, Finished, Intake, Outcome
@@ -43,7 +44,6 @@ from bot.core.validators import VALIDATORS
 from bot.loading import FLOWS_DIR, load_catalogue, load_flow
 from bot.service.types import Response
 from bot.storage.postcode_index import load_postcode_checker
-from bot.tg.render import Outgoing, Renderer
 
 CONSTITUENCY = "E14001520"
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

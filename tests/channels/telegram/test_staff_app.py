@@ -23,12 +23,12 @@ from support.intake import (
 )
 from support.telegram import FakeUser, InlineRows
 
+from bot.channels.telegram.delivery import RateLimit
 from bot.core.export import EXPORT_FIELDS
 from bot.office import prepare
-from bot.storage.audit import AuditEntry, list_audit
-from bot.storage.case_messages import list_messages
-from bot.storage.cases import StoredCase, get_case
-from bot.tg.delivery import RateLimit
+from bot.storage.sqlite.audit import AuditEntry, list_audit
+from bot.storage.sqlite.case_messages import list_messages
+from bot.storage.sqlite.cases import StoredCase, get_case
 
 REFUSED = "This command is for office staff."
 OTHER_GROUP = -100999

@@ -9,7 +9,7 @@ from typing import Any
 from support.intake import Harness, new_user, services_of
 from telegram.request import BaseRequest, RequestData
 
-from bot.tg.inbox import DurableUpdates, replay
+from bot.channels.telegram.inbox import DurableUpdates, replay
 
 
 class CannedUpdates(BaseRequest):

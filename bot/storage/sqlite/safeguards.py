@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.storage.database import Connection, first_row
+from bot.storage.sqlite.database import Connection, first_row
 
 
 async def was_processed(db: Connection, update_id: int) -> bool:

@@ -7,8 +7,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.channels.telegram.runtime import Services, services
 from bot.core.catalogue import Msg
-from bot.tg.runtime import Services, services
 
 Context = ContextTypes.DEFAULT_TYPE
 PRIVACY_PREFIX = "p1"

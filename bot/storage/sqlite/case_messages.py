@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.storage.database import Connection
+from bot.storage.sqlite.database import Connection
 
 MessageKind = Literal["note", "to_constituent", "from_constituent"]
 

@@ -14,9 +14,9 @@ import aiosqlite
 import pytest
 
 from bot.core.draft import Answer, Attachment, Draft
-from bot.storage import database as database_module
-from bot.storage.database import Database, migrations, statements
-from bot.storage.drafts import count_drafts, delete_draft, get_draft, save_draft
+from bot.storage.sqlite import database as database_module
+from bot.storage.sqlite.database import Database, migrations, statements
+from bot.storage.sqlite.drafts import count_drafts, delete_draft, get_draft, save_draft
 
 STARTED = datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=UTC)
 

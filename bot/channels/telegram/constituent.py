@@ -9,13 +9,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.channels.telegram.parse import parse_callback, reply_of, sender_of
+from bot.channels.telegram.runtime import services
 from bot.core.catalogue import Msg
 from bot.core.flood import Verdict
 from bot.core.replies import Back, Cancel, reply_for_action
 from bot.service.intake import RESTART, RESUME
 from bot.service.types import Response
-from bot.tg.parse import parse_callback, reply_of, sender_of
-from bot.tg.runtime import services
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.draft import Draft
-from bot.storage.database import Connection, first_row
+from bot.storage.sqlite.database import Connection, first_row
 
 
 async def get_draft(db: Connection, user_id: int) -> Draft | None:

@@ -22,6 +22,13 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.channels.telegram import constituent, privacy, staff
+from bot.channels.telegram.delivery import Delivery
+from bot.channels.telegram.inbox import DurableUpdates, replay
+from bot.channels.telegram.ordering import ChatOrderedProcessor
+from bot.channels.telegram.render import Renderer, plain
+from bot.channels.telegram.runtime import Services, install, services
+from bot.channels.telegram.staff_render import StaffRenderer
 from bot.core.catalogue import Msg
 from bot.core.engine import Intake
 from bot.core.flood import FloodLimit
@@ -33,14 +40,7 @@ from bot.service.intake import IntakeService, OfficeRules, UrgencyRules
 from bot.service.privacy import PrivacyService, RetentionRules
 from bot.service.staff import StaffService
 from bot.settings import Settings
-from bot.storage.database import Database
-from bot.tg import handlers, privacy, staff
-from bot.tg.delivery import Delivery
-from bot.tg.inbox import DurableUpdates, replay
-from bot.tg.ordering import ChatOrderedProcessor
-from bot.tg.render import Renderer, plain
-from bot.tg.runtime import Services, install, services
-from bot.tg.staff_render import StaffRenderer
+from bot.storage.sqlite.database import Database
 
 App = Application[Any, Any, Any, Any, Any, Any]
 COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
@@ -95,7 +95,7 @@ def build_application(
         try:
             await application.bot.set_my_commands(menu)
         except TelegramError as exc:  # the menu is a convenience: start without it
-            handlers.log.warning("could not set the command menu: %s", type(exc).__name__)
+            constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
 
     async def close_services(application: App) -> None:
         found = application.bot_data.get("services")
@@ -212,15 +212,15 @@ def run(office: Office) -> int:
 def add_handlers(application: App) -> None:
     """Register the constituent handlers: private chats run the intake, groups are redirected."""
     private = filters.ChatType.PRIVATE
-    application.add_handler(TypeHandler(Update, handlers.on_guard), group=-1)
-    application.add_handler(TypeHandler(Update, handlers.on_processed), group=1)
-    application.add_handler(CommandHandler("start", handlers.on_start, private))
-    application.add_handler(CommandHandler("back", handlers.on_back, private))
-    application.add_handler(CommandHandler("cancel", handlers.on_cancel, private))
-    application.add_handler(CommandHandler("help", handlers.on_help))
-    application.add_handler(CommandHandler("privacy", handlers.on_privacy))
-    application.add_handler(CommandHandler("about", handlers.on_about))
-    application.add_handler(CommandHandler("start", handlers.on_group_message, ~private))
+    application.add_handler(TypeHandler(Update, constituent.on_guard), group=-1)
+    application.add_handler(TypeHandler(Update, constituent.on_processed), group=1)
+    application.add_handler(CommandHandler("start", constituent.on_start, private))
+    application.add_handler(CommandHandler("back", constituent.on_back, private))
+    application.add_handler(CommandHandler("cancel", constituent.on_cancel, private))
+    application.add_handler(CommandHandler("help", constituent.on_help))
+    application.add_handler(CommandHandler("privacy", constituent.on_privacy))
+    application.add_handler(CommandHandler("about", constituent.on_about))
+    application.add_handler(CommandHandler("start", constituent.on_group_message, ~private))
     application.add_handler(CommandHandler("mydata", privacy.on_mydata, private))
     application.add_handler(CommandHandler("delete", privacy.on_delete, private))
     application.add_handler(CommandHandler("withdraw", privacy.on_withdraw, private))
@@ -229,9 +229,11 @@ def add_handlers(application: App) -> None:
         application.add_handler(CommandHandler(command, staff.on_staff_command))
     application.add_handler(CommandHandler("status", staff.on_status))
     application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
-    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(CallbackQueryHandler(constituent.on_button))
     application.add_handler(
-        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, handlers.on_message)
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & ~filters.COMMAND, constituent.on_message
+        )
     )
     application.add_error_handler(on_error)
 
@@ -241,14 +243,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     if not isinstance(update, Update):
         # Polling trouble (Telegram unreachable, 5xx, 429): PTB retries on its own.
-        handlers.log.warning("Telegram request failed: %s", type(error).__name__)
+        constituent.log.warning("Telegram request failed: %s", type(error).__name__)
         return
     if isinstance(error, NetworkError):
-        handlers.log.warning(
+        constituent.log.warning(
             "update %s: reply not sent: %s", update.update_id, type(error).__name__
         )
     else:
-        handlers.log.error(
+        constituent.log.error(
             "update %s failed: %s", update.update_id, type(error).__name__, exc_info=error
         )
     chat = update.effective_chat
@@ -259,6 +261,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         await context.bot.send_message(chat.id, text, parse_mode="HTML")
     except TelegramError as exc:
-        handlers.log.warning(
+        constituent.log.warning(
             "update %s: apology not sent: %s", update.update_id, type(exc).__name__
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.storage.database import Connection, all_rows, first_row
+from bot.storage.sqlite.database import Connection, all_rows, first_row
 
 Kind = Literal["card", "message"]
 

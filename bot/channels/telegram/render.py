@@ -13,11 +13,11 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
+from bot.channels.telegram.parse import callback_data
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.prompts import Button, Prompt
 from bot.core.text import one_line
 from bot.service.types import Response
-from bot.tg.parse import callback_data
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
