@@ -18,7 +18,7 @@ from bench.offline import Call, OfflineRequest, offline_builder
 from bot.channels.telegram.application import build_application
 from bot.office import prepare
 from bot.settings import Settings
-from bot.storage.sqlite.database import Database
+from bot.storage.sqlite.database import SqliteStore
 
 OFFICE_ENV: dict[str, Any] = {
     "telegram_bot_token": "123456:BENCH-offline",
@@ -59,7 +59,11 @@ def settings_for(database_path: Path) -> Settings:
 
 def _delivery(app: App) -> Any:
     """Return the running outbox delivery worker, in versions that have one."""
-    return getattr(app.bot_data.get("services"), "delivery", None)
+    data: Any = app.bot_data
+    running = getattr(data, "running", None)
+    if running is not None:
+        return running.outbox
+    return getattr(data.get("services") if isinstance(data, dict) else None, "delivery", None)
 
 
 def lift_group_limit(app: App) -> bool:
@@ -84,7 +88,7 @@ async def drain(app: App) -> None:
 
 async def create_schema(database_path: Path) -> None:
     """Create the database with the bot's own migrations."""
-    database = await Database.open(database_path)
+    database = await SqliteStore.open(database_path)
     await database.close()
 
 

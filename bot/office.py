@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.core.catalogue import Catalogue
 from bot.core.flow import Flow
 from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
+from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules
 from bot.core.staff import StaffDirectory
 from bot.loading import load_catalogue, load_flow
 from bot.settings import Settings
@@ -22,7 +23,7 @@ class SetupError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Office:
-    """Everything loaded from disk and settings before the bot connects."""
+    """Everything loaded from disk and settings before any channel connects."""
 
     settings: Settings
     catalogue: Catalogue
@@ -30,6 +31,8 @@ class Office:
     postcodes: PostcodeChecker
     constituency: Constituency
     params: dict[str, str]
+    staff: StaffDirectory
+    rules: OfficeRules
 
 
 def prepare(settings: Settings) -> Office:
@@ -43,7 +46,8 @@ def prepare(settings: Settings) -> Office:
             f"Setting CONSTITUENCY_CODE is not valid: {settings.constituency_code} is not a"
             " 2024 Westminster constituency code."
         )
-    check_routes(settings, flow)
+    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
+    check_routes(settings, flow, staff)
     params = {
         "mp_name": settings.mp_name,
         "constituency": constituency.name,
@@ -54,12 +58,30 @@ def prepare(settings: Settings) -> Office:
         "retention_years": str(settings.retention_years),
         "attribution": load_attribution(),
     }
-    return Office(settings, catalogue, flow, postcodes, constituency, params)
+    return Office(
+        settings, catalogue, flow, postcodes, constituency, params, staff, rules_of(settings)
+    )
 
 
-def check_routes(settings: Settings, flow: Flow) -> None:
+def rules_of(settings: Settings) -> OfficeRules:
+    """Return the office's rules as the settings give them."""
+    return OfficeRules(
+        reference_prefix=settings.reference_prefix,
+        routes=settings.category_routes,
+        urgency=UrgencyRules(settings.urgent_deadline_days, settings.urgent_keywords),
+        retention=RetentionRules(
+            reminder_after=timedelta(hours=settings.draft_reminder_hours),
+            expire_after=timedelta(days=settings.draft_expiry_days),
+            keep_closed=timedelta(days=365 * settings.retention_years),
+        ),
+        flood=FloodRules(
+            settings.flood_messages, settings.flood_seconds, settings.flood_pause_seconds
+        ),
+    )
+
+
+def check_routes(settings: Settings, flow: Flow, staff: StaffDirectory) -> None:
     """Fail fast if CATEGORY_ROUTES names a category or a person the office does not have."""
-    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
     categories = {o.value for o in flow.step("category").options}
     for category, who in settings.category_routes.items():
         if category not in categories:

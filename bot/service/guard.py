@@ -7,9 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.flood import FloodLimit, Verdict
-from bot.storage.sqlite.database import Database
-from bot.storage.sqlite.inbox import forget_updates, keep_updates, list_unprocessed
-from bot.storage.sqlite.safeguards import admission, forget_processed, mark_processed
+from bot.storage.store import Store
 
 KEEP_PROCESSED = timedelta(days=2)
 
@@ -19,24 +17,24 @@ class Guard:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         flood: FloodLimit,
         clock: Callable[[], datetime],
         monotonic: Callable[[], float],
         exempt: frozenset[int],
     ) -> None:
         """Keep the database, the flood limit and who is exempt from it (staff)."""
-        self.db, self.flood, self.clock, self.monotonic = db, flood, clock, monotonic
+        self.store, self.flood, self.clock, self.monotonic = store, flood, clock, monotonic
         self.exempt = exempt
 
     async def admit(self, update_id: int, user_id: int | None) -> Verdict:
         """Return ALLOW to process the update, WARN to warn the sender once, or DROP."""
-        async with self.db.read() as db:
-            seen, blocked = await admission(db, update_id, user_id or 0)
+        async with self.store.autocommit() as tx:
+            seen, blocked = await tx.admission(update_id, user_id or 0)
             if seen:
                 return Verdict.DROP
             if blocked and user_id not in self.exempt:
-                await mark_processed(db, update_id, self.clock())
+                await tx.mark_processed(update_id, self.clock())
                 return Verdict.DROP
         if user_id is None or user_id in self.exempt:
             return Verdict.ALLOW
@@ -45,21 +43,21 @@ class Guard:
     async def done(self, update_id: int) -> None:
         """Record that an update has been processed (if its handler did not already)."""
         # One self-committing statement; answers were already marked with their effect.
-        async with self.db.read() as db:
-            await mark_processed(db, update_id, self.clock())
+        async with self.store.autocommit() as tx:
+            await tx.mark_processed(update_id, self.clock())
 
     async def keep(self, updates: Sequence[dict[str, Any]]) -> None:
         """Store fetched updates until they are processed."""
-        async with self.db.transaction() as db:
-            await keep_updates(db, updates, self.clock())
+        async with self.store.transaction() as tx:
+            await tx.keep_updates(updates, self.clock())
 
     async def unprocessed(self) -> list[dict[str, Any]]:
         """Return fetched updates that were never processed."""
-        async with self.db.read() as db:
-            return await list_unprocessed(db)
+        async with self.store.autocommit() as tx:
+            return await tx.list_unprocessed()
 
     async def sweep(self) -> None:
         """Forget what is kept of processed updates, once Telegram will not send them again."""
-        async with self.db.transaction() as db:
-            await forget_updates(db, self.clock() - KEEP_PROCESSED)
-            await forget_processed(db, self.clock() - KEEP_PROCESSED)
+        async with self.store.transaction() as tx:
+            await tx.forget_updates(self.clock() - KEEP_PROCESSED)
+            await tx.forget_processed(self.clock() - KEEP_PROCESSED)

@@ -5,19 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.core.catalogue import Msg, msg_to_data
+from bot.core.catalogue import Msg
 from bot.core.draft import Answer
 from bot.core.engine import Intake
+from bot.core.outbox import FileRef
 from bot.core.replies import FileReply, Reply, TextReply
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
 from bot.service.types import Response, Sender
-from bot.storage.sqlite.audit import record
-from bot.storage.sqlite.case_messages import add_message, case_for_reply
-from bot.storage.sqlite.cases import StoredCase, list_cases_for_user, save_case
-from bot.storage.sqlite.database import Connection
-from bot.storage.sqlite.drafts import save_draft
-from bot.storage.sqlite.outbox import enqueue_card, enqueue_message
+from bot.storage.records import StoredCase
+from bot.storage.store import Tx
 
 # Answers a new intake may take from the person's last (closed) case.
 CARRIED_OVER = ("for_whom", "full_name", "postcode", "address", "phone", "email", "contact_by")
@@ -41,7 +38,7 @@ class Relay:
 
     async def to_case(
         self,
-        db: Connection,
+        tx: Tx,
         sender: Sender,
         reply: Reply,
         reply_to: int | None,
@@ -51,8 +48,8 @@ class Relay:
         if not isinstance(reply, TextReply | FileReply):
             return None
         now = self.clock()
-        cases = await list_cases_for_user(db, sender.user_id)
-        replied = await case_for_reply(db, sender.chat_id, reply_to) if reply_to else None
+        cases = await tx.list_cases_for_user(sender.user_id)
+        replied = await tx.case_for_reply(sender.chat_id, reply_to) if reply_to else None
         target = next((c for c in cases if c.id == replied and c.case.is_open), None)
         open_cases = [c for c in cases if c.case.is_open]
         if target is None and has_draft:
@@ -60,39 +57,39 @@ class Relay:
         if target is None and len(open_cases) == 1:
             target = open_cases[0]
         if target is not None:
-            await self._append(db, target, reply, now)
+            await self._append(tx, target, reply, now)
             return Response(lead=(Msg("relay.received", {"reference": target.case.reference}),))
         if open_cases:
             references = ", ".join(c.case.reference for c in open_cases)
             return Response(lead=(Msg("relay.which_case", {"references": references}),))
         if cases:
-            return await self._new_linked_intake(db, sender, cases[-1], now)
+            return await self._new_linked_intake(tx, sender, cases[-1], now)
         return None
 
     async def _append(
-        self, db: Connection, stored: StoredCase, reply: TextReply | FileReply, now: datetime
+        self, tx: Tx, stored: StoredCase, reply: TextReply | FileReply, now: datetime
     ) -> None:
         case = stored.case
-        payload: dict[str, object] = {}
+        attachment_ref: FileRef | None = None
         if isinstance(reply, FileReply):
             attachment = reply.attachment
             # Sent as a photo or document caption, which Telegram limits to 1,024 characters.
             text = clean_text(attachment.caption or "")[:CAPTION_LIMIT]
             case = case.model_copy(update={"attachments": [*case.attachments, attachment]})
-            payload["attachment"] = {"kind": attachment.kind, "file_id": attachment.file_id}
+            attachment_ref = FileRef(kind=attachment.kind, file_id=attachment.file_id)
         else:
             text = clean_text(reply.text)[:RELAY_LIMIT]
         case = case.model_copy(update={"updated_at": now})
-        await save_case(db, stored.id, case)
-        await add_message(db, stored.id, now, "from_constituent", None, text)
-        await record(db, now, None, "constituent_message", case.reference)
+        await tx.save_case(stored.id, case)
+        await tx.add_message(stored.id, now, "from_constituent", None, text)
+        await tx.record(now, None, "constituent_message", case.reference)
         chat = case.assignee if case.assignee is not None else self.staff.staff_chat_id
         note = Msg("relay.to_staff", {"reference": case.reference, "text": text})
-        await enqueue_message(db, chat, {"msg": msg_to_data(note), **payload}, now, stored.id)
-        await enqueue_card(db, stored.id, self.staff.staff_chat_id, now)
+        await tx.owe(chat, note, now, stored.id, attachment=attachment_ref)
+        await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
 
     async def _new_linked_intake(
-        self, db: Connection, sender: Sender, last: StoredCase, now: datetime
+        self, tx: Tx, sender: Sender, last: StoredCase, now: datetime
     ) -> Response:
         case = last.case
         prefill = {
@@ -108,6 +105,6 @@ class Relay:
             }
             prefill["postcode"] = Answer(value=postcode, extra=extra, answered_at=now)
         ask = self.intake.begin(now, sender.profile, prefill, linked_to=case.reference)
-        await save_draft(db, sender.user_id, sender.chat_id, ask.draft)
+        await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
         lead = (Msg("relay.closed_new_intake", {"reference": case.reference}),)
         return Response(lead=lead, prompt=ask.prompt, revision=ask.draft.revision)

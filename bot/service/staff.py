@@ -8,25 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.case import Case, CaseStatus, QueueFilter
-from bot.core.catalogue import Msg, msg_to_data
+from bot.core.catalogue import Msg
 from bot.core.export import export_row, to_csv, to_json
 from bot.core.references import parse_reference
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
-from bot.storage.sqlite.audit import AuditEntry, list_audit, record
-from bot.storage.sqlite.case_messages import CaseMessage, add_message, list_messages
-from bot.storage.sqlite.cases import (
-    QueueRow,
-    StoredCase,
-    get_case,
-    iter_cases,
-    list_queue,
-    save_case,
-)
-from bot.storage.sqlite.database import Connection, Database
-from bot.storage.sqlite.outbox import enqueue_card, enqueue_message
-from bot.storage.sqlite.safeguards import block as block_user
-from bot.storage.sqlite.safeguards import unblock as unblock_user
+from bot.storage.records import AuditEntry, CaseMessage, QueueRow, StoredCase
+from bot.storage.store import Store, Tx
 
 PAGE_SIZE = 8
 NOTE_LIMIT = 3000
@@ -88,7 +76,7 @@ class StaffService:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         staff: StaffDirectory,
         *,
         clock: Callable[[], datetime],
@@ -97,7 +85,7 @@ class StaffService:
         on_outbox: Callable[[], None],
     ) -> None:
         """Keep the database and the staff directory."""
-        self.db = db
+        self.store = store
         self.staff = staff
         self.clock = clock
         self.reference_prefix = reference_prefix
@@ -108,8 +96,8 @@ class StaffService:
         """Raise NotStaffError (and record the attempt) unless ``actor`` may act here."""
         if self.staff.may_act(actor.user_id, actor.chat_id):
             return
-        async with self.db.transaction() as db:
-            await record(db, self.clock(), actor.user_id, "refused", None, action)
+        async with self.store.transaction() as tx:
+            await tx.record(self.clock(), actor.user_id, "refused", None, action)
         raise NotStaffError(action)
 
     async def queue(
@@ -117,40 +105,39 @@ class StaffService:
     ) -> QueuePage:
         """Return a page of open cases, urgent first then oldest."""
         await self.check(actor, "queue")
-        async with self.db.transaction() as db:
-            rows, total = await list_queue(
-                db,
+        async with self.store.transaction() as tx:
+            rows, total = await tx.list_queue(
                 which,
                 staff_id=actor.user_id,
                 category=category,
                 offset=max(page, 0) * PAGE_SIZE,
                 limit=PAGE_SIZE,
             )
-            await record(db, self.clock(), actor.user_id, "queue_viewed", None, which.value)
+            await tx.record(self.clock(), actor.user_id, "queue_viewed", None, which.value)
         pages = max(1, -(-total // PAGE_SIZE))
         return QueuePage(rows, total, min(max(page, 0), pages - 1), pages, which, category)
 
     async def view(self, actor: Actor, reference: str) -> CaseView | Done:
         """Return the whole case, recording that it was viewed."""
         await self.check(actor, "case")
-        async with self.db.transaction() as db:
-            stored = await self._find(db, reference)
+        async with self.store.transaction() as tx:
+            stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
-            messages = await list_messages(db, stored.id)
-            history = await list_audit(db, stored.case.reference)
-            await record(db, self.clock(), actor.user_id, "viewed", stored.case.reference)
+            messages = await tx.list_messages(stored.id)
+            history = await tx.list_audit(stored.case.reference)
+            await tx.record(self.clock(), actor.user_id, "viewed", stored.case.reference)
         return CaseView(stored, messages, history)
 
     async def audit(self, actor: Actor, reference: str) -> list[AuditEntry] | Done:
         """Return every recorded view and action on a case."""
         await self.check(actor, "audit")
-        async with self.db.transaction() as db:
-            stored = await self._find(db, reference)
+        async with self.store.transaction() as tx:
+            stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
-            entries = await list_audit(db, stored.case.reference)
-            await record(db, self.clock(), actor.user_id, "audit_viewed", stored.case.reference)
+            entries = await tx.list_audit(stored.case.reference)
+            await tx.record(self.clock(), actor.user_id, "audit_viewed", stored.case.reference)
         return entries
 
     async def claim(self, actor: Actor, reference: str) -> Done:
@@ -167,17 +154,17 @@ class StaffService:
 
     async def _assign(self, actor: Actor, reference: str, to: int | None, action: str) -> Done:
         await self.check(actor, action)
-        async with self.db.transaction() as db:
-            stored = await self._find(db, reference)
+        async with self.store.transaction() as tx:
+            stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
             now = self.clock()
             status = CaseStatus.OPEN if stored.case.status is CaseStatus.NEW else stored.case.status
-            case = await self._save(db, stored, now, assignee=to, status=status)
-            await record(db, now, actor.user_id, action, case.reference, f"to={to}")
+            case = await self._save(tx, stored, now, assignee=to, status=status)
+            await tx.record(now, actor.user_id, action, case.reference, f"to={to}")
             if to is not None and to != actor.user_id:
                 note = Msg("staff.assigned_to_you", {"reference": case.reference})
-                await enqueue_message(db, to, {"msg": msg_to_data(note)}, now, stored.id)
+                await tx.owe(to, note, now, stored.id)
         self.on_outbox()
         name = self.staff.name_of(to) or ""
         return Done(Msg("staff.assigned", {"reference": case.reference, "name": name}), case)
@@ -188,14 +175,14 @@ class StaffService:
         body = clean_text(text)[:NOTE_LIMIT]
         if not body:
             return Done(Msg("staff.usage.note"))
-        async with self.db.transaction() as db:
-            stored = await self._find(db, reference)
+        async with self.store.transaction() as tx:
+            stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
             now = self.clock()
-            await add_message(db, stored.id, now, "note", actor.user_id, body)
-            case = await self._save(db, stored, now)
-            await record(db, now, actor.user_id, "note", case.reference)
+            await tx.add_message(stored.id, now, "note", actor.user_id, body)
+            case = await self._save(tx, stored, now)
+            await tx.record(now, actor.user_id, "note", case.reference)
         self.on_outbox()
         return Done(Msg("staff.noted", {"reference": case.reference}), case)
 
@@ -205,21 +192,19 @@ class StaffService:
         status = STATUS_WORDS.get(word.strip().casefold().replace(" ", "_").replace("-", "_"))
         if status is None:
             return Done(Msg("staff.usage.status"))
-        async with self.db.transaction() as db:
-            stored = await self._find(db, reference)
+        async with self.store.transaction() as tx:
+            stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
             now = self.clock()
-            case = await self._save(db, stored, now, status=status)
-            await record(db, now, actor.user_id, "status", case.reference, status.value)
+            case = await self._save(tx, stored, now, status=status)
+            await tx.record(now, actor.user_id, "status", case.reference, status.value)
             if outcome:
                 text = f"{status.value}: {clean_text(outcome)[:NOTE_LIMIT]}"
-                await add_message(db, stored.id, now, "note", actor.user_id, text)
+                await tx.add_message(stored.id, now, "note", actor.user_id, text)
             if not case.is_open and stored.case.is_open:
                 closed = Msg("case.closed_to_constituent", {"reference": case.reference})
-                await enqueue_message(
-                    db, case.chat_id, {"msg": msg_to_data(closed)}, now, stored.id
-                )
+                await tx.owe(case.chat_id, closed, now, stored.id)
         self.on_outbox()
         return Done(
             Msg(
@@ -240,24 +225,21 @@ class StaffService:
         body = clean_text(text)[:NOTE_LIMIT]
         if not body:
             return Done(Msg("staff.usage.reply"))
-        async with self.db.transaction() as db:
-            stored = await self._find(db, reference)
+        async with self.store.transaction() as tx:
+            stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
             now = self.clock()
-            message_id = await add_message(
-                db, stored.id, now, "to_constituent", actor.user_id, body
-            )
+            message_id = await tx.add_message(stored.id, now, "to_constituent", actor.user_id, body)
             status = CaseStatus.OPEN if stored.case.status is CaseStatus.NEW else stored.case.status
-            case = await self._save(db, stored, now, status=status)
+            case = await self._save(tx, stored, now, status=status)
             name = self.staff.name_of(actor.user_id) or ""
             msg = Msg(
                 "reply.to_constituent",
                 {"reference": case.reference, "name": name, "text": body, **self.params},
             )
-            payload = {"msg": msg_to_data(msg), "case_message_id": message_id}
-            await enqueue_message(db, case.chat_id, payload, now, stored.id)
-            await record(db, now, actor.user_id, "reply", case.reference)
+            await tx.owe(case.chat_id, msg, now, stored.id, case_message_id=message_id)
+            await tx.record(now, actor.user_id, "reply", case.reference)
         self.on_outbox()
         return Done(Msg("staff.replied", {"reference": case.reference}), case)
 
@@ -272,7 +254,7 @@ class StaffService:
         await self.check(actor, "export")
         if fmt not in ("csv", "json"):
             return Done(Msg("staff.usage.export"))
-        async with self.db.transaction() as db:
+        async with self.store.transaction() as tx:
             rows = [
                 export_row(
                     case,
@@ -280,9 +262,9 @@ class StaffService:
                     category_label=category_label(case.category),
                     summary=case.summary,
                 )
-                async for case in iter_cases(db, since)
+                async for case in tx.iter_cases(since)
             ]
-            await record(db, self.clock(), actor.user_id, "exported", None, f"{fmt} {len(rows)}")
+            await tx.record(self.clock(), actor.user_id, "exported", None, f"{fmt} {len(rows)}")
         data = to_csv(rows) if fmt == "csv" else to_json(rows)
         stamp = self.clock().strftime("%Y%m%d-%H%M")
         return Done(
@@ -294,30 +276,28 @@ class StaffService:
         """Stop (or start again) processing messages from the constituent on a case."""
         action = "blocked" if blocked else "unblocked"
         await self.check(actor, action)
-        async with self.db.transaction() as db:
-            stored = await self._find(db, reference)
+        async with self.store.transaction() as tx:
+            stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
             now = self.clock()
             case = stored.case
             if blocked:
-                await block_user(db, case.user_id, now, actor.user_id or 0, case.reference)
+                await tx.block(case.user_id, now, actor.user_id or 0, case.reference)
             else:
-                await unblock_user(db, case.user_id)
-            await record(db, now, actor.user_id, action, case.reference)
+                await tx.unblock(case.user_id)
+            await tx.record(now, actor.user_id, action, case.reference)
         return Done(Msg(f"staff.{action}", {"reference": case.reference}), case)
 
-    async def _find(self, db: Connection, reference: str) -> StoredCase | None:
+    async def _find(self, tx: Tx, reference: str) -> StoredCase | None:
         canonical = parse_reference(reference, self.reference_prefix)
-        return None if canonical is None else await get_case(db, canonical)
+        return None if canonical is None else await tx.get_case(canonical)
 
     def _not_found(self, reference: str) -> Done:
         return Done(Msg("staff.not_found", {"reference": reference[:40]}))
 
-    async def _save(
-        self, db: Connection, stored: StoredCase, now: datetime, **changes: Any
-    ) -> Case:
+    async def _save(self, tx: Tx, stored: StoredCase, now: datetime, **changes: Any) -> Case:
         case = stored.case.model_copy(update={**changes, "updated_at": now})
-        await save_case(db, stored.id, case)
-        await enqueue_card(db, stored.id, self.staff.staff_chat_id, now)
+        await tx.save_case(stored.id, case)
+        await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
         return case

@@ -14,9 +14,10 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.channels.telegram.application import build_application
-from bot.channels.telegram.runtime import KEY, Services
+from bot.channels.telegram.context import BotData
 from bot.office import Office, random_reference_number
 from bot.settings import Settings
+from bot.wiring import Services
 from support.telegram import (
     FakeUser,
     RecordingRequest,
@@ -125,7 +126,7 @@ class Harness:
 
     async def settle(self) -> None:
         """Wait until the outbox has delivered everything owed."""
-        await services_of(self.app).delivery.drain(seconds=10)
+        await services_of(self.app).outbox.drain(seconds=10)
 
     async def act(self, user: FakeUser, action: Action) -> list[str]:
         """Do one transcript action and return what the bot then sent to that person."""
@@ -153,9 +154,9 @@ class Harness:
 
 def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
     """Return the running services of an application."""
-    found = app.bot_data[KEY]
-    assert isinstance(found, Services)
-    return found
+    bot_data = app.bot_data
+    assert isinstance(bot_data, BotData)
+    return bot_data.runtime.services
 
 
 _user_ids = itertools.count(5001)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
+    Defaults,
+    ExtBot,
+    JobQueue,
     MessageHandler,
     TypeHandler,
     filters,
@@ -23,26 +25,23 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import constituent, privacy, staff
-from bot.channels.telegram.delivery import Delivery
+from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
 from bot.channels.telegram.render import Renderer, plain
-from bot.channels.telegram.runtime import Services, install, services
 from bot.channels.telegram.staff_render import StaffRenderer
+from bot.channels.telegram.transport import TelegramTransport
 from bot.core.catalogue import Msg
-from bot.core.engine import Intake
-from bot.core.flood import FloodLimit
-from bot.core.staff import StaffDirectory
-from bot.core.validators import VALIDATORS
 from bot.office import Office, random_reference_number, utc_now
-from bot.service.guard import Guard
-from bot.service.intake import IntakeService, OfficeRules, UrgencyRules
-from bot.service.privacy import PrivacyService, RetentionRules
-from bot.service.staff import StaffService
 from bot.settings import Settings
-from bot.storage.sqlite.database import Database
+from bot.wiring import build_services, open_store
 
-App = Application[Any, Any, Any, Any, Any, Any]
+App = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], BotData, JobQueue[Context]]
+Builder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
+# HTML everywhere, and no link previews: a preview fetch would reveal what the bot sent.
+DEFAULTS = Defaults(
+    parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+)
 COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
 STAFF_COMMANDS = (
     "queue",
@@ -59,7 +58,7 @@ STAFF_COMMANDS = (
 )
 
 
-def default_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
+def default_builder(settings: Settings) -> Builder:
     """Return a builder that talks to Telegram, or to the Bot API server the settings name."""
     builder = Application.builder().token(settings.telegram_bot_token.get_secret_value())
     if settings.telegram_api_base_url and settings.file_base_url:
@@ -70,21 +69,26 @@ def default_builder(settings: Settings) -> ApplicationBuilder[Any, Any, Any, Any
 
 def build_application(
     office: Office,
-    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
+    builder: Builder | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
     random_number: Callable[[], int] = random_reference_number,
     delivery_backoff: float = 2.0,
 ) -> App:
-    """Return the application, with its database and delivery worker started on start-up."""
+    """Return the application, with the office's store and outbox opened on start-up."""
 
     async def open_services(application: App) -> None:
-        found = await start_services(application, office, clock, random_number, delivery_backoff)
-        install(application, found)
+        store = await open_store(office.settings.database_path)
+        found = build_services(
+            office, store, clock, random_number, delivery_backoff=delivery_backoff
+        )
+        staff_renderer = StaffRenderer(office.catalogue, office.flow, office.staff, clock)
+        renderer = Renderer(office.catalogue)
+        application.bot_data.running = Runtime(found, renderer, staff_renderer)
         if inbox is not None:
             inbox.guard = found.guard
         await replay(found.guard, application.update_queue, application.bot)
-        found.delivery.start()
+        found.outbox.start(TelegramTransport(application.bot, staff_renderer.card, renderer.text))
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=0)
@@ -98,104 +102,25 @@ def build_application(
             constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
 
     async def close_services(application: App) -> None:
-        found = application.bot_data.get("services")
-        if isinstance(found, Services):
-            await found.delivery.stop()
-            await found.intake.db.close()
+        running = application.bot_data.running
+        if running is not None:
+            await running.outbox.stop()
+            await running.services.store.close()
 
     inbox: DurableUpdates | None = None
     if builder is None:
         inbox = DurableUpdates(HTTPXRequest(connection_pool_size=1))
         builder = default_builder(office.settings).get_updates_request(inbox)
-    chosen = builder
     application = (
-        chosen.concurrent_updates(ChatOrderedProcessor())
+        builder.context_types(CONTEXT_TYPES)
+        .defaults(DEFAULTS)
+        .concurrent_updates(ChatOrderedProcessor())
         .post_init(open_services)
         .post_shutdown(close_services)
         .build()
     )
     add_handlers(application)
     return application
-
-
-async def start_services(
-    application: App,
-    office: Office,
-    clock: Callable[[], datetime],
-    random_number: Callable[[], int],
-    delivery_backoff: float,
-    monotonic: Callable[[], float] = time.monotonic,
-) -> Services:
-    """Open the database and wire the services, the renderers and the delivery worker."""
-    settings = office.settings
-    database = await Database.open(settings.database_path)
-    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
-    staff_renderer = StaffRenderer(office.catalogue, office.flow, staff, clock)
-    renderer = Renderer(office.catalogue)
-    delivery = Delivery(
-        database,
-        application.bot,
-        render_card=staff_renderer.card,
-        render_text=renderer.text,
-        staff_chat_id=staff.staff_chat_id,
-        staff_ids=tuple(m.user_id for m in staff.members),
-        clock=clock,
-        backoff=delivery_backoff,
-    )
-    engine = Intake(
-        office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params
-    )
-    rules = OfficeRules(
-        staff,
-        settings.category_routes,
-        UrgencyRules(settings.urgent_deadline_days, settings.urgent_keywords),
-    )
-    intake = IntakeService(
-        database,
-        engine,
-        clock=clock,
-        reference_prefix=settings.reference_prefix,
-        random_number=random_number,
-        rules=rules,
-        on_outbox=delivery.wake,
-    )
-    staff_service = StaffService(
-        database,
-        staff,
-        clock=clock,
-        reference_prefix=settings.reference_prefix,
-        office_params=office.params,
-        on_outbox=delivery.wake,
-    )
-    guard = Guard(
-        database,
-        FloodLimit(settings.flood_messages, settings.flood_seconds, settings.flood_pause_seconds),
-        clock,
-        monotonic,
-        frozenset(m.user_id for m in staff.members),
-    )
-    return Services(
-        intake,
-        renderer,
-        office.catalogue,
-        office.params,
-        staff_service,
-        staff_renderer,
-        delivery,
-        settings.reference_prefix,
-        guard,
-        PrivacyService(
-            database,
-            staff,
-            RetentionRules(
-                reminder_after=timedelta(hours=settings.draft_reminder_hours),
-                expire_after=timedelta(days=settings.draft_expiry_days),
-                keep_closed=timedelta(days=365 * settings.retention_years),
-            ),
-            clock,
-            delivery.wake,
-        ),
-    )
 
 
 def run(office: Office) -> int:
@@ -238,7 +163,7 @@ def add_handlers(application: App) -> None:
     application.add_error_handler(on_error)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log a failure without personal data, and tell the person their answers are safe."""
     error = context.error
     if not isinstance(update, Update):
@@ -256,10 +181,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None or chat.type != "private":
         return
-    found = services(context)
+    found = context.bot_data.runtime
     text = found.renderer.text(Msg("error.internal", found.params))
     try:
-        await context.bot.send_message(chat.id, text, parse_mode="HTML")
+        await context.bot.send_message(chat.id, text)
     except TelegramError as exc:
         constituent.log.warning(
             "update %s: apology not sent: %s", update.update_id, type(exc).__name__

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
+from bot.channels.telegram.context import Context
 from bot.channels.telegram.parse import parse_callback, reply_of, sender_of
-from bot.channels.telegram.runtime import services
 from bot.core.catalogue import Msg
 from bot.core.flood import Verdict
 from bot.core.replies import Back, Cancel, reply_for_action
@@ -19,13 +18,13 @@ from bot.service.types import Response
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
-
 
 async def on_guard(update: Update, context: Context) -> None:
     """Stop an update already processed, from a blocked sender, or from a flood (warned once)."""
     user = update.effective_user
-    verdict = await services(context).guard.admit(update.update_id, user.id if user else None)
+    verdict = await context.bot_data.runtime.guard.admit(
+        update.update_id, user.id if user else None
+    )
     if verdict is Verdict.ALLOW:
         return
     if (
@@ -33,8 +32,8 @@ async def on_guard(update: Update, context: Context) -> None:
         and update.effective_chat
         and update.effective_chat.type == "private"
     ):
-        text = services(context).renderer.text(Msg("flood.warning"))
-        await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
+        text = context.bot_data.runtime.renderer.text(Msg("flood.warning"))
+        await context.bot.send_message(update.effective_chat.id, text)
     if update.callback_query is not None:
         try:
             await update.callback_query.answer()
@@ -45,24 +44,24 @@ async def on_guard(update: Update, context: Context) -> None:
 
 async def on_processed(update: Update, context: Context) -> None:
     """Record that an update has been processed, so a second delivery of it is ignored."""
-    await services(context).guard.done(update.update_id)
+    await context.bot_data.runtime.guard.done(update.update_id)
 
 
 async def on_start(update: Update, context: Context) -> None:
     """Begin an intake, or offer to carry on with one under way."""
-    response = await services(context).intake.start(sender_of(update))
+    response = await context.bot_data.runtime.intake.start(sender_of(update))
     await send(update, context, response)
 
 
 async def on_back(update: Update, context: Context) -> None:
     """Go back one question."""
-    response = await services(context).intake.handle(sender_of(update), Back())
+    response = await context.bot_data.runtime.intake.handle(sender_of(update), Back())
     await send(update, context, response)
 
 
 async def on_cancel(update: Update, context: Context) -> None:
     """Ask whether to stop and delete the draft."""
-    response = await services(context).intake.handle(sender_of(update), Cancel())
+    response = await context.bot_data.runtime.intake.handle(sender_of(update), Cancel())
     await send(update, context, response)
 
 
@@ -84,8 +83,8 @@ async def on_about(update: Update, context: Context) -> None:
 async def on_group_message(update: Update, context: Context) -> None:
     """Tell people in a group chat to message the bot privately; run no intake there."""
     if update.effective_message is not None:
-        text = services(context).renderer.text(Msg("intake.group_chat"))
-        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+        text = context.bot_data.runtime.renderer.text(Msg("intake.group_chat"))
+        await update.effective_message.reply_text(text)
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -99,7 +98,7 @@ async def on_message(update: Update, context: Context) -> None:
         if replied is not None and replied.from_user and replied.from_user.is_bot
         else None
     )
-    response = await services(context).intake.handle(
+    response = await context.bot_data.runtime.intake.handle(
         sender_of(update), reply_of(message), reply_to=reply_to
     )
     await send(update, context, response)
@@ -111,7 +110,7 @@ async def on_button(update: Update, context: Context) -> None:
     assert query is not None
     parsed = parse_callback(query.data)
     reply = reply_for_action(parsed[1]) if parsed else None
-    found = services(context)
+    found = context.bot_data.runtime
     if parsed is None or (reply is None and parsed[1] not in (RESUME, RESTART)):
         await query.answer(found.renderer.text(Msg("notice.stale_button")))
         return
@@ -134,10 +133,8 @@ async def send(update: Update, context: Context, response: Response) -> None:
     """Send the rendered response to the chat the update came from."""
     chat = update.effective_chat
     assert chat is not None
-    for outgoing in services(context).renderer.render(response):
-        await context.bot.send_message(
-            chat.id, outgoing.text, parse_mode=ParseMode.HTML, reply_markup=outgoing.markup
-        )
+    for outgoing in context.bot_data.runtime.renderer.render(response):
+        await context.bot.send_message(chat.id, outgoing.text, reply_markup=outgoing.markup)
     if response.case is not None:
         log.info("case %s created", response.case.reference)
 
@@ -151,7 +148,7 @@ async def _drop_buttons(message: Message) -> None:
 
 
 async def _say(update: Update, context: Context, key: str) -> None:
-    found = services(context)
+    found = context.bot_data.runtime
     if update.effective_message is not None:
         text = found.renderer.text(Msg(key, found.params))
-        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+        await update.effective_message.reply_text(text)

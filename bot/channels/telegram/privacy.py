@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from bot.channels.telegram.runtime import Services, services
+from bot.channels.telegram.context import Context, Runtime
 from bot.core.catalogue import Msg
 
-Context = ContextTypes.DEFAULT_TYPE
 PRIVACY_PREFIX = "p1"
 
 
@@ -21,27 +18,25 @@ def _ids(update: Update) -> tuple[int, Message] | None:
     return user.id, message
 
 
-async def _say(message: Message, found: Services, msg: Msg) -> None:
-    await message.reply_text(found.renderer.text(msg), parse_mode=ParseMode.HTML)
+async def _say(message: Message, found: Runtime, msg: Msg) -> None:
+    await message.reply_text(found.renderer.text(msg))
 
 
 async def on_mydata(update: Update, context: Context) -> None:
     """Send the person a file of everything held about them."""
-    found = services(context)
+    found = context.bot_data.runtime
     ids = _ids(update)
     if ids is None:
         return
     user_id, message = ids
     data = await found.privacy.my_data(user_id)
     caption = found.renderer.text(Msg("privacy.mydata"))
-    await message.reply_document(
-        InputFile(data, filename="my-data.json"), caption=caption, parse_mode=ParseMode.HTML
-    )
+    await message.reply_document(InputFile(data, filename="my-data.json"), caption=caption)
 
 
 async def on_delete(update: Update, context: Context) -> None:
     """Ask whether to erase the person's information."""
-    found = services(context)
+    found = context.bot_data.runtime
     ids = _ids(update)
     if ids is None:
         return
@@ -62,14 +57,14 @@ async def on_delete(update: Update, context: Context) -> None:
         ]
     )
     text = found.renderer.text(Msg("privacy.delete_confirm"))
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await message.reply_text(text, reply_markup=markup)
 
 
 async def on_delete_button(update: Update, context: Context) -> None:
     """Erase (or keep) the presser's own information; the button acts only on who pressed it."""
     query = update.callback_query
     assert query is not None
-    found = services(context)
+    found = context.bot_data.runtime
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
     choices = (f"{PRIVACY_PREFIX}:erase", f"{PRIVACY_PREFIX}:keep")
@@ -90,7 +85,7 @@ async def on_delete_button(update: Update, context: Context) -> None:
 
 async def on_withdraw(update: Update, context: Context) -> None:
     """Withdraw consent on the person's case (naming it when they have more than one)."""
-    found = services(context)
+    found = context.bot_data.runtime
     ids = _ids(update)
     if ids is None:
         return
@@ -110,6 +105,6 @@ async def on_withdraw(update: Update, context: Context) -> None:
 
 async def on_sweep(context: Context) -> None:
     """Run the retention sweep (a JobQueue job: at start-up and then periodically)."""
-    found = services(context)
+    found = context.bot_data.runtime
     await found.privacy.sweep()
     await found.guard.sweep()

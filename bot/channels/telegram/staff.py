@@ -6,11 +6,9 @@ import logging
 from datetime import UTC, datetime
 
 from telegram import InputFile, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from bot.channels.telegram.runtime import Services, services
+from bot.channels.telegram.context import Context, Runtime
 from bot.channels.telegram.staff_render import STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
@@ -18,8 +16,6 @@ from bot.core.references import parse_reference
 from bot.service.staff import Actor, CaseView, Done, NotStaffError
 
 log = logging.getLogger(__name__)
-
-Context = ContextTypes.DEFAULT_TYPE
 
 
 def _actor(update: Update) -> Actor:
@@ -36,13 +32,11 @@ def _words(message: Message, parts: int) -> list[str]:
 
 async def _reply(message: Message, texts: list[str]) -> None:
     for text in texts:
-        await message.reply_text(text, parse_mode=ParseMode.HTML)
+        await message.reply_text(text)
 
 
-async def _refuse(message: Message, found: Services) -> None:
-    await message.reply_text(
-        found.staff_renderer.text(Msg("staff.refused")), parse_mode=ParseMode.HTML
-    )
+async def _refuse(message: Message, found: Runtime) -> None:
+    await message.reply_text(found.staff_renderer.text(Msg("staff.refused")))
 
 
 async def _run(update: Update, context: Context, command: str) -> None:
@@ -50,21 +44,21 @@ async def _run(update: Update, context: Context, command: str) -> None:
     message = update.effective_message
     if message is None:
         return
-    found = services(context)
+    found = context.bot_data.runtime
     try:
         await _dispatch(message, found, _actor(update), command)
     except NotStaffError:
         await _refuse(message, found)
 
 
-async def _dispatch(message: Message, found: Services, actor: Actor, command: str) -> None:
+async def _dispatch(message: Message, found: Runtime, actor: Actor, command: str) -> None:
     staff, render = found.staff, found.staff_renderer
     if command == "queue":
         await staff.check(actor, "queue")
         which, category = _queue_filter(_words(message, 1), found)
         page = await staff.queue(actor, which, category)
         text, markup = render.queue(page)
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await message.reply_text(text, reply_markup=markup)
         return
     if command == "export":
         await staff.check(actor, "export")
@@ -115,9 +109,7 @@ async def _dispatch(message: Message, found: Services, actor: Actor, command: st
         await _reply(message, [render.text(done.msg)])
 
 
-async def _act(
-    found: Services, actor: Actor, command: str, reference: str, rest: list[str]
-) -> Done:
+async def _act(found: Runtime, actor: Actor, command: str, reference: str, rest: list[str]) -> Done:
     staff = found.staff
     if command == "claim":
         return await staff.claim(actor, reference)
@@ -134,7 +126,7 @@ async def _act(
     return await staff.reply(actor, reference, rest[0])
 
 
-async def show_case(message: Message, found: Services, actor: Actor, reference: str) -> None:
+async def show_case(message: Message, found: Runtime, actor: Actor, reference: str) -> None:
     """Send the whole case, then re-send its letters and documents by file id."""
     result = await found.staff.view(actor, reference)
     if isinstance(result, Done):
@@ -143,7 +135,7 @@ async def show_case(message: Message, found: Services, actor: Actor, reference: 
     await _send_view(message, found, result)
 
 
-async def _send_view(message: Message, found: Services, view: CaseView) -> None:
+async def _send_view(message: Message, found: Runtime, view: CaseView) -> None:
     await _reply(message, found.staff_renderer.case(view))
     for attachment in view.stored.case.attachments:
         if attachment.kind == "photo":
@@ -152,7 +144,7 @@ async def _send_view(message: Message, found: Services, view: CaseView) -> None:
             await message.reply_document(attachment.file_id)
 
 
-def _queue_filter(words: list[str], found: Services) -> tuple[QueueFilter, str | None]:
+def _queue_filter(words: list[str], found: Runtime) -> tuple[QueueFilter, str | None]:
     word = words[0].casefold() if words else "all"
     if word in {f.value for f in QueueFilter} - {QueueFilter.CATEGORY.value}:
         return QueueFilter(word), None
@@ -187,7 +179,7 @@ async def on_staff_command(update: Update, context: Context) -> None:
 async def on_status(update: Update, context: Context) -> None:
     """For staff, change a case's status; for a constituent, list their own; refuse the rest."""
     message = update.effective_message
-    found = services(context)
+    found = context.bot_data.runtime
     actor = _actor(update)
     if message is None:
         return
@@ -201,7 +193,7 @@ async def on_status(update: Update, context: Context) -> None:
     await _reply(message, [await _my_cases(found, actor.user_id)])
 
 
-async def _my_cases(found: Services, user_id: int) -> str:
+async def _my_cases(found: Runtime, user_id: int) -> str:
     render = found.staff_renderer
     cases = await found.intake.cases_of(user_id)
     if not cases:
@@ -222,7 +214,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
     """Handle Claim / Show case / Close on cards and queue pages, checking who pressed."""
     query = update.callback_query
     assert query is not None
-    found = services(context)
+    found = context.bot_data.runtime
     actor = _actor(update)
     parts = (query.data or "").split(":")
     try:
@@ -244,7 +236,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
     elif action == "close":
         # Closing tells the constituent, so the card's button asks first.
         question, choices = found.staff_renderer.close_question(reference)
-        await message.reply_text(question, parse_mode=ParseMode.HTML, reply_markup=choices)
+        await message.reply_text(question, reply_markup=choices)
     elif action in ("closed", "unable"):
         done = await found.staff.close(actor, reference, "unable" if action == "unable" else "")
         await _drop_question(message)
@@ -261,7 +253,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
         page = await found.staff.queue(actor, which, category, int(parts[4]))
         text, markup = found.staff_renderer.queue(page)
         try:
-            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await message.edit_text(text, reply_markup=markup)
         except BadRequest as exc:
             # A double tap that raced: the page already shows what was asked for.
             if "not modified" not in exc.message.lower():

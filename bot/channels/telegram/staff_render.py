@@ -13,7 +13,7 @@ from bot.core.catalogue import Catalogue, Msg
 from bot.core.flow import Flow
 from bot.core.staff import StaffDirectory
 from bot.service.staff import CaseView, QueuePage
-from bot.storage.sqlite.audit import AuditEntry
+from bot.storage.records import AuditEntry
 
 STAFF_PREFIX = "s1"
 

@@ -4,37 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.case import Case, QueueFilter
-from bot.storage.sqlite.database import Connection, all_rows, first_row
-
-
-class DuplicateReferenceError(Exception):
-    """The reference is already taken; make another and try again."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCase:
-    """A case with its row id and the message id of its card in the staff group."""
-
-    id: int
-    case: Case
-    card_message_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRow:
-    """One line of the queue, read without decoding the whole case."""
-
-    reference: str
-    category: str
-    urgent: bool
-    created_at: datetime
-    assignee: int | None
-    status: str
-    summary: str
+from bot.storage.records import DuplicateReferenceError, QueueRow, StoredCase
+from bot.storage.sqlite.rows import Connection, all_rows, first_row
 
 
 def _columns(case: Case) -> tuple[object, ...]:
@@ -50,48 +24,6 @@ def _columns(case: Case) -> tuple[object, ...]:
     )
 
 
-async def create_case(db: Connection, case: Case) -> int:
-    """Store a new case with its consent record; return its row id."""
-    try:
-        cursor = await db.execute(
-            "INSERT INTO cases (reference, user_id, chat_id, created_at, status, category, urgent,"
-            " updated_at, data, assignee, is_open, summary)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                case.reference,
-                case.user_id,
-                case.chat_id,
-                case.created_at.isoformat(),
-                *_columns(case),
-            ),
-        )
-    except sqlite3.IntegrityError as exc:
-        if "cases.reference" in str(exc):
-            raise DuplicateReferenceError(case.reference) from exc
-        raise
-    case_id = cursor.lastrowid
-    assert case_id is not None
-    await db.execute(
-        "INSERT INTO consents (case_id, version, answer, recorded_at) VALUES (?, ?, ?, ?)",
-        (case_id, case.consent.version, case.consent.answer, case.consent.recorded_at.isoformat()),
-    )
-    return case_id
-
-
-async def save_case(db: Connection, case_id: int, case: Case) -> None:
-    """Store a changed case (status, assignee and so on)."""
-    await db.execute(
-        "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
-        " assignee = ?, is_open = ?, summary = ? WHERE id = ?",
-        (*_columns(case), case_id),
-    )
-
-
-async def set_card_message(db: Connection, case_id: int, message_id: int) -> None:
-    """Remember which staff-group message is the case's card."""
-    await db.execute("UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id))
-
-
 _SELECT = "SELECT id, data, card_message_id FROM cases"
 
 
@@ -99,62 +31,111 @@ def _stored(row: sqlite3.Row) -> StoredCase:
     return StoredCase(row[0], Case.model_validate_json(row[1]), row[2])
 
 
-async def get_case(db: Connection, reference: str) -> StoredCase | None:
-    """Return the case with ``reference``, if there is one."""
-    row = await first_row(db, f"{_SELECT} WHERE reference = ?", (reference,))
-    return None if row is None else _stored(row)
+class CaseRows:
+    """Sent cases, their consent records, and the queue over them."""
 
+    db: Connection
 
-async def get_case_by_id(db: Connection, case_id: int) -> StoredCase | None:
-    """Return the case with row id ``case_id``, if there is one."""
-    row = await first_row(db, f"{_SELECT} WHERE id = ?", (case_id,))
-    return None if row is None else _stored(row)
+    async def create_case(self, case: Case) -> int:
+        """Store a new case with its consent record; return its row id."""
+        try:
+            cursor = await self.db.execute(
+                "INSERT INTO cases (reference, user_id, chat_id, created_at, status, category,"
+                " urgent, updated_at, data, assignee, is_open, summary)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    case.reference,
+                    case.user_id,
+                    case.chat_id,
+                    case.created_at.isoformat(),
+                    *_columns(case),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "cases.reference" in str(exc):
+                raise DuplicateReferenceError(case.reference) from exc
+            raise
+        case_id = cursor.lastrowid
+        assert case_id is not None
+        await self.db.execute(
+            "INSERT INTO consents (case_id, version, answer, recorded_at) VALUES (?, ?, ?, ?)",
+            (
+                case_id,
+                case.consent.version,
+                case.consent.answer,
+                case.consent.recorded_at.isoformat(),
+            ),
+        )
+        return case_id
 
+    async def save_case(self, case_id: int, case: Case) -> None:
+        """Store a changed case (status, assignee and so on)."""
+        await self.db.execute(
+            "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
+            " assignee = ?, is_open = ?, summary = ? WHERE id = ?",
+            (*_columns(case), case_id),
+        )
 
-async def list_cases_for_user(db: Connection, user_id: int) -> list[StoredCase]:
-    """Return a constituent's own cases, oldest first."""
-    rows = await all_rows(db, f"{_SELECT} WHERE user_id = ? ORDER BY created_at, id", (user_id,))
-    return [_stored(row) for row in rows]
+    async def set_card_message(self, case_id: int, message_id: int) -> None:
+        """Remember which staff-group message is the case's card."""
+        await self.db.execute(
+            "UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id)
+        )
 
+    async def get_case(self, reference: str) -> StoredCase | None:
+        """Return the case with ``reference``, if there is one."""
+        row = await first_row(self.db, f"{_SELECT} WHERE reference = ?", (reference,))
+        return None if row is None else _stored(row)
 
-async def list_queue(
-    db: Connection,
-    which: QueueFilter,
-    *,
-    staff_id: int | None = None,
-    category: str | None = None,
-    offset: int = 0,
-    limit: int = 10,
-) -> tuple[list[QueueRow], int]:
-    """Return one page of open cases, urgent first then oldest, and how many there are."""
-    # Every WHERE clause is one of these constants; values are bound as parameters.
-    where, params = "is_open = 1", list[object]()
-    if which is QueueFilter.MINE:
-        where, params = "is_open = 1 AND assignee = ?", [staff_id]
-    elif which is QueueFilter.UNASSIGNED:
-        where = "is_open = 1 AND assignee IS NULL"
-    elif which is QueueFilter.URGENT:
-        where = "is_open = 1 AND urgent = 1"
-    elif which is QueueFilter.CATEGORY:
-        where, params = "is_open = 1 AND category = ?", [category]
-    count = f"SELECT count(*) FROM cases WHERE {where}"  # noqa: S608
-    total_row = await first_row(db, count, params)
-    total = int(total_row[0]) if total_row else 0
-    columns = "reference, category, urgent, created_at, assignee, status, summary"
-    order = "ORDER BY urgent DESC, created_at, id LIMIT ? OFFSET ?"
-    sql = f"SELECT {columns} FROM cases WHERE {where} {order}"  # noqa: S608
-    rows = [
-        QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6])
-        for r in await all_rows(db, sql, [*params, limit, offset])
-    ]
-    return rows, total
+    async def get_case_by_id(self, case_id: int) -> StoredCase | None:
+        """Return the case with row id ``case_id``, if there is one."""
+        row = await first_row(self.db, f"{_SELECT} WHERE id = ?", (case_id,))
+        return None if row is None else _stored(row)
 
+    async def list_cases_for_user(self, user_id: int) -> list[StoredCase]:
+        """Return a constituent's own cases, oldest first."""
+        rows = await all_rows(
+            self.db, f"{_SELECT} WHERE user_id = ? ORDER BY created_at, id", (user_id,)
+        )
+        return [_stored(row) for row in rows]
 
-async def iter_cases(db: Connection, since: datetime | None = None) -> AsyncIterator[Case]:
-    """Yield every case (created at or after ``since``), oldest first."""
-    sql, params = "SELECT data FROM cases", []
-    if since is not None:
-        sql, params = f"{sql} WHERE created_at >= ?", [since.isoformat()]
-    async with db.execute(f"{sql} ORDER BY created_at, id", params) as cursor:
-        async for row in cursor:
-            yield Case.model_validate_json(row[0])
+    async def list_queue(
+        self,
+        which: QueueFilter,
+        *,
+        staff_id: int | None = None,
+        category: str | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[QueueRow], int]:
+        """Return one page of open cases, urgent first then oldest, and how many there are."""
+        # Every WHERE clause is one of these constants; values are bound as parameters.
+        where, params = "is_open = 1", list[object]()
+        if which is QueueFilter.MINE:
+            where, params = "is_open = 1 AND assignee = ?", [staff_id]
+        elif which is QueueFilter.UNASSIGNED:
+            where = "is_open = 1 AND assignee IS NULL"
+        elif which is QueueFilter.URGENT:
+            where = "is_open = 1 AND urgent = 1"
+        elif which is QueueFilter.CATEGORY:
+            where, params = "is_open = 1 AND category = ?", [category]
+        count = f"SELECT count(*) FROM cases WHERE {where}"  # noqa: S608
+        total_row = await first_row(self.db, count, params)
+        total = int(total_row[0]) if total_row else 0
+        columns = "reference, category, urgent, created_at, assignee, status, summary"
+        order = "ORDER BY urgent DESC, created_at, id LIMIT ? OFFSET ?"
+        sql = f"SELECT {columns} FROM cases WHERE {where} {order}"  # noqa: S608
+        rows = [
+            QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6])
+            for r in await all_rows(self.db, sql, [*params, limit, offset])
+        ]
+        return rows, total
+
+    async def iter_cases(self, since: datetime | None = None) -> AsyncIterator[Case]:
+        """Yield every case (created at or after ``since``), oldest first."""
+        sql, params = "SELECT data FROM cases", []
+        if since is not None:
+            sql, params = f"{sql} WHERE created_at >= ?", [since.isoformat()]
+        async with self.db.execute(f"{sql} ORDER BY created_at, id", params) as cursor:
+            async for row in cursor:
+                yield Case.model_validate_json(row[0])

@@ -1,10 +1,10 @@
-"""The SQLite database: one connection, WAL, numbered migrations, one transaction at a time."""
+"""The SQLite store: one connection, WAL, numbered migrations, one transaction at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import aiosqlite
 
-Connection = aiosqlite.Connection
+from bot.storage.sqlite.rows import Connection
+from bot.storage.sqlite.tx import SqliteTx
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -24,7 +25,7 @@ _PRAGMAS = (
 )
 
 
-class Database:
+class SqliteStore:
     """An open database; every read and write happens inside ``transaction()``."""
 
     def __init__(self, connection: Connection) -> None:
@@ -35,7 +36,7 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path) -> SqliteStore:
         """Open (creating, owner-only) the database at ``path`` and bring its schema up to date."""
         if str(path) != ":memory:":
             create_private_file(path)
@@ -43,13 +44,13 @@ class Database:
         connection.row_factory = sqlite3.Row
         for pragma in _PRAGMAS:
             await connection.execute(pragma)
-        database = cls(connection)
+        store = cls(connection)
         try:
-            await database.migrate()
+            await store.migrate()
         except BaseException:
             await connection.close()
             raise
-        return database
+        return store
 
     async def close(self) -> None:
         """Close the connection, waiting for any transaction under way."""
@@ -57,18 +58,18 @@ class Database:
             await self._connection.close()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Connection]:
-        """Run reads (or one self-committing write) without a transaction of their own."""
+    async def autocommit(self) -> AsyncIterator[SqliteTx]:
+        """Run reads, or single statements that commit themselves, without a transaction."""
         async with self._lock:
-            yield self._connection
+            yield SqliteTx(self._connection)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
+    async def transaction(self) -> AsyncIterator[SqliteTx]:
         """Run a block as one write transaction: all of it is committed, or none of it."""
         async with self._lock:
             await self._connection.execute("BEGIN IMMEDIATE")
             try:
-                yield self._connection
+                yield SqliteTx(self._connection)
             except BaseException:
                 await self._connection.execute("ROLLBACK")
                 raise
@@ -76,21 +77,21 @@ class Database:
 
     async def migrate(self) -> list[int]:
         """Apply every migration not yet applied, each in one transaction with its record."""
-        async with self.transaction() as db:
-            await db.execute(
+        async with self.transaction() as tx:
+            await tx.db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
-            async with db.execute("SELECT version FROM schema_migrations") as cursor:
+            async with tx.db.execute("SELECT version FROM schema_migrations") as cursor:
                 done = {row[0] async for row in cursor}
         applied = []
         for version, name, script in migrations():
             if version in done:
                 continue
-            async with self.transaction() as db:
+            async with self.transaction() as tx:
                 for statement in statements(script):
-                    await db.execute(statement)
-                await db.execute(
+                    await tx.db.execute(statement)
+                await tx.db.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, datetime.now(UTC).isoformat()),
                 )
@@ -132,14 +133,3 @@ def statements(script: str) -> list[str]:
 
 def _only_comments(text: str) -> bool:
     return all(not ln.strip() or ln.strip().startswith("--") for ln in text.splitlines())
-
-
-async def first_row(db: Connection, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
-    """Return the first row of a query, in one trip to the database thread."""
-    rows = await db.execute_fetchall(sql, params)
-    return next(iter(rows), None)
-
-
-async def all_rows(db: Connection, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-    """Return every row of a query, in one trip to the database thread."""
-    return list(await db.execute_fetchall(sql, params))

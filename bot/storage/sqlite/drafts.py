@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 from bot.core.draft import Draft
-from bot.storage.sqlite.database import Connection, first_row
+from bot.storage.sqlite.rows import Connection, first_row
 
 
-async def get_draft(db: Connection, user_id: int) -> Draft | None:
-    """Return the constituent's draft, if they have one."""
-    row = await first_row(db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
-    return None if row is None else Draft.model_validate_json(row[0])
+class DraftRows:
+    """Drafts in progress, one per constituent."""
 
+    db: Connection
 
-async def save_draft(db: Connection, user_id: int, chat_id: int, draft: Draft) -> None:
-    """Store the draft, replacing the earlier state."""
-    await db.execute(
-        "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (user_id) DO UPDATE SET"
-        " chat_id = excluded.chat_id, state = excluded.state, updated_at = excluded.updated_at",
-        (user_id, chat_id, draft.model_dump_json(), draft.updated_at.isoformat()),
-    )
+    async def get_draft(self, user_id: int) -> Draft | None:
+        """Return the constituent's draft, if they have one."""
+        row = await first_row(self.db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
+        return None if row is None else Draft.model_validate_json(row[0])
 
+    async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
+        """Store the draft, replacing the earlier state."""
+        await self.db.execute(
+            "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET"
+            " chat_id = excluded.chat_id, state = excluded.state, updated_at = excluded.updated_at",
+            (user_id, chat_id, draft.model_dump_json(), draft.updated_at.isoformat()),
+        )
 
-async def delete_draft(db: Connection, user_id: int) -> None:
-    """Delete the constituent's draft and every answer in it."""
-    await db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+    async def delete_draft(self, user_id: int) -> None:
+        """Delete the constituent's draft and every answer in it."""
+        await self.db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
 
-
-async def count_drafts(db: Connection) -> int:
-    """Return how many drafts are stored."""
-    async with db.execute("SELECT count(*) FROM drafts") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    async def count_drafts(self) -> int:
+        """Return how many drafts are stored."""
+        async with self.db.execute("SELECT count(*) FROM drafts") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0

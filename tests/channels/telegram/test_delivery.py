@@ -22,10 +22,8 @@ from support.intake import (
 from support.telegram import JSON, FakeUser, RecordingRequest, SentCall
 from telegram.request import RequestData
 
-from bot.channels.telegram.delivery import RateLimit
 from bot.office import Office
-from bot.storage.sqlite.audit import list_audit
-from bot.storage.sqlite.outbox import count_pending
+from bot.service.outbox import RateLimit
 
 SENDS = ("sendMessage", "editMessageText")
 
@@ -78,13 +76,13 @@ def failures(request: RecordingRequest, chat_id: int) -> list[SentCall]:
 
 async def pending(harness: Harness) -> int:
     """Return how many outbox entries wait."""
-    async with services_of(harness.app).intake.db.transaction() as db:
-        return await count_pending(db)
+    async with services_of(harness.app).store.transaction() as tx:
+        return await tx.count_pending()
 
 
 async def deliver_all(harness: Harness, *, step: float = 2.0, rounds: int = 200) -> None:
     """Run delivery passes, moving the fake clock past each retry, until nothing waits."""
-    delivery = services_of(harness.app).delivery
+    delivery = services_of(harness.app).outbox
     for _ in range(rounds):
         await delivery.deliver_due()
         if await pending(harness) == 0:
@@ -165,7 +163,7 @@ async def test_retry_after_is_waited_for(office: Office, clock: Clock) -> None:
         await to_review(harness, user)
         request.fail_chat(STAFF_CHAT, status=HTTPStatus.TOO_MANY_REQUESTS, retry_after=30)
         reference = await press_send(harness, user)
-        delivery = services_of(harness.app).delivery
+        delivery = services_of(harness.app).outbox
         await delivery.deliver_due()
         await delivery.deliver_due()
         assert len(failures(request, STAFF_CHAT)) == 1
@@ -190,7 +188,7 @@ async def test_cards_owed_at_a_restart_are_posted_once_after_it(
         for user in users:
             await to_review(harness, user)
         references = [await press_send(harness, user) for user in users]
-        delivery = services_of(harness.app).delivery
+        delivery = services_of(harness.app).outbox
         for _ in range(10):
             await delivery.deliver_due()
             clock.advance(seconds=1)
@@ -243,8 +241,8 @@ async def test_a_card_the_staff_group_refuses_is_failed_and_staff_are_told_priva
         texts = await harness.act(user, ("tap", "Send to the office"))
         assert any("Your enquiry has been sent" in t for t in texts)
         reference = (await services_of(harness.app).intake.cases_of(user.user_id))[0].reference
-        async with services_of(harness.app).intake.db.transaction() as db:
-            entries = await list_audit(db, reference)
+        async with services_of(harness.app).store.transaction() as tx:
+            entries = await tx.list_audit(reference)
     assert len(failures(request, STAFF_CHAT)) == 1  # not retried
     assert ("card", STAFF_CHAT, "failed", shown) in outbox_rows(office)
     [failed] = [e for e in entries if e.action == "delivery_failed"]
@@ -275,8 +273,8 @@ async def test_a_message_a_constituent_cannot_get_is_failed_and_the_group_is_tol
         request.down[user.user_id] = (status, None)
         await harness.act(user, ("tap", "Send to the office"))
         reference = (await services_of(harness.app).intake.cases_of(user.user_id))[0].reference
-        async with services_of(harness.app).intake.db.transaction() as db:
-            entries = await list_audit(db, reference)
+        async with services_of(harness.app).store.transaction() as tx:
+            entries = await tx.list_audit(reference)
     assert len(failures(request, user.user_id)) == 1
     assert ("message", user.user_id, "failed", shown) in outbox_rows(office)
     [failed] = [e for e in entries if e.action == "delivery_failed"]
@@ -294,7 +292,7 @@ async def test_a_message_a_constituent_cannot_get_is_failed_and_the_group_is_tol
 
 async def test_the_staff_group_gets_twenty_cards_a_minute(harness: Harness) -> None:
     now = [0.0]
-    delivery = services_of(harness.app).delivery
+    delivery = services_of(harness.app).outbox
     delivery.group_limit = RateLimit(20, 60.0, lambda: now[0])
     users = [new_user(f"Person{i}") for i in range(25)]
     await asyncio.gather(*(harness.run(user, intake_to_review()) for user in users))

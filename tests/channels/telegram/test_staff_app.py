@@ -23,12 +23,10 @@ from support.intake import (
 )
 from support.telegram import FakeUser, InlineRows
 
-from bot.channels.telegram.delivery import RateLimit
 from bot.core.export import EXPORT_FIELDS
 from bot.office import prepare
-from bot.storage.sqlite.audit import AuditEntry, list_audit
-from bot.storage.sqlite.case_messages import list_messages
-from bot.storage.sqlite.cases import StoredCase, get_case
+from bot.service.outbox import RateLimit
+from bot.storage.records import AuditEntry, StoredCase
 
 REFUSED = "This command is for office staff."
 OTHER_GROUP = -100999
@@ -76,23 +74,23 @@ async def send_case(
 
 async def stored(harness: Harness, reference: str) -> StoredCase:
     """Return a case as stored, with its card's message id."""
-    async with services_of(harness.app).intake.db.transaction() as db:
-        found = await get_case(db, reference)
+    async with services_of(harness.app).store.transaction() as tx:
+        found = await tx.get_case(reference)
     assert found is not None, reference
     return found
 
 
 async def audit_of(harness: Harness, reference: str) -> list[AuditEntry]:
     """Return the audit log of a case."""
-    async with services_of(harness.app).intake.db.transaction() as db:
-        return await list_audit(db, reference)
+    async with services_of(harness.app).store.transaction() as tx:
+        return await tx.list_audit(reference)
 
 
 async def messages_of(harness: Harness, reference: str) -> list[str]:
     """Return the texts of a case's notes and messages, oldest first."""
     found = await stored(harness, reference)
-    async with services_of(harness.app).intake.db.transaction() as db:
-        return [m.text for m in await list_messages(db, found.id)]
+    async with services_of(harness.app).store.transaction() as tx:
+        return [m.text for m in await tx.list_messages(found.id)]
 
 
 async def card(harness: Harness, reference: str) -> tuple[int, str, InlineRows]:
@@ -119,7 +117,7 @@ async def command(
 
 def generous(harness: Harness) -> None:
     """Lift the staff group's 20-a-minute limit for tests that post many cards and edits."""
-    services_of(harness.app).delivery.group_limit = RateLimit(1000, 60.0, lambda: 0.0)
+    services_of(harness.app).outbox.group_limit = RateLimit(1000, 60.0, lambda: 0.0)
 
 
 def confirmation_texts(harness: Harness, user: FakeUser) -> list[str]:

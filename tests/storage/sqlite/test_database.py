@@ -15,8 +15,7 @@ import pytest
 
 from bot.core.draft import Answer, Attachment, Draft
 from bot.storage.sqlite import database as database_module
-from bot.storage.sqlite.database import Database, migrations, statements
-from bot.storage.sqlite.drafts import count_drafts, delete_draft, get_draft, save_draft
+from bot.storage.sqlite.database import SqliteStore, migrations, statements
 
 STARTED = datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=UTC)
 
@@ -28,9 +27,9 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(path: Path) -> AsyncIterator[Database]:
+async def db(path: Path) -> AsyncIterator[SqliteStore]:
     """Return an open database, closed after the test."""
-    database = await Database.open(path)
+    database = await SqliteStore.open(path)
     try:
         yield database
     finally:
@@ -52,10 +51,10 @@ def read(path: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 async def test_open_creates_a_private_folder_and_file(path: Path) -> None:
-    database = await Database.open(path)
+    database = await SqliteStore.open(path)
     try:
-        async with database.transaction() as connection:
-            await connection.execute(
+        async with database.transaction() as tx:
+            await tx.db.execute(
                 "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (1, 1, '{}', '')"
             )
         assert mode(path.parent) == 0o700
@@ -68,23 +67,23 @@ async def test_open_creates_a_private_folder_and_file(path: Path) -> None:
 
 
 async def test_open_keeps_an_existing_file(path: Path) -> None:
-    first = await Database.open(path)
-    async with first.transaction() as connection:
-        await connection.execute(
+    first = await SqliteStore.open(path)
+    async with first.transaction() as tx:
+        await tx.db.execute(
             "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (7, 7, '{}', '')"
         )
     await first.close()
-    second = await Database.open(path)
+    second = await SqliteStore.open(path)
     await second.close()
     assert read(path, "SELECT user_id FROM drafts") == [(7,)]
     assert mode(path) == 0o600
 
 
-async def test_write_ahead_logging_and_foreign_keys_are_on(db: Database) -> None:
-    async with db.transaction() as connection:
+async def test_write_ahead_logging_and_foreign_keys_are_on(db: SqliteStore) -> None:
+    async with db.transaction() as tx:
         values = {}
         for pragma in ("journal_mode", "foreign_keys", "busy_timeout"):
-            async with connection.execute(f"PRAGMA {pragma}") as cursor:
+            async with tx.db.execute(f"PRAGMA {pragma}") as cursor:
                 row = await cursor.fetchone()
             assert row is not None
             values[pragma] = row[0]
@@ -93,10 +92,10 @@ async def test_write_ahead_logging_and_foreign_keys_are_on(db: Database) -> None
     assert values["busy_timeout"] > 0
 
 
-async def test_foreign_keys_are_enforced(db: Database) -> None:
+async def test_foreign_keys_are_enforced(db: SqliteStore) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        async with db.transaction() as connection:
-            await connection.execute(
+        async with db.transaction() as tx:
+            await tx.db.execute(
                 "INSERT INTO consents (case_id, version, answer, recorded_at)"
                 " VALUES (12345, 'v1', 'yes', '2026-11-23')"
             )
@@ -112,12 +111,12 @@ def test_the_shipped_migrations_are_numbered_from_one() -> None:
 
 
 async def test_migrations_are_recorded_and_not_applied_twice(path: Path) -> None:
-    first = await Database.open(path)
+    first = await SqliteStore.open(path)
     recorded = read(path, "SELECT version, name, applied_at FROM schema_migrations ORDER BY 1")
     assert [(v, n) for v, n, _ in recorded] == [(v, n) for v, n, _ in migrations()]
     assert await first.migrate() == []
     await first.close()
-    second = await Database.open(path)
+    second = await SqliteStore.open(path)
     assert await second.migrate() == []
     await second.close()
     assert read(path, "SELECT version, name, applied_at FROM schema_migrations ORDER BY 1") == (
@@ -130,10 +129,10 @@ async def test_migrations_are_recorded_and_not_applied_twice(path: Path) -> None
 async def test_only_new_migrations_are_applied(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shipped = migrations()
     monkeypatch.setattr(database_module, "migrations", lambda: shipped[:1])
-    first = await Database.open(path)
+    first = await SqliteStore.open(path)
     await first.close()
     monkeypatch.setattr(database_module, "migrations", lambda: shipped)
-    second = await Database.open(path)
+    second = await SqliteStore.open(path)
     try:
         assert await second.migrate() == []
     finally:
@@ -172,7 +171,7 @@ async def test_a_failing_migration_leaves_nothing_of_itself(
 ) -> None:
     monkeypatch.setattr(database_module, "migrations", lambda: BROKEN)
     with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
-        await Database.open(path)
+        await SqliteStore.open(path)
     assert len(connections) == 1
     tables = {row[0] for row in read(path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert "kept" in tables
@@ -185,7 +184,7 @@ async def test_a_failed_open_closes_its_connection(
 ) -> None:
     monkeypatch.setattr(database_module, "migrations", lambda: BROKEN)
     with pytest.raises(sqlite3.OperationalError):
-        await Database.open(path)
+        await SqliteStore.open(path)
     [connection] = connections
     with pytest.raises(ValueError, match="no active connection"):
         await connection.execute("SELECT 1")
@@ -194,26 +193,26 @@ async def test_a_failed_open_closes_its_connection(
 # --- transactions ----------------------------------------------------------------------
 
 
-async def test_a_failing_block_is_rolled_back(db: Database, path: Path) -> None:
+async def test_a_failing_block_is_rolled_back(db: SqliteStore, path: Path) -> None:
     async def save_then_fail() -> None:
-        async with db.transaction() as connection:
-            await save_draft(connection, 1, 1, make_draft())
+        async with db.transaction() as tx:
+            await tx.save_draft(1, 1, make_draft())
             raise RuntimeError("part-way")
 
     with pytest.raises(RuntimeError, match="part-way"):
         await save_then_fail()
-    async with db.transaction() as connection:
-        assert await get_draft(connection, 1) is None
-        await save_draft(connection, 2, 2, make_draft())
+    async with db.transaction() as tx:
+        assert await tx.get_draft(1) is None
+        await tx.save_draft(2, 2, make_draft())
     assert read(path, "SELECT user_id FROM drafts") == [(2,)]
 
 
-async def test_a_cancelled_block_is_rolled_back(db: Database) -> None:
+async def test_a_cancelled_block_is_rolled_back(db: SqliteStore) -> None:
     started = asyncio.Event()
 
     async def interrupted() -> None:
-        async with db.transaction() as connection:
-            await save_draft(connection, 3, 3, make_draft())
+        async with db.transaction() as tx:
+            await tx.save_draft(3, 3, make_draft())
             started.set()
             await asyncio.sleep(60)
 
@@ -222,25 +221,25 @@ async def test_a_cancelled_block_is_rolled_back(db: Database) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    async with db.transaction() as connection:
-        assert await count_drafts(connection) == 0
+    async with db.transaction() as tx:
+        assert await tx.count_drafts() == 0
 
 
-async def test_transactions_do_not_interleave(db: Database) -> None:
-    async with db.transaction() as connection:
-        await connection.execute("CREATE TABLE counter (n INTEGER)")
-        await connection.execute("INSERT INTO counter VALUES (0)")
+async def test_transactions_do_not_interleave(db: SqliteStore) -> None:
+    async with db.transaction() as tx:
+        await tx.db.execute("CREATE TABLE counter (n INTEGER)")
+        await tx.db.execute("INSERT INTO counter VALUES (0)")
 
     async def increment() -> None:
-        async with db.transaction() as connection:
-            async with connection.execute("SELECT n FROM counter") as cursor:
+        async with db.transaction() as tx:
+            async with tx.db.execute("SELECT n FROM counter") as cursor:
                 row = await cursor.fetchone()
             assert row is not None
             await asyncio.sleep(0)  # let the others run, mid-transaction
-            await connection.execute("UPDATE counter SET n = ?", (row[0] + 1,))
+            await tx.db.execute("UPDATE counter SET n = ?", (row[0] + 1,))
 
     await asyncio.gather(*(increment() for _ in range(20)))
-    async with db.transaction() as connection, connection.execute("SELECT n FROM counter") as c:
+    async with db.transaction() as tx, tx.db.execute("SELECT n FROM counter") as c:
         row = await c.fetchone()
     assert row is not None
     assert row[0] == 20
@@ -351,38 +350,38 @@ def test_the_sample_draft_sets_every_field() -> None:
             assert getattr(draft, name) != field.get_default(call_default_factory=True), name
 
 
-async def test_a_draft_is_stored_and_read_back_whole(db: Database) -> None:
+async def test_a_draft_is_stored_and_read_back_whole(db: SqliteStore) -> None:
     draft = make_draft()
-    async with db.transaction() as connection:
-        await save_draft(connection, 5001, 6001, draft)
-    async with db.transaction() as connection:
-        stored = await get_draft(connection, 5001)
+    async with db.transaction() as tx:
+        await tx.save_draft(5001, 6001, draft)
+    async with db.transaction() as tx:
+        stored = await tx.get_draft(5001)
     assert stored == draft
     assert stored is not None
     assert stored.updated_at.tzinfo is not None
     assert stored.answers["email"].value is None
 
 
-async def test_saving_again_replaces_the_draft(db: Database, path: Path) -> None:
-    async with db.transaction() as connection:
-        await save_draft(connection, 5001, 6001, make_draft(revision=1))
-        await save_draft(connection, 5001, 6002, make_draft(revision=2))
-        stored = await get_draft(connection, 5001)
-        assert await count_drafts(connection) == 1
+async def test_saving_again_replaces_the_draft(db: SqliteStore, path: Path) -> None:
+    async with db.transaction() as tx:
+        await tx.save_draft(5001, 6001, make_draft(revision=1))
+        await tx.save_draft(5001, 6002, make_draft(revision=2))
+        stored = await tx.get_draft(5001)
+        assert await tx.count_drafts() == 1
     assert stored is not None
     assert stored.revision == 2
     assert read(path, "SELECT chat_id FROM drafts WHERE user_id = 5001") == [(6002,)]
 
 
-async def test_drafts_are_kept_apart_and_deleted(db: Database) -> None:
-    async with db.transaction() as connection:
-        await save_draft(connection, 1, 1, make_draft(revision=1))
-        await save_draft(connection, 2, 2, make_draft(revision=2))
-        await delete_draft(connection, 1)
-        assert await get_draft(connection, 1) is None
-        other = await get_draft(connection, 2)
+async def test_drafts_are_kept_apart_and_deleted(db: SqliteStore) -> None:
+    async with db.transaction() as tx:
+        await tx.save_draft(1, 1, make_draft(revision=1))
+        await tx.save_draft(2, 2, make_draft(revision=2))
+        await tx.delete_draft(1)
+        assert await tx.get_draft(1) is None
+        other = await tx.get_draft(2)
         assert other is not None
         assert other.revision == 2
-        assert await get_draft(connection, 3) is None
-        await delete_draft(connection, 3)  # deleting what is not there is fine
-        assert await count_drafts(connection) == 1
+        assert await tx.get_draft(3) is None
+        await tx.delete_draft(3)  # deleting what is not there is fine
+        assert await tx.count_drafts() == 1

@@ -11,7 +11,7 @@ from support.intake import SAM, STAFF_CHAT, Clock, Harness
 from support.telegram import FakeUser
 
 from bot.office import Office
-from bot.storage.sqlite.database import Database, migrations, statements
+from bot.storage.sqlite.database import SqliteStore, migrations, statements
 
 WHEN = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
@@ -70,7 +70,7 @@ def test_the_first_migration_is_the_one_this_test_writes() -> None:
 async def test_an_old_database_upgrades_and_keeps_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     write_first_schema(path)
-    database = await Database.open(path)
+    database = await SqliteStore.open(path)
     await database.close()
     with sqlite3.connect(path) as db:
         versions = [r[0] for r in db.execute("SELECT version FROM schema_migrations ORDER BY 1")]

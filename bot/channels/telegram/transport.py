@@ -1,0 +1,96 @@
+"""The outbox's Telegram transport: cards and messages as Bot API calls, errors as outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+
+from bot.core.case import Case
+from bot.core.catalogue import Msg
+from bot.core.outbox import OwedMessage
+from bot.service.outbox import Refused, RetryLater, Shown, Unreachable
+
+CardRenderer = Callable[[Case], tuple[str, InlineKeyboardMarkup]]
+TextRenderer = Callable[[Msg], str]
+CAPTION_LIMIT = 1024
+
+T = TypeVar("T")
+
+
+class TelegramTransport:
+    """Deliver the outbox's entries with a python-telegram-bot ``Bot``."""
+
+    def __init__(self, bot: Bot, render_card: CardRenderer, render_text: TextRenderer) -> None:
+        """Send with ``bot``, rendering cards and texts with the office's catalogue."""
+        self.bot = bot
+        self.render_card, self.render_text = render_card, render_text
+        # What each card message was last made to say (a restart costs one redundant edit).
+        self._shown: dict[int, str] = {}
+
+    async def show_card(self, chat_id: int, case: Case, message_id: int | None) -> Shown:
+        """Post a case's card, or edit the posted one; skip an edit that would change nothing."""
+        text, markup = self.render_card(case)
+        if message_id is not None and self._shown.get(message_id) == text:
+            return Shown(message_id, sent=False)
+        shown = await _outcome(self._post_or_edit(chat_id, message_id, text, markup))
+        self._shown[shown] = text
+        return Shown(shown, sent=True)
+
+    async def send(self, chat_id: int, owed: OwedMessage) -> int:
+        """Send an owed text, or a photo or document with the text as its caption."""
+        text = self.render_text(owed.text)
+        attachment = owed.attachment
+        if attachment is None:
+            sent = await _outcome(self.bot.send_message(chat_id, text))
+        elif attachment.kind == "photo":
+            caption = text[:CAPTION_LIMIT]
+            sent = await _outcome(self.bot.send_photo(chat_id, attachment.file_id, caption=caption))
+        else:
+            caption = text[:CAPTION_LIMIT]
+            sent = await _outcome(
+                self.bot.send_document(chat_id, attachment.file_id, caption=caption)
+            )
+        return sent.message_id
+
+    async def _post_or_edit(
+        self, chat_id: int, message_id: int | None, text: str, markup: InlineKeyboardMarkup
+    ) -> int:
+        if message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+                return message_id
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return message_id
+                if "not found" not in exc.message.lower():
+                    raise
+        sent = await self.bot.send_message(chat_id, text, reply_markup=markup)
+        return sent.message_id
+
+
+async def _outcome(call: Awaitable[T]) -> T:
+    """Await a Bot API call, turning Telegram's errors into the outbox's outcomes."""
+    try:
+        return await call
+    except RetryAfter as exc:
+        seconds = exc.retry_after
+        delay = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+        raise RetryLater(delay) from exc
+    except BadRequest as exc:  # a NetworkError to PTB, but retrying cannot help
+        raise Refused(describe(exc)) from exc
+    except NetworkError as exc:  # includes TimedOut and 5xx answers
+        raise Unreachable(type(exc).__name__) from exc
+    except TelegramError as exc:  # Forbidden and the rest: retrying cannot help
+        raise Refused(describe(exc)) from exc
+
+
+def describe(exc: TelegramError) -> str:
+    """Return an error as staff read it, its kind named once: "Forbidden: bot was blocked"."""
+    kind = type(exc).__name__
+    return exc.message if exc.message.startswith(f"{kind}:") else f"{kind}: {exc.message}"

@@ -1,0 +1,44 @@
+"""An office's rules, as plain values: references, routing, urgency, retention and floods."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyRules:
+    """When a case is urgent: a deadline within ``deadline_days``, or one of ``keywords``."""
+
+    deadline_days: int = 14
+    keywords: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRules:
+    """How long unfinished intakes and closed cases are kept."""
+
+    reminder_after: timedelta = timedelta(hours=24)
+    expire_after: timedelta = timedelta(days=7)
+    keep_closed: timedelta = timedelta(days=730)
+
+
+@dataclass(frozen=True, slots=True)
+class FloodRules:
+    """More than ``messages`` in ``seconds`` from one sender pauses them for ``pause_seconds``."""
+
+    messages: int = 40
+    seconds: int = 60
+    pause_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeRules:
+    """How one office runs its casework, whatever the channel."""
+
+    reference_prefix: str = "MP"
+    routes: Mapping[str, str] = field(default_factory=dict)
+    urgency: UrgencyRules = field(default_factory=UrgencyRules)
+    retention: RetentionRules = field(default_factory=RetentionRules)
+    flood: FloodRules = field(default_factory=FloodRules)

@@ -1,0 +1,324 @@
+"""The outbox worker: deliver what is owed, in order per lane, through any channel's transport.
+
+Everything owed (a confirmation, a staff card, a reply) is written to the outbox in the
+transaction that owes it; this worker sends it after the commit, through a ``Transport`` that a
+channel supplies. A lane is a private chat, or one case in a group chat: a lane's messages keep
+their order, lanes are served side by side, and one lane's slow or failing message never holds
+up another's. Every failure is retried with backoff and counted; one that cannot succeed ends
+``failed``, and staff are told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.core.case import Case
+from bot.core.catalogue import Msg
+from bot.core.outbox import OwedMessage
+from bot.storage.records import OutboxEntry
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+IDLE = 60.0
+LANES_AT_ONCE = 8
+# An error the transport did not expect (a fault in the bot, such as a text it cannot fill)
+# is tried this many times, with backoff, before the entry fails.
+UNEXPECTED_ATTEMPTS = 3
+# A channel that stays unreachable this long after a message was owed: the message fails.
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+class RetryLater(Exception):  # noqa: N818 -- the name says what the worker does
+    """The channel asks for a pause (Telegram's 429 and its ``retry_after``)."""
+
+    def __init__(self, seconds: float) -> None:
+        """Wait ``seconds`` before trying again."""
+        super().__init__(f"retry after {seconds:.0f}s")
+        self.seconds = seconds
+
+
+class Unreachable(Exception):  # noqa: N818
+    """The channel could not be reached, or timed out: the message may or may not have gone."""
+
+
+class Refused(Exception):  # noqa: N818
+    """The channel refuses this message for good (a blocked bot, a chat that is gone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A card shown: its message id, and whether the channel was called to show it."""
+
+    message_id: int
+    sent: bool
+
+
+class Transport(Protocol):
+    """How one channel delivers what the outbox owes."""
+
+    async def show_card(self, chat_id: int, case: Case, message_id: int | None) -> Shown:
+        """Post a case's card (or bring the posted one, ``message_id``, up to date)."""
+
+    async def send(self, chat_id: int, owed: OwedMessage) -> int:
+        """Send one owed message; return the channel's id for it."""
+
+
+class RateLimit:
+    """At most ``count`` messages per ``period`` seconds to one chat (groups: 20 a minute)."""
+
+    def __init__(self, count: int, period: float, clock: Callable[[], float]) -> None:
+        """Allow ``count`` sends per ``period`` seconds, timed by ``clock``."""
+        self.count, self.period, self.clock = count, period, clock
+        self._sent: dict[int, deque[float]] = {}
+
+    def wait(self, chat_id: int) -> float:
+        """Return how many seconds until ``chat_id`` may be sent another message (0 = now)."""
+        sent = self._sent.get(chat_id)
+        if sent is None:
+            return 0.0
+        now = self.clock()
+        while sent and sent[0] <= now - self.period:
+            sent.popleft()
+        return 0.0 if len(sent) < self.count else sent[0] + self.period - now
+
+    def note(self, chat_id: int) -> None:
+        """Record a message sent to ``chat_id``."""
+        self._sent.setdefault(chat_id, deque()).append(self.clock())
+
+
+Lane = tuple[int, int | None]
+
+
+def lane_of(entry: OutboxEntry) -> Lane:
+    """Return the lane an entry keeps its order in: its chat, and in a group its case."""
+    return (entry.chat_id, entry.case_id if entry.chat_id < 0 else None)
+
+
+class OutboxWorker:
+    """Deliver outbox entries after their transaction commits, until the channel takes them."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        staff_chat_id: int,
+        staff_ids: Iterable[int],
+        clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+        backoff: float = 2.0,
+        max_backoff: float = 300.0,
+        group_limit: tuple[int, float] = (20, 60.0),
+    ) -> None:
+        """Keep what delivering needs; ``backoff`` is the first retry delay in seconds."""
+        self.store = store
+        self.staff_chat_id, self.staff_ids = staff_chat_id, tuple(staff_ids)
+        self.clock, self.backoff, self.max_backoff = clock, backoff, max_backoff
+        self.group_limit = RateLimit(*group_limit, monotonic)
+        self.transport: Transport | None = None
+        self._wake = asyncio.Event()
+        # One delivery pass at a time, so an entry is never picked up by two passes at once.
+        self._busy = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._in_flight: dict[Lane, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        """Look at the outbox now (called after a transaction that added to it)."""
+        self._wake.set()
+
+    def start(self, transport: Transport) -> None:
+        """Deliver through ``transport`` in the background until ``stop``."""
+        self.transport = transport
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+
+    async def stop(self) -> None:
+        """Stop the background worker; anything undelivered waits in the outbox."""
+        self._stopping = True
+        # Never cancel a send in flight: the channel may have taken it, and it would go again.
+        await self._settle_in_flight()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                wait = await self.deliver_due(wait=False)
+            except Exception:  # the worker must outlive any one failure
+                log.exception("outbox delivery failed; trying again shortly")
+                wait = 5.0
+            self._wake.clear()
+            if wait > 0:
+                # asyncio.timeout, not wait_for: wait_for can swallow the stop's cancellation.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+
+    async def deliver_due(self, wait: bool = True) -> float:
+        """Send every entry due now; return seconds until something else may be due.
+
+        With ``wait`` false (the background worker) the sends are started, not awaited.
+        Each listed entry is the oldest owed in its lane, and each lane has at most one send
+        in flight, so lanes are served side by side and keep their own order.
+        """
+        async with self._busy:
+            async with self.store.transaction() as tx:
+                entries = await tx.list_due(self.clock())
+            held, started = math.inf, []
+            for entry in entries:
+                lane = lane_of(entry)
+                if self._stopping or len(self._in_flight) >= LANES_AT_ONCE:
+                    break
+                if lane in self._in_flight:
+                    continue
+                pause = self.group_limit.wait(entry.chat_id) if entry.chat_id < 0 else 0.0
+                if pause > 0:
+                    held = min(held, pause)
+                    continue
+                task = asyncio.create_task(self._deliver_and_release(entry, lane))
+                self._in_flight[lane] = task
+                started.append(task)
+            if not started and not self._in_flight:
+                if held < math.inf:
+                    return held
+                async with self.store.transaction() as tx:
+                    due = await tx.next_due()
+                return IDLE if due is None else max(0.0, (due - self.clock()).total_seconds())
+        if wait and started:
+            await asyncio.gather(*started)
+        # A finishing send wakes the worker, which then looks for what is owed next.
+        return 0.0 if started else IDLE
+
+    async def _deliver_and_release(self, entry: OutboxEntry, lane: Lane) -> None:
+        try:
+            await self._deliver(entry)
+        except Exception:  # logged; the entry stays owed and is tried again
+            log.exception("outbox entry %s: delivery failed", entry.id)
+        finally:
+            del self._in_flight[lane]
+            self.wake()
+
+    async def _settle_in_flight(self) -> None:
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def drain(self, seconds: float = 30.0) -> None:
+        """Deliver until nothing waits (for tests and orderly shutdown), or for ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            wait = await self.deliver_due()
+            if self._in_flight:
+                await asyncio.wait(
+                    list(self._in_flight.values()), timeout=max(0.0, deadline - time.monotonic())
+                )
+                continue
+            async with self.store.transaction() as tx:
+                if await tx.count_pending() == 0:
+                    return
+            await asyncio.sleep(min(wait, 0.05) if wait > 0 else 0)
+        raise TimeoutError("outbox not empty")
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        try:
+            if entry.message is None:
+                await self._show_card(entry)
+            else:
+                await self._send(entry, entry.message)
+        except RetryLater as exc:
+            await self._retry(entry, exc.seconds, "RetryAfter")
+        except Refused as exc:
+            await self._give_up(entry, str(exc))
+        except Unreachable as exc:
+            if self.clock() - entry.created_at > GIVE_UP_AFTER:
+                await self._give_up(entry, str(exc))
+            else:
+                await self._retry(entry, self._backoff(entry), str(exc))
+        except Exception as exc:  # a fault in the bot: tried a few times, never for ever
+            log.exception("outbox entry %s: unexpected failure", entry.id)
+            if entry.attempts + 1 >= UNEXPECTED_ATTEMPTS:
+                await self._give_up(entry, f"unexpected {type(exc).__name__}")
+            else:
+                await self._retry(entry, self._backoff(entry), type(exc).__name__)
+
+    def _backoff(self, entry: OutboxEntry) -> float:
+        delay: float = min(self.max_backoff, self.backoff * 2.0**entry.attempts)
+        return delay * random.uniform(1.0, 1.25)  # noqa: S311 -- jitter, not secrecy
+
+    def _transport(self) -> Transport:
+        if self.transport is None:
+            raise RuntimeError("the outbox worker has no transport")
+        return self.transport
+
+    async def _show_card(self, entry: OutboxEntry) -> None:
+        assert entry.case_id is not None
+        async with self.store.transaction() as tx:
+            stored = await tx.get_case_by_id(entry.case_id)
+        if stored is None:  # deleted meanwhile: nothing to show
+            await self._sent(entry)
+            return
+        shown = await self._transport().show_card(
+            entry.chat_id, stored.case, stored.card_message_id
+        )
+        if shown.sent:
+            self.group_limit.note(entry.chat_id)
+        async with self.store.transaction() as tx:
+            if shown.message_id != stored.card_message_id:
+                await tx.set_card_message(stored.id, shown.message_id)
+            latest = await tx.get_case_by_id(stored.id)
+            # A change made while the card was in flight folded into this entry (one waiting
+            # update per case): leave it waiting, so the card is brought up to date again.
+            if latest is None or latest.case == stored.case:
+                await tx.mark_sent(entry.id, self.clock())
+
+    async def _send(self, entry: OutboxEntry, owed: OwedMessage) -> None:
+        message_id = await self._transport().send(entry.chat_id, owed)
+        if entry.chat_id < 0:
+            self.group_limit.note(entry.chat_id)
+        async with self.store.transaction() as tx:
+            if owed.case_message_id is not None:
+                await tx.set_telegram_message(owed.case_message_id, message_id)
+            await tx.mark_sent(entry.id, self.clock())
+
+    async def _sent(self, entry: OutboxEntry) -> None:
+        async with self.store.transaction() as tx:
+            await tx.mark_sent(entry.id, self.clock())
+
+    async def _retry(self, entry: OutboxEntry, delay: float, error: str) -> None:
+        log.warning("outbox entry %s: %s; retrying in %.1fs", entry.id, error, delay)
+        async with self.store.transaction() as tx:
+            await tx.mark_retry(entry.id, self.clock() + timedelta(seconds=delay), error)
+
+    async def _give_up(self, entry: OutboxEntry, error: str) -> None:
+        """Record an entry that cannot be delivered, and tell staff rather than drop it."""
+        log.error("outbox entry %s cannot be delivered: %s", entry.id, error)
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            await tx.mark_failed(entry.id, error)
+            stored = await tx.get_case_by_id(entry.case_id) if entry.case_id else None
+            reference = stored.case.reference if stored else None
+            await tx.record(now, None, "delivery_failed", reference, f"{entry.kind}: {error}")
+            if entry.message is not None and entry.message.notice:
+                return  # a failed warning about a failure is only logged
+            kind: str = entry.kind
+            if kind == "message" and entry.chat_id in self.staff_ids:
+                kind = "staff_message"
+            what = Msg(f"delivery.failed_{kind}", {"reference": reference or "-", "error": error})
+            targets = (
+                self.staff_ids if entry.chat_id == self.staff_chat_id else (self.staff_chat_id,)
+            )
+            for chat in targets:
+                await tx.owe(chat, what, now, entry.case_id, notice=True)
+        self.wake()

@@ -1,0 +1,84 @@
+"""What a store hands back, whatever the backend: stored cases, queue rows, messages, audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.core.case import Case
+from bot.core.draft import Draft
+from bot.core.outbox import OwedMessage
+
+MessageKind = Literal["note", "to_constituent", "from_constituent"]
+OutboxKind = Literal["card", "message"]
+
+
+class DuplicateReferenceError(Exception):
+    """The reference is already taken; make another and try again."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCase:
+    """A case with its row id and the message id of its card in the staff group."""
+
+    id: int
+    case: Case
+    card_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One line of the queue, read without decoding the whole case."""
+
+    reference: str
+    category: str
+    urgent: bool
+    created_at: datetime
+    assignee: int | None
+    status: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseMessage:
+    """A note (never shown to the constituent) or a message to or from them."""
+
+    id: int
+    at: datetime
+    kind: MessageKind
+    author: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One recorded view or action."""
+
+    at: datetime
+    actor: int | None
+    action: str
+    case_ref: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdleDraft:
+    """A draft untouched for a while: whose it is, where to tell them, and the draft."""
+
+    user_id: int
+    chat_id: int
+    draft: Draft
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One message waiting to be sent (``message``), or a case card to post or bring up to date."""
+
+    id: int
+    kind: OutboxKind
+    chat_id: int
+    case_id: int | None
+    message: OwedMessage | None
+    attempts: int
+    created_at: datetime

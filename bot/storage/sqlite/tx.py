@@ -1,0 +1,23 @@
+"""One SQLite transaction as the services see it: every repository's queries on one connection."""
+
+from __future__ import annotations
+
+from bot.storage.sqlite.audit import AuditRows
+from bot.storage.sqlite.case_messages import MessageRows
+from bot.storage.sqlite.cases import CaseRows
+from bot.storage.sqlite.drafts import DraftRows
+from bot.storage.sqlite.inbox import InboxRows
+from bot.storage.sqlite.outbox import OutboxRows
+from bot.storage.sqlite.retention import RetentionRows
+from bot.storage.sqlite.rows import Connection
+from bot.storage.sqlite.safeguards import GuardRows
+
+
+class SqliteTx(
+    DraftRows, CaseRows, MessageRows, AuditRows, OutboxRows, RetentionRows, GuardRows, InboxRows
+):
+    """The queries of one transaction (or of one self-committing statement)."""
+
+    def __init__(self, db: Connection) -> None:
+        """Run every query on ``db``."""
+        self.db = db

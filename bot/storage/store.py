@@ -1,0 +1,216 @@
+"""What the services need of a store, whatever the backend: transactions and their queries.
+
+The services depend on these protocols only; ``bot/storage/sqlite`` implements them with
+aiosqlite, and another backend (PostgreSQL) would implement the same methods. Every method runs
+inside the transaction it was called on, so an effect and what it owes (a message, a card,
+an audit line) are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.case import Case, QueueFilter
+from bot.core.catalogue import Msg
+from bot.core.draft import Draft
+from bot.core.outbox import FileRef
+from bot.storage.records import (
+    AuditEntry,
+    CaseMessage,
+    IdleDraft,
+    MessageKind,
+    OutboxEntry,
+    QueueRow,
+    StoredCase,
+)
+
+
+class Drafts(Protocol):
+    """Drafts in progress, one per constituent."""
+
+    async def get_draft(self, user_id: int) -> Draft | None:
+        """Return the constituent's draft, if they have one."""
+
+    async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
+        """Store the draft, replacing the earlier state."""
+
+    async def delete_draft(self, user_id: int) -> None:
+        """Delete the constituent's draft and every answer in it."""
+
+    async def count_drafts(self) -> int:
+        """Return how many drafts are stored."""
+
+    async def list_idle_drafts(self, idle_since: datetime) -> list[IdleDraft]:
+        """Return the drafts untouched since ``idle_since``."""
+
+    async def set_draft_state(self, user_id: int, draft: Draft) -> None:
+        """Replace a draft's stored state without touching when it was last used."""
+
+
+class Cases(Protocol):
+    """Sent cases, their consent records, and the queue over them."""
+
+    async def create_case(self, case: Case) -> int:
+        """Store a new case with its consent record; return its id (DuplicateReferenceError)."""
+
+    async def save_case(self, case_id: int, case: Case) -> None:
+        """Store a changed case."""
+
+    async def set_card_message(self, case_id: int, message_id: int) -> None:
+        """Remember which staff-group message is the case's card."""
+
+    async def get_case(self, reference: str) -> StoredCase | None:
+        """Return the case with ``reference``, if there is one."""
+
+    async def get_case_by_id(self, case_id: int) -> StoredCase | None:
+        """Return the case with id ``case_id``, if there is one."""
+
+    async def list_cases_for_user(self, user_id: int) -> list[StoredCase]:
+        """Return a constituent's own cases, oldest first."""
+
+    async def list_queue(
+        self,
+        which: QueueFilter,
+        *,
+        staff_id: int | None = None,
+        category: str | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[QueueRow], int]:
+        """Return one page of open cases, urgent first then oldest, and how many there are."""
+
+    def iter_cases(self, since: datetime | None = None) -> AsyncIterator[Case]:
+        """Yield every case (created at or after ``since``), oldest first."""
+
+    async def list_expired_cases(self, closed_before: datetime) -> list[tuple[int, str]]:
+        """Return (id, reference) of closed cases last changed before ``closed_before``."""
+
+    async def delete_case(self, case_id: int) -> None:
+        """Delete a case with its consent record, notes, messages and anything owed about it."""
+
+    async def withdraw_consent(self, case_id: int, at: datetime) -> None:
+        """Record that consent on a case was withdrawn."""
+
+
+class Messages(Protocol):
+    """Internal notes and messages exchanged with the constituent."""
+
+    async def add_message(
+        self, case_id: int, at: datetime, kind: MessageKind, author: int | None, text: str
+    ) -> int:
+        """Add a note or message to a case; return its id."""
+
+    async def set_telegram_message(self, message_id: int, telegram_message_id: int) -> None:
+        """Remember which channel message carried a reply, so a reply to it finds the case."""
+
+    async def list_messages(self, case_id: int) -> list[CaseMessage]:
+        """Return a case's notes and messages, oldest first."""
+
+    async def case_for_reply(self, chat_id: int, telegram_message_id: int) -> int | None:
+        """Return the case whose message to ``chat_id`` the constituent replied to, if any."""
+
+
+class Audit(Protocol):
+    """The audit log: who did what to which case, and when."""
+
+    async def record(
+        self,
+        at: datetime,
+        actor: int | None,
+        action: str,
+        case_ref: str | None = None,
+        detail: str = "",
+    ) -> None:
+        """Record a view or an action; ``detail`` holds plain values only."""
+
+    async def list_audit(self, case_ref: str) -> list[AuditEntry]:
+        """Return everything recorded against a case, oldest first."""
+
+
+class Outbox(Protocol):
+    """What the office owes someone, and how its delivery went."""
+
+    async def owe(
+        self,
+        chat_id: int,
+        msg: Msg,
+        now: datetime,
+        case_id: int | None = None,
+        *,
+        attachment: FileRef | None = None,
+        case_message_id: int | None = None,
+        notice: bool = False,
+    ) -> None:
+        """Owe ``chat_id`` the catalogue text ``msg`` (rendered when it is sent)."""
+
+    async def owe_card(self, case_id: int, chat_id: int, now: datetime) -> None:
+        """Owe the staff group an up-to-date card for a case (one waiting update per case)."""
+
+    async def list_due(self, now: datetime, limit: int = 50) -> list[OutboxEntry]:
+        """Return entries due now, each the oldest waiting in its lane."""
+
+    async def next_due(self) -> datetime | None:
+        """Return when the next entry that can be sent falls due, or None if nothing waits."""
+
+    async def mark_sent(self, entry_id: int, now: datetime) -> None:
+        """Record that an entry was delivered."""
+
+    async def mark_retry(self, entry_id: int, due: datetime, error: str) -> None:
+        """Record a failed attempt and when to try again."""
+
+    async def mark_failed(self, entry_id: int, error: str) -> None:
+        """Record that an entry cannot be delivered."""
+
+    async def count_pending(self) -> int:
+        """Return how many entries are waiting."""
+
+
+class Safeguards(Protocol):
+    """Processed updates, fetched updates, blocked senders and anonymous counts."""
+
+    async def mark_processed(self, update_id: int, now: datetime) -> bool:
+        """Record an update as processed; return False if it already was."""
+
+    async def admission(self, update_id: int, user_id: int) -> tuple[bool, bool]:
+        """Return (already processed, sender blocked)."""
+
+    async def forget_processed(self, before: datetime) -> int:
+        """Forget processed updates older than ``before``; return how many."""
+
+    async def block(self, user_id: int, now: datetime, by: int, case_ref: str) -> None:
+        """Block a sender: their messages are no longer processed."""
+
+    async def unblock(self, user_id: int) -> bool:
+        """Unblock a sender; return False if they were not blocked."""
+
+    async def count_outcome(self, day: str, outcome: str) -> None:
+        """Add one to the anonymous count of intakes that ended this way on this day."""
+
+    async def keep_updates(self, updates: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Store fetched updates until they are processed."""
+
+    async def list_unprocessed(self) -> list[dict[str, Any]]:
+        """Return kept updates not yet processed, oldest first."""
+
+    async def forget_updates(self, before: datetime) -> None:
+        """Forget kept updates that were processed, or that are older than ``before``."""
+
+
+class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, Protocol):
+    """Everything the services do inside one transaction."""
+
+
+class Store(Protocol):
+    """A place the office's data lives: transactions over it, and closing it."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """Run a block as one write transaction: all of it is committed, or none of it."""
+
+    def autocommit(self) -> AbstractAsyncContextManager[Tx]:
+        """Run reads, or single statements that commit themselves, without a transaction."""
+
+    async def close(self) -> None:
+        """Close the store, waiting for any transaction under way."""
