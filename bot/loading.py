@@ -110,6 +110,7 @@ STAFF_TEXTS = (
     "audit.empty",
     "staff.refused",
     "staff.not_found",
+    "staff.already_done",
     "staff.unknown_staff",
     "staff.assigned",
     "staff.assigned_to_you",

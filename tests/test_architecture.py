@@ -1,4 +1,4 @@
-"""Dependencies point one way: the core is pure, and only its adapters touch Telegram or SQLite."""
+"""Dependencies point one way: core <- services <- channels, and only the backend touches SQLite."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ def test_the_modules_are_found() -> None:
     assert {"bot/core/engine.py", "bot/core/flow.py", "bot/storage/sqlite/database.py"} <= {
         name(path) for path in MODULES
     }
+    assert {"bot/storage/store.py", "bot/service/outbox.py"} <= {name(path) for path in MODULES}
     assert len(CORE) >= 10
 
 
@@ -90,29 +91,66 @@ def test_the_core_does_not_read_the_environment(path: Path) -> None:
     assert "getenv" not in source
 
 
+SERVICES = [path for path in MODULES if BOT / "service" in path.parents]
+CHANNELS = [path for path in MODULES if BOT / "channels" in path.parents]
+# Where the embedded store is chosen: the composition root and the backend itself.
+COMPOSITION = {"bot/__main__.py", "bot/wiring.py"}
+
+
+def bot_imports(path: Path) -> set[str]:
+    """Return the bot's own modules that a module imports."""
+    return {m for m in imports(parse(path)) if m == "bot" or m.startswith("bot.")}
+
+
+def imports_any(path: Path, *packages: str) -> set[str]:
+    """Return what a module imports from any of ``packages`` (each a dotted prefix)."""
+    return {m for m in bot_imports(path) for p in packages if m == p or m.startswith(f"{p}.")}
+
+
 @pytest.mark.parametrize("path", MODULES, ids=name)
-def test_only_storage_imports_sqlite(path: Path) -> None:
-    if name(path).startswith("bot/storage/"):
+def test_only_the_sqlite_backend_imports_sqlite(path: Path) -> None:
+    if name(path).startswith("bot/storage/sqlite/"):
         return
     assert roots(parse(path)) & {"aiosqlite", "sqlite3"} == set()
 
 
 @pytest.mark.parametrize("path", MODULES, ids=name)
-def test_only_the_telegram_adapter_imports_telegram(path: Path) -> None:
+def test_only_the_composition_root_imports_the_storage_backend(path: Path) -> None:
+    if name(path).startswith("bot/storage/sqlite/") or name(path) in COMPOSITION:
+        return
+    assert imports_any(path, "bot.storage.sqlite") == set()
+
+
+@pytest.mark.parametrize("path", SERVICES, ids=name)
+def test_services_import_no_channel_and_no_storage_backend(path: Path) -> None:
+    assert roots(parse(path)) & {"telegram", "aiosqlite", "sqlite3", "starlette"} == set()
+    assert imports_any(path, "bot.channels", "bot.storage.sqlite", "bot.wiring") == set()
+
+
+@pytest.mark.parametrize("path", CHANNELS, ids=name)
+def test_channels_import_no_storage_backend(path: Path) -> None:
+    assert imports_any(path, "bot.storage.sqlite") == set()
+    assert roots(parse(path)) & {"aiosqlite", "sqlite3"} == set()
+
+
+@pytest.mark.parametrize("path", MODULES, ids=name)
+def test_only_the_telegram_channel_imports_telegram(path: Path) -> None:
     if name(path).startswith("bot/channels/telegram/"):
         return
     assert "telegram" not in roots(parse(path))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=name)
-def test_only_the_adapter_and_main_import_the_adapter(path: Path) -> None:
-    if name(path).startswith("bot/channels/telegram/") or name(path) == "bot/__main__.py":
+def test_no_other_layer_imports_a_channel(path: Path) -> None:
+    if name(path).startswith("bot/channels/") or name(path) in COMPOSITION:
         return
-    assert {
-        m
-        for m in imports(parse(path))
-        if m == "bot.channels.telegram" or m.startswith("bot.channels.telegram.")
-    } == set()
+    assert imports_any(path, "bot.channels") == set()
+
+
+def test_the_layers_are_found() -> None:
+    assert len(SERVICES) >= 6
+    assert len(CHANNELS) >= 8
+    assert (BOT / "wiring.py").exists()
 
 
 @pytest.mark.parametrize(

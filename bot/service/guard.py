@@ -36,9 +36,13 @@ class Guard:
             if blocked and user_id not in self.exempt:
                 await tx.mark_processed(update_id, self.clock())
                 return Verdict.DROP
-        if user_id is None or user_id in self.exempt:
-            return Verdict.ALLOW
-        return self.flood.check(user_id, self.monotonic())
+            if user_id is None or user_id in self.exempt:
+                return Verdict.ALLOW
+            verdict = self.flood.check(user_id, self.monotonic())
+            if verdict is not Verdict.ALLOW:
+                # Handled by being ignored: replayed after a restart, it must not be read.
+                await tx.mark_processed(update_id, self.clock())
+        return verdict
 
     async def done(self, update_id: int) -> None:
         """Record that an update has been processed (if its handler did not already)."""

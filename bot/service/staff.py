@@ -1,8 +1,8 @@
-"""What caseworkers do to cases, for any channel: every call checks who is asking, every time."""
+"""What caseworkers do to cases, for any channel: each action takes a checked Caseworker."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,10 +35,20 @@ class NotStaffError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is asking, and from which chat."""
+    """Who is asking, from which chat, and (where the channel has one) in which update."""
 
     user_id: int | None
     chat_id: int | None
+    update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Caseworker:
+    """A staff member checked at the edge as allowed to act here: only ``authorise`` makes one."""
+
+    user_id: int
+    chat_id: int
+    update_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +79,11 @@ class Done:
     msg: Msg
     case: Case | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The update was already processed (its effect is committed): tell nobody again.
+    duplicate: bool = False
+
+
+Change = Callable[[Tx, StoredCase, datetime], Awaitable["Done"]]
 
 
 class StaffService:
@@ -84,7 +99,7 @@ class StaffService:
         office_params: dict[str, str],
         on_outbox: Callable[[], None],
     ) -> None:
-        """Keep the database and the staff directory."""
+        """Keep the store and the staff directory."""
         self.store = store
         self.staff = staff
         self.clock = clock
@@ -92,166 +107,148 @@ class StaffService:
         self.params = office_params
         self.on_outbox = on_outbox
 
-    async def check(self, actor: Actor, action: str) -> None:
-        """Raise NotStaffError (and record the attempt) unless ``actor`` may act here."""
-        if self.staff.may_act(actor.user_id, actor.chat_id):
-            return
+    async def authorise(self, actor: Actor, action: str) -> Caseworker:
+        """Return the caseworker ``actor`` is, or raise NotStaffError (recording the attempt).
+
+        Channels call this once, at the edge, for each command or button; every action
+        below takes the Caseworker it returns.
+        """
+        user_id, chat_id = actor.user_id, actor.chat_id
+        if user_id is not None and chat_id is not None and self.staff.may_act(user_id, chat_id):
+            return Caseworker(user_id, chat_id, actor.update_id)
         async with self.store.transaction() as tx:
             await tx.record(self.clock(), actor.user_id, "refused", None, action)
         raise NotStaffError(action)
 
     async def queue(
-        self, actor: Actor, which: QueueFilter, category: str | None = None, page: int = 0
+        self, who: Caseworker, which: QueueFilter, category: str | None = None, page: int = 0
     ) -> QueuePage:
         """Return a page of open cases, urgent first then oldest."""
-        await self.check(actor, "queue")
         async with self.store.transaction() as tx:
             rows, total = await tx.list_queue(
                 which,
-                staff_id=actor.user_id,
+                staff_id=who.user_id,
                 category=category,
                 offset=max(page, 0) * PAGE_SIZE,
                 limit=PAGE_SIZE,
             )
-            await tx.record(self.clock(), actor.user_id, "queue_viewed", None, which.value)
+            await tx.record(self.clock(), who.user_id, "queue_viewed", None, which.value)
         pages = max(1, -(-total // PAGE_SIZE))
         return QueuePage(rows, total, min(max(page, 0), pages - 1), pages, which, category)
 
-    async def view(self, actor: Actor, reference: str) -> CaseView | Done:
+    async def view(self, who: Caseworker, reference: str) -> CaseView | Done:
         """Return the whole case, recording that it was viewed."""
-        await self.check(actor, "case")
         async with self.store.transaction() as tx:
             stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
             messages = await tx.list_messages(stored.id)
             history = await tx.list_audit(stored.case.reference)
-            await tx.record(self.clock(), actor.user_id, "viewed", stored.case.reference)
+            await tx.record(self.clock(), who.user_id, "viewed", stored.case.reference)
         return CaseView(stored, messages, history)
 
-    async def audit(self, actor: Actor, reference: str) -> list[AuditEntry] | Done:
+    async def audit(self, who: Caseworker, reference: str) -> list[AuditEntry] | Done:
         """Return every recorded view and action on a case."""
-        await self.check(actor, "audit")
         async with self.store.transaction() as tx:
             stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
             entries = await tx.list_audit(stored.case.reference)
-            await tx.record(self.clock(), actor.user_id, "audit_viewed", stored.case.reference)
+            await tx.record(self.clock(), who.user_id, "audit_viewed", stored.case.reference)
         return entries
 
-    async def claim(self, actor: Actor, reference: str) -> Done:
+    async def claim(self, who: Caseworker, reference: str) -> Done:
         """Take a case: it is assigned to the person claiming it."""
-        return await self._assign(actor, reference, actor.user_id, "claimed")
+        return await self._assign(who, reference, who.user_id, "claimed")
 
-    async def assign(self, actor: Actor, reference: str, who: str) -> Done:
+    async def assign(self, who: Caseworker, reference: str, name: str) -> Done:
         """Assign a case to a named caseworker."""
-        await self.check(actor, "assign")
-        member = self.staff.find(who)
+        member = self.staff.find(name)
         if member is None:
-            return Done(Msg("staff.unknown_staff", {"who": who}))
-        return await self._assign(actor, reference, member.user_id, "assigned")
+            return Done(Msg("staff.unknown_staff", {"who": name}))
+        return await self._assign(who, reference, member.user_id, "assigned")
 
-    async def _assign(self, actor: Actor, reference: str, to: int | None, action: str) -> Done:
-        await self.check(actor, action)
-        async with self.store.transaction() as tx:
-            stored = await self._find(tx, reference)
-            if stored is None:
-                return self._not_found(reference)
-            now = self.clock()
-            status = CaseStatus.OPEN if stored.case.status is CaseStatus.NEW else stored.case.status
-            case = await self._save(tx, stored, now, assignee=to, status=status)
-            await tx.record(now, actor.user_id, action, case.reference, f"to={to}")
-            if to is not None and to != actor.user_id:
+    async def _assign(self, who: Caseworker, reference: str, to: int, action: str) -> Done:
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            case = await self._save(tx, stored, now, assignee=to, status=_opened(stored.case))
+            await tx.record(now, who.user_id, action, case.reference, f"to={to}")
+            if to != who.user_id:
                 note = Msg("staff.assigned_to_you", {"reference": case.reference})
                 await tx.owe(to, note, now, stored.id)
-        self.on_outbox()
-        name = self.staff.name_of(to) or ""
-        return Done(Msg("staff.assigned", {"reference": case.reference, "name": name}), case)
+            name = self.staff.name_of(to) or ""
+            return Done(Msg("staff.assigned", {"reference": case.reference, "name": name}), case)
 
-    async def note(self, actor: Actor, reference: str, text: str) -> Done:
+        return await self._change(who, reference, change)
+
+    async def note(self, who: Caseworker, reference: str, text: str) -> Done:
         """Add an internal note, never shown to the constituent."""
-        await self.check(actor, "note")
         body = clean_text(text)[:NOTE_LIMIT]
         if not body:
             return Done(Msg("staff.usage.note"))
-        async with self.store.transaction() as tx:
-            stored = await self._find(tx, reference)
-            if stored is None:
-                return self._not_found(reference)
-            now = self.clock()
-            await tx.add_message(stored.id, now, "note", actor.user_id, body)
-            case = await self._save(tx, stored, now)
-            await tx.record(now, actor.user_id, "note", case.reference)
-        self.on_outbox()
-        return Done(Msg("staff.noted", {"reference": case.reference}), case)
 
-    async def set_status(self, actor: Actor, reference: str, word: str, outcome: str = "") -> Done:
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            await tx.add_message(stored.id, now, "note", who.user_id, body)
+            case = await self._save(tx, stored, now)
+            await tx.record(now, who.user_id, "note", case.reference)
+            return Done(Msg("staff.noted", {"reference": case.reference}), case)
+
+        return await self._change(who, reference, change)
+
+    async def set_status(
+        self, who: Caseworker, reference: str, word: str, outcome: str = ""
+    ) -> Done:
         """Change a case's status; closing it tells the constituent."""
-        await self.check(actor, "status")
         status = STATUS_WORDS.get(word.strip().casefold().replace(" ", "_").replace("-", "_"))
         if status is None:
             return Done(Msg("staff.usage.status"))
-        async with self.store.transaction() as tx:
-            stored = await self._find(tx, reference)
-            if stored is None:
-                return self._not_found(reference)
-            now = self.clock()
+
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
             case = await self._save(tx, stored, now, status=status)
-            await tx.record(now, actor.user_id, "status", case.reference, status.value)
+            await tx.record(now, who.user_id, "status", case.reference, status.value)
             if outcome:
                 text = f"{status.value}: {clean_text(outcome)[:NOTE_LIMIT]}"
-                await tx.add_message(stored.id, now, "note", actor.user_id, text)
+                await tx.add_message(stored.id, now, "note", who.user_id, text)
             if not case.is_open and stored.case.is_open:
                 closed = Msg("case.closed_to_constituent", {"reference": case.reference})
                 await tx.owe(case.chat_id, closed, now, stored.id)
-        self.on_outbox()
-        return Done(
-            Msg(
-                "staff.status_set",
-                {"reference": case.reference, "status": Msg(f"status.{status.value}")},
-            ),
-            case,
-        )
+            shown = Msg(f"status.{status.value}")
+            return Done(
+                Msg("staff.status_set", {"reference": case.reference, "status": shown}), case
+            )
 
-    async def close(self, actor: Actor, reference: str, outcome: str) -> Done:
+        return await self._change(who, reference, change)
+
+    async def close(self, who: Caseworker, reference: str, outcome: str) -> Done:
         """Close a case with an outcome (``unable ...`` closes it as unable to help)."""
         word = "unable" if outcome.strip().casefold().startswith("unable") else "closed"
-        return await self.set_status(actor, reference, word, outcome)
+        return await self.set_status(who, reference, word, outcome)
 
-    async def reply(self, actor: Actor, reference: str, text: str) -> Done:
+    async def reply(self, who: Caseworker, reference: str, text: str) -> Done:
         """Send the constituent a message through the bot, signed with the caseworker's name."""
-        await self.check(actor, "reply")
         body = clean_text(text)[:NOTE_LIMIT]
         if not body:
             return Done(Msg("staff.usage.reply"))
-        async with self.store.transaction() as tx:
-            stored = await self._find(tx, reference)
-            if stored is None:
-                return self._not_found(reference)
-            now = self.clock()
-            message_id = await tx.add_message(stored.id, now, "to_constituent", actor.user_id, body)
-            status = CaseStatus.OPEN if stored.case.status is CaseStatus.NEW else stored.case.status
-            case = await self._save(tx, stored, now, status=status)
-            name = self.staff.name_of(actor.user_id) or ""
-            msg = Msg(
-                "reply.to_constituent",
-                {"reference": case.reference, "name": name, "text": body, **self.params},
-            )
+
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            message_id = await tx.add_message(stored.id, now, "to_constituent", who.user_id, body)
+            case = await self._save(tx, stored, now, status=_opened(stored.case))
+            name = self.staff.name_of(who.user_id) or ""
+            params = {"reference": case.reference, "name": name, "text": body, **self.params}
+            msg = Msg("reply.to_constituent", params)
             await tx.owe(case.chat_id, msg, now, stored.id, case_message_id=message_id)
-            await tx.record(now, actor.user_id, "reply", case.reference)
-        self.on_outbox()
-        return Done(Msg("staff.replied", {"reference": case.reference}), case)
+            await tx.record(now, who.user_id, "reply", case.reference)
+            return Done(Msg("staff.replied", {"reference": case.reference}), case)
+
+        return await self._change(who, reference, change)
 
     async def export(
         self,
-        actor: Actor,
+        who: Caseworker,
         fmt: str,
         since: datetime | None,
         category_label: Callable[[str], str],
     ) -> Done:
         """Return every case (or those since a date) as CSV or JSON for a case-management system."""
-        await self.check(actor, "export")
         if fmt not in ("csv", "json"):
             return Done(Msg("staff.usage.export"))
         async with self.store.transaction() as tx:
@@ -264,7 +261,7 @@ class StaffService:
                 )
                 async for case in tx.iter_cases(since)
             ]
-            await tx.record(self.clock(), actor.user_id, "exported", None, f"{fmt} {len(rows)}")
+            await tx.record(self.clock(), who.user_id, "exported", None, f"{fmt} {len(rows)}")
         data = to_csv(rows) if fmt == "csv" else to_json(rows)
         stamp = self.clock().strftime("%Y%m%d-%H%M")
         return Done(
@@ -272,22 +269,37 @@ class StaffService:
             extra={"data": data, "filename": f"cases-{stamp}.{fmt}"},
         )
 
-    async def block(self, actor: Actor, reference: str, *, blocked: bool) -> Done:
+    async def block(self, who: Caseworker, reference: str, *, blocked: bool) -> Done:
         """Stop (or start again) processing messages from the constituent on a case."""
         action = "blocked" if blocked else "unblocked"
-        await self.check(actor, action)
+
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            case = stored.case
+            if blocked:
+                await tx.block(case.user_id, now, who.user_id, case.reference)
+            else:
+                await tx.unblock(case.user_id)
+            await tx.record(now, who.user_id, action, case.reference)
+            return Done(Msg(f"staff.{action}", {"reference": case.reference}), case)
+
+        return await self._change(who, reference, change)
+
+    async def _change(self, who: Caseworker, reference: str, change: Change) -> Done:
+        """Find the case and apply ``change`` in one transaction, with the update's record.
+
+        The update is recorded as processed in the same transaction as its effect, so one
+        delivered again after a crash (a reply already committed) is not applied twice.
+        """
         async with self.store.transaction() as tx:
+            now = self.clock()
+            if who.update_id is not None and not await tx.mark_processed(who.update_id, now):
+                return Done(Msg("staff.already_done"), duplicate=True)
             stored = await self._find(tx, reference)
             if stored is None:
                 return self._not_found(reference)
-            now = self.clock()
-            case = stored.case
-            if blocked:
-                await tx.block(case.user_id, now, actor.user_id or 0, case.reference)
-            else:
-                await tx.unblock(case.user_id)
-            await tx.record(now, actor.user_id, action, case.reference)
-        return Done(Msg(f"staff.{action}", {"reference": case.reference}), case)
+            done = await change(tx, stored, now)
+        self.on_outbox()
+        return done
 
     async def _find(self, tx: Tx, reference: str) -> StoredCase | None:
         canonical = parse_reference(reference, self.reference_prefix)
@@ -296,8 +308,27 @@ class StaffService:
     def _not_found(self, reference: str) -> Done:
         return Done(Msg("staff.not_found", {"reference": reference[:40]}))
 
-    async def _save(self, tx: Tx, stored: StoredCase, now: datetime, **changes: Any) -> Case:
-        case = stored.case.model_copy(update={**changes, "updated_at": now})
+    async def _save(
+        self,
+        tx: Tx,
+        stored: StoredCase,
+        now: datetime,
+        *,
+        status: CaseStatus | None = None,
+        assignee: int | None = None,
+    ) -> Case:
+        """Store the case as changed (and touched), and owe the team an up-to-date card."""
+        update: dict[str, object] = {"updated_at": now}
+        if status is not None:
+            update["status"] = status
+        if assignee is not None:
+            update["assignee"] = assignee
+        case = stored.case.model_copy(update=update)
         await tx.save_case(stored.id, case)
         await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
         return case
+
+
+def _opened(case: Case) -> CaseStatus:
+    """Return the status a case has once someone works on it: a new case becomes open."""
+    return CaseStatus.OPEN if case.status is CaseStatus.NEW else case.status

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from telegram import InputFile, Message, Update
@@ -13,14 +15,14 @@ from bot.channels.telegram.staff_render import STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
-from bot.service.staff import Actor, CaseView, Done, NotStaffError
+from bot.service.staff import Actor, CaseView, Caseworker, Done, NotStaffError, StaffService
 
 log = logging.getLogger(__name__)
 
 
 def _actor(update: Update) -> Actor:
     user, chat = update.effective_user, update.effective_chat
-    return Actor(user.id if user else None, chat.id if chat else None)
+    return Actor(user.id if user else None, chat.id if chat else None, update.update_id)
 
 
 def _words(message: Message, parts: int) -> list[str]:
@@ -35,67 +37,85 @@ async def _reply(message: Message, texts: list[str]) -> None:
         await message.reply_text(text)
 
 
+async def _answer(message: Message, found: Runtime, done: Done) -> None:
+    """Tell the caseworker what an action did (nothing, for an update already processed)."""
+    if not done.duplicate:
+        await _reply(message, [found.staff_renderer.text(done.msg)])
+
+
 async def _refuse(message: Message, found: Runtime) -> None:
     await message.reply_text(found.staff_renderer.text(Msg("staff.refused")))
 
 
+Act = Callable[[StaffService, Caseworker, str, list[str]], Awaitable[Done]]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCommand:
+    """A staff command on one case: how many words it takes, and the action it runs."""
+
+    parts: int
+    act: Act
+
+
+CASE_COMMANDS: dict[str, CaseCommand] = {
+    "claim": CaseCommand(1, lambda s, who, ref, rest: s.claim(who, ref)),
+    "assign": CaseCommand(2, lambda s, who, ref, rest: s.assign(who, ref, rest[0])),
+    "note": CaseCommand(2, lambda s, who, ref, rest: s.note(who, ref, rest[0])),
+    "status": CaseCommand(
+        3, lambda s, who, ref, rest: s.set_status(who, ref, rest[0], " ".join(rest[1:]))
+    ),
+    "close": CaseCommand(2, lambda s, who, ref, rest: s.close(who, ref, rest[0])),
+    "reply": CaseCommand(2, lambda s, who, ref, rest: s.reply(who, ref, rest[0])),
+    "block": CaseCommand(1, lambda s, who, ref, rest: s.block(who, ref, blocked=True)),
+    "unblock": CaseCommand(1, lambda s, who, ref, rest: s.block(who, ref, blocked=False)),
+}
+
+
 async def _run(update: Update, context: Context, command: str) -> None:
-    """Run one staff command; anyone who is not staff in a staff chat is refused."""
+    """Run one staff command, checking once, here, that the sender is staff in a staff chat."""
     message = update.effective_message
     if message is None:
         return
     found = context.bot_data.runtime
     try:
-        await _dispatch(message, found, _actor(update), command)
+        who = await found.staff.authorise(_actor(update), command)
     except NotStaffError:
         await _refuse(message, found)
+        return
+    await _dispatch(message, found, who, command)
 
 
-async def _dispatch(message: Message, found: Runtime, actor: Actor, command: str) -> None:
+async def _dispatch(message: Message, found: Runtime, who: Caseworker, command: str) -> None:
     staff, render = found.staff, found.staff_renderer
     if command == "queue":
-        await staff.check(actor, "queue")
         which, category = _queue_filter(_words(message, 1), found)
-        page = await staff.queue(actor, which, category)
+        page = await staff.queue(who, which, category)
         text, markup = render.queue(page)
         await message.reply_text(text, reply_markup=markup)
         return
     if command == "export":
-        await staff.check(actor, "export")
         words = [w.casefold() for w in _words(message, 3)]
         since = _since(words)
         if not words or (len(words) > 1 and since is None):
             await _reply(message, [render.text(Msg("staff.usage.export"))])
             return
-        done = await staff.export(actor, words[0], since, render.category)
+        done = await staff.export(who, words[0], since, render.category)
         await _reply(message, [render.text(done.msg)])
         if "data" in done.extra:
             document = InputFile(done.extra["data"], filename=done.extra["filename"])
             await message.reply_document(document)
         return
-    await staff.check(actor, command)
-    limits = {
-        "case": 1,
-        "claim": 1,
-        "audit": 1,
-        "block": 1,
-        "unblock": 1,
-        "assign": 2,
-        "status": 3,
-        "note": 2,
-        "close": 2,
-        "reply": 2,
-    }
-    words = _words(message, limits[command])
-    needed = 1 if command in ("case", "claim", "audit", "block", "unblock") else 2
-    if len(words) < needed:
+    spec = CASE_COMMANDS.get(command)
+    words = _words(message, spec.parts if spec else 1)
+    if len(words) < (2 if spec and spec.parts > 1 else 1):
         await _reply(message, [render.text(Msg(f"staff.usage.{command}"))])
         return
     reference, rest = words[0], words[1:]
     if command == "case":
-        await show_case(message, found, actor, reference)
+        await show_case(message, found, who, reference)
     elif command == "audit":
-        result = await staff.audit(actor, reference)
+        result = await staff.audit(who, reference)
         texts = (
             [render.text(result.msg)]
             if isinstance(result, Done)
@@ -104,31 +124,13 @@ async def _dispatch(message: Message, found: Runtime, actor: Actor, command: str
             )
         )
         await _reply(message, texts)
-    else:
-        done = await _act(found, actor, command, reference, rest)
-        await _reply(message, [render.text(done.msg)])
+    elif spec is not None:
+        await _answer(message, found, await spec.act(staff, who, reference, rest))
 
 
-async def _act(found: Runtime, actor: Actor, command: str, reference: str, rest: list[str]) -> Done:
-    staff = found.staff
-    if command == "claim":
-        return await staff.claim(actor, reference)
-    if command == "assign":
-        return await staff.assign(actor, reference, rest[0])
-    if command == "note":
-        return await staff.note(actor, reference, rest[0])
-    if command == "status":
-        return await staff.set_status(actor, reference, rest[0], " ".join(rest[1:]))
-    if command == "close":
-        return await staff.close(actor, reference, rest[0])
-    if command in ("block", "unblock"):
-        return await staff.block(actor, reference, blocked=command == "block")
-    return await staff.reply(actor, reference, rest[0])
-
-
-async def show_case(message: Message, found: Runtime, actor: Actor, reference: str) -> None:
+async def show_case(message: Message, found: Runtime, who: Caseworker, reference: str) -> None:
     """Send the whole case, then re-send its letters and documents by file id."""
-    result = await found.staff.view(actor, reference)
+    result = await found.staff.view(who, reference)
     if isinstance(result, Done):
         await _reply(message, [found.staff_renderer.text(result.msg)])
         return
@@ -183,14 +185,13 @@ async def on_status(update: Update, context: Context) -> None:
     actor = _actor(update)
     if message is None:
         return
-    if found.staff.staff.may_act(actor.user_id, actor.chat_id):
-        await _run(update, context, "status")
-        return
     chat = update.effective_chat
-    if chat is None or chat.type != "private" or actor.user_id is None or _words(message, 1):
-        await _run(update, context, "status")
+    constituent = actor.user_id is not None and found.staff.staff.get(actor.user_id) is None
+    if constituent and chat is not None and chat.type == "private" and not _words(message, 1):
+        assert actor.user_id is not None
+        await _reply(message, [await _my_cases(found, actor.user_id)])
         return
-    await _reply(message, [await _my_cases(found, actor.user_id)])
+    await _run(update, context, "status")
 
 
 async def _my_cases(found: Runtime, user_id: int) -> str:
@@ -218,7 +219,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
     actor = _actor(update)
     parts = (query.data or "").split(":")
     try:
-        await found.staff.check(actor, "button")
+        who = await found.staff.authorise(actor, "button")
     except NotStaffError:
         await query.answer(found.staff_renderer.label("staff.refused"), show_alert=True)
         return
@@ -231,26 +232,25 @@ async def on_staff_button(update: Update, context: Context) -> None:
     if message is None:
         return
     if action == "claim":
-        done = await found.staff.claim(actor, reference)
-        await _reply(message, [found.staff_renderer.text(done.msg)])
+        await _answer(message, found, await found.staff.claim(who, reference))
     elif action == "close":
         # Closing tells the constituent, so the card's button asks first.
         question, choices = found.staff_renderer.close_question(reference)
         await message.reply_text(question, reply_markup=choices)
     elif action in ("closed", "unable"):
-        done = await found.staff.close(actor, reference, "unable" if action == "unable" else "")
+        done = await found.staff.close(who, reference, "unable" if action == "unable" else "")
         await _drop_question(message)
-        await _reply(message, [found.staff_renderer.text(done.msg)])
+        await _answer(message, found, done)
     elif action == "keep":
         await _drop_question(message)
     elif action == "show":
-        await show_case(message, found, actor, reference)
+        await show_case(message, found, who, reference)
     elif action == "q" and len(parts) == 5 and parts[4].isdigit():
         which = (
             QueueFilter(parts[2]) if parts[2] in {f.value for f in QueueFilter} else QueueFilter.ALL
         )
         category = None if parts[3] == "-" else parts[3]
-        page = await found.staff.queue(actor, which, category, int(parts[4]))
+        page = await found.staff.queue(who, which, category, int(parts[4]))
         text, markup = found.staff_renderer.queue(page)
         try:
             await message.edit_text(text, reply_markup=markup)
