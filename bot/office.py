@@ -10,6 +10,7 @@ from bot.core.catalogue import Catalogue
 from bot.core.flow import Flow
 from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
+from bot.core.roles import CATEGORY
 from bot.core.staff import StaffDirectory
 from bot.loading import load_catalogue, load_flow
 from bot.settings import Settings
@@ -60,7 +61,7 @@ def prepare(settings: Settings) -> Office:
 def check_routes(settings: Settings, flow: Flow) -> None:
     """Fail fast if CATEGORY_ROUTES names a category or a person the office does not have."""
     staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
-    categories = {o.value for o in flow.step("category").options}
+    categories = {o.value for o in flow.step(CATEGORY).options}
     for category, who in settings.category_routes.items():
         if category not in categories:
             raise SetupError(

@@ -10,6 +10,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.draft import Answer, Attachment
+from bot.core.roles import (
+    CATEGORY,
+    CONSENT,
+    DEADLINE,
+    POLICY_TOPIC,
+    POLICY_VIEW,
+    POSTCODE,
+    WHAT_HAPPENED,
+)
 from bot.core.text import one_line
 
 
@@ -24,7 +33,7 @@ class CaseStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING})
-SUMMARY_STEPS = ("what_happened", "policy_view", "policy_topic")
+SUMMARY_STEPS = (WHAT_HAPPENED, POLICY_VIEW, POLICY_TOPIC)
 SUMMARY_LENGTH = 140
 
 
@@ -125,14 +134,14 @@ def build_case(
     assignee: int | None = None,
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
-    consent = answers.get("consent")
-    postcode = answers.get("postcode")
-    category = answers.get("category")
+    consent = answers.get(CONSENT)
+    postcode = answers.get(POSTCODE)
+    category = answers.get(CATEGORY)
     if consent is None or consent.value not in ("yes", "no") or postcode is None:
         raise CaseError("a case needs a consent answer and a checked postcode")
     if category is None or category.value is None:
         raise CaseError("a case needs a category")
-    deadline = answers.get("deadline")
+    deadline = answers.get(DEADLINE)
     return Case(
         reference=reference,
         user_id=owner[0],
