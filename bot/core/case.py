@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +37,12 @@ SUMMARY_STEPS = (WHAT_HAPPENED, POLICY_VIEW, POLICY_TOPIC)
 SUMMARY_LENGTH = 140
 
 
+class Keep(Enum):
+    """The default of a change that leaves a field as it is, where None is a value to set."""
+
+    KEEP = "keep"
+
+
 class QueueFilter(StrEnum):
     """Which open cases the staff queue lists."""
 
@@ -61,6 +67,10 @@ class Consent(BaseModel):
     def given(self) -> bool:
         """Tell whether the office may act with organisations on the person's behalf now."""
         return self.answer == "yes" and self.withdrawn_at is None
+
+    def withdrawn(self, now: datetime) -> Consent:
+        """Return the consent as withdrawn at ``now``."""
+        return self.model_copy(update={"withdrawn_at": now})
 
 
 class Urgency(BaseModel):
@@ -99,6 +109,32 @@ class Case(BaseModel):
     def is_open(self) -> bool:
         """Tell whether the case is still being worked."""
         return self.status in OPEN_STATUSES
+
+    # Typed changes: pydantic's model_copy(update=...) would take a misspelt field silently.
+
+    def changed(
+        self,
+        now: datetime,
+        *,
+        status: CaseStatus | None = None,
+        assignee: int | Literal[Keep.KEEP] | None = Keep.KEEP,
+    ) -> Case:
+        """Return the case updated at ``now``, with a new status or assignee (None: nobody)."""
+        update: dict[str, object] = {"updated_at": now}
+        if status is not None:
+            update["status"] = status
+        if assignee is not Keep.KEEP:
+            update["assignee"] = assignee
+        return self.model_copy(update=update)
+
+    def with_consent_withdrawn(self, now: datetime) -> Case:
+        """Return the case with its consent withdrawn at ``now``."""
+        return self.model_copy(update={"consent": self.consent.withdrawn(now), "updated_at": now})
+
+    def with_attachment(self, attachment: Attachment, now: datetime) -> Case:
+        """Return the case with ``attachment`` added after the others, updated at ``now``."""
+        attachments = [*self.attachments, attachment]
+        return self.model_copy(update={"attachments": attachments, "updated_at": now})
 
 
 class CaseError(ValueError):

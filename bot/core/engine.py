@@ -68,10 +68,14 @@ _POSTCODE_SHOWN = 20
 
 def _cleaned(attachment: Attachment) -> Attachment:
     """Return the attachment with its caption and file name cleaned like typed answers."""
-    typed = {"caption": attachment.caption, "file_name": attachment.file_name}
-    return attachment.model_copy(
-        update={name: clean_text(value) or None for name, value in typed.items() if value}
+    return attachment.with_text(
+        caption=_clean(attachment.caption), file_name=_clean(attachment.file_name)
     )
+
+
+def _clean(value: str | None) -> str | None:
+    """Return typed text cleaned, None if nothing is left (an empty text is kept as it is)."""
+    return (clean_text(value) or None) if value else value
 
 
 class Intake:
@@ -153,13 +157,12 @@ class Intake:
         if draft.confirming_cancel:
             return self._on_cancel_answer(draft, reply, now)
         if isinstance(reply, Cancel):
-            return self._ask(draft.model_copy(update={"confirming_cancel": True}), now)
+            return self._ask(draft.cancelling(asked=True), now)
         if isinstance(reply, Back):
             return self._back(draft, now)
         if isinstance(reply, FileReply):
-            attachments = [*draft.attachments, _cleaned(reply.attachment)]
-            moved = self._touch(draft.model_copy(update={"attachments": attachments}), now)
-            count = {"count": str(len(attachments))}
+            moved = draft.with_attachment(_cleaned(reply.attachment)).touched(now)
+            count = {"count": str(len(moved.attachments))}
             return Ask(moved, self.prompt(moved), notice=Msg("notice.attachment_saved", count))
         step = self.flow.step(draft.step)
         if isinstance(reply, Change):
@@ -179,7 +182,7 @@ class Intake:
             if missing is None:
                 return Finished(draft)
             # A change left half-way (Back mid-change) can leave a question that applies unasked.
-            return self._ask(draft.model_copy(update={"step": missing.id, "reviewing": True}), now)
+            return self._ask(draft.at(missing.id, reviewing=True), now)
         if isinstance(reply, OtherReply):
             return self._stay(draft, Msg("error.unusable.review", {"what": reply.what}), reply)
         return self._stay(draft, Msg("error.review.use_buttons"), reply)
@@ -253,13 +256,10 @@ class Intake:
         return Rejected(f"postcode.{check.status.value}", params)
 
     def _accept(self, draft: Draft, step: Step, answer: Answer, now: datetime) -> Ask:
-        answers = {**draft.answers, step.id: answer}
-        moved = draft.model_copy(update={"answers": answers})
+        moved = draft.with_answers({**draft.answers, step.id: answer})
         following = self._next(moved, self.flow.index(step.id))
         reviewing = moved.reviewing and following.kind is not StepKind.REVIEW
-        return self._ask(
-            moved.model_copy(update={"step": following.id, "reviewing": reviewing}), now
-        )
+        return self._ask(moved.at(following.id, reviewing=reviewing), now)
 
     def _next(self, draft: Draft, after: int) -> Step:
         """Return the next step that applies; while reviewing, skip ones already answered."""
@@ -285,29 +285,25 @@ class Intake:
         previous = self._previous(draft)
         if previous is None:
             return Ask(draft, self.prompt(draft), notice=Msg("notice.at_start"), changed=False)
-        moved = draft.model_copy(update={"step": previous.id, "reviewing": False})
-        return self._ask(moved, now)
+        return self._ask(draft.at(previous.id, reviewing=False), now)
 
     def _change(self, draft: Draft, step: Step, target: str, now: datetime) -> Ask:
         rows = {row.step for row in self.summary(draft)}
         if step.kind is not StepKind.REVIEW or target not in rows:
             return self._stay(draft, Msg("error.change.not_now"), None)
-        return self._ask(draft.model_copy(update={"step": target, "reviewing": True}), now)
+        return self._ask(draft.at(target, reviewing=True), now)
 
     def _on_cancel_answer(self, draft: Draft, reply: Reply, now: datetime) -> Outcome:
         if isinstance(reply, ConfirmCancel) and reply.confirmed:
             return Ended(Msg("cancel.done", self.params), "cancelled")
         if isinstance(reply, ConfirmCancel | Back | Cancel):
-            kept = draft.model_copy(update={"confirming_cancel": False})
-            return Ask(self._touch(kept, now), self.prompt(kept), notice=Msg("notice.cancel_kept"))
+            kept = draft.cancelling(asked=False).touched(now)
+            return Ask(kept, self.prompt(kept), notice=Msg("notice.cancel_kept"))
         return self._stay(draft, Msg("error.cancel.use_buttons"), reply)
 
     def _ask(self, draft: Draft, now: datetime) -> Ask:
-        moved = self._touch(draft, now)
+        moved = draft.touched(now)
         return Ask(moved, self.prompt(moved))
-
-    def _touch(self, draft: Draft, now: datetime) -> Draft:
-        return draft.model_copy(update={"revision": draft.revision + 1, "updated_at": now})
 
     def _stay(self, draft: Draft, error: Msg, reply: Reply | None) -> Ask:
         echo = reply.text if isinstance(reply, TextReply) else None

@@ -370,7 +370,7 @@ def test_back_skips_questions_of_a_branch_no_longer_taken(intake: Intake) -> Non
     )
     assert isinstance(outcome, Ask)
     assert {"other_name", "other_agrees"} <= outcome.draft.answers.keys()
-    at_name = outcome.draft.model_copy(update={"step": "full_name"})
+    at_name = outcome.draft.at("full_name", reviewing=False)
     play(intake, at_name, [(Back(), At("for_whom")), (Back(), At("welcome"))])
 
 

@@ -751,11 +751,9 @@ def test_every_prompt_of_the_shipped_flow_renders() -> None:
         s.id: Answer(value=s.options[0].value if s.options else "typed", answered_at=NOW)
         for s in flow.steps
     }
-    draft = draft.model_copy(update={"answers": answers})
-    rendered = _render(
-        catalogue, intake.prompt(draft.model_copy(update={"confirming_cancel": True}))
-    )
+    draft = draft.with_answers(answers)
+    rendered = _render(catalogue, intake.prompt(draft.cancelling(asked=True)))
     for s in flow.steps:
-        rendered += _render(catalogue, intake.prompt(draft.model_copy(update={"step": s.id})))
+        rendered += _render(catalogue, intake.prompt(draft.at(s.id, reviewing=False)))
     assert not [text for text in rendered if "{" in text or "}" in text]
     assert any("Jo Example" in text for text in rendered)
