@@ -26,6 +26,8 @@ CODE_TEXTS = (
     "intake.resume",
     "intake.no_draft",
     "intake.restarted",
+    "intake.flow_changed",
+    "intake.flow_restarted",
     "button.resume",
     "button.restart",
     "button.back",

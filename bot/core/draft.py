@@ -77,6 +77,15 @@ class Draft(BaseModel):
         """Return the draft with the are-you-sure question after Cancel asked (or answered)."""
         return self.model_copy(update={"confirming_cancel": asked})
 
+    def on_flow_version(self, version: int, *, skip_answered: bool) -> Draft:
+        """Return the draft carried over to ``version`` of its flow.
+
+        With ``skip_answered``, moving on skips the questions it already has answers to, as
+        for a pre-filled draft.
+        """
+        prefilled = self.prefilled or skip_answered
+        return self.model_copy(update={"flow_version": version, "prefilled": prefilled})
+
     def touched(self, now: datetime) -> Draft:
         """Return the draft as changed at ``now``: its next revision, so older buttons are stale."""
         return self.model_copy(update={"revision": self.revision + 1, "updated_at": now})

@@ -750,10 +750,24 @@ def test_every_prompt_of_the_shipped_flow_renders() -> None:
     answers = {
         s.id: Answer(value=s.options[0].value if s.options else "typed", answered_at=NOW)
         for s in flow.steps
+        if s.kind is not StepKind.REVIEW
     }
+    consent = flow.step("consent")
+    answers["consent"] = Answer(
+        value="yes", extra={"version": consent.version or ""}, answered_at=NOW
+    )
+    place = {"constituency_code": "E14001520", "constituency_name": "Stoke-on-Trent Central"}
+    answers["postcode"] = Answer(value="ST4 1HH", extra=place, answered_at=NOW)
     draft = draft.with_answers(answers)
     rendered = _render(catalogue, intake.prompt(draft.cancelling(asked=True)))
     for s in flow.steps:
-        rendered += _render(catalogue, intake.prompt(draft.at(s.id, reviewing=False)))
+        at = draft.at(s.id, reviewing=False)
+        if s.when is not None:  # answer the question it depends on so that it applies
+            source = flow.step(s.when.step)
+            value = next(o.value for o in source.options if s.when.holds(o.value))
+            at = at.with_answers({**answers, source.id: Answer(value=value, answered_at=NOW)})
+        prompt = intake.prompt(at)
+        assert prompt.step == s.id
+        rendered += _render(catalogue, prompt)
     assert not [text for text in rendered if "{" in text or "}" in text]
     assert any("Jo Example" in text for text in rendered)
