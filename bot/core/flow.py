@@ -7,14 +7,14 @@ matches, so which steps apply is a function of the answers alone. That keeps "ba
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from bot.core.catalogue import Catalogue, placeholders
+from bot.core.catalogue import Catalogue
 
 STEP_ID = r"^[a-z][a-z0-9_]{0,23}$"
 OPTION_VALUE = r"^[a-z0-9_]{1,24}$"
@@ -106,10 +106,6 @@ class Flow(_Frozen):
     def model_post_init(self, context: Any, /) -> None:
         """Index the steps by id (the engine looks steps up on every reply)."""
         self._positions = {step.id: i for i, step in reversed(list(enumerate(self.steps)))}
-
-    def __iter__(self) -> Iterator[Step]:  # type: ignore[override]
-        """Iterate over the steps in order."""
-        return iter(self.steps)
 
     def step(self, step_id: str) -> Step:
         """Return the step with ``step_id``."""
@@ -244,11 +240,6 @@ def _text_keys(step: Step) -> list[str]:
     keys = [step.text, *(o.label for o in step.options)]
     keys += [k for k in (step.label, step.hint) if k is not None]
     return keys
-
-
-def text_placeholders(catalogue: Catalogue, key: str) -> set[str]:
-    """Return the placeholders a flow text expects."""
-    return placeholders(catalogue.raw(key))
 
 
 def flow_from_data(data: Any) -> Flow:
