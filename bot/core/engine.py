@@ -13,13 +13,13 @@ from bot.core.postcodes import PostcodeChecker, PostcodeStatus
 from bot.core.prompts import Prompt, SummaryRow, cancel_prompt, step_prompt, summary_value
 from bot.core.reconcile import first_unanswered, fitting_answers, reconcile
 from bot.core.replies import (
+    AttachmentsDone,
     Back,
     Cancel,
     Change,
     ChoiceReply,
     ConfirmCancel,
     ContactReply,
-    Done,
     FileReply,
     OtherReply,
     Reply,
@@ -269,7 +269,7 @@ class Intake:
         if step.kind in {StepKind.NOTICE, StepKind.CHOICE, StepKind.CONSENT}:
             return self._choose(step, reply, now)
         if step.kind is StepKind.ATTACHMENTS:
-            if isinstance(reply, Done | Skip):
+            if isinstance(reply, AttachmentsDone | Skip):
                 return Answer(value=str(len(draft.attachments)), answered_at=now)
             return Rejected("error.attachments.expected")
         text = self._typed(draft, step, reply)

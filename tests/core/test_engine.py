@@ -16,13 +16,13 @@ from bot.core.engine import Ask, Ended, Finished, Intake, Outcome
 from bot.core.flow import StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
 from bot.core.replies import (
+    AttachmentsDone,
     Back,
     Cancel,
     Change,
     ChoiceReply,
     ConfirmCancel,
     ContactReply,
-    Done,
     FileReply,
     OtherReply,
     Reply,
@@ -155,7 +155,7 @@ SELF_ROUTE: list[tuple[Reply, Expected]] = [
     (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
     (TextReply("Ask the council to carry out the repair."), At("deadline")),
     (TextReply("1 December 2026"), At("attachments")),
-    (Done(), At("consent")),
+    (AttachmentsDone(), At("consent")),
     (ChoiceReply("yes"), At("review")),
 ]
 OTHER_ROUTE: list[tuple[Reply, Expected]] = [
@@ -171,7 +171,7 @@ POLICY_ROUTE: list[tuple[Reply, Expected]] = [
     (ChoiceReply("policy_view"), At("policy_topic")),
     (TextReply("Bus services"), At("policy_view")),
     (TextReply("Keep the number 21 bus running on Sundays."), At("attachments")),
-    (Done(), At("consent")),
+    (AttachmentsDone(), At("consent")),
     (ChoiceReply("no"), At("review")),
 ]
 
@@ -622,7 +622,7 @@ def test_attachments_are_counted_when_the_person_has_finished(intake: Intake) ->
                 FileReply(LETTER),
                 At("attachments", notice=Msg("notice.attachment_saved", {"count": "1"})),
             ),
-            (Done(), At("consent")),
+            (AttachmentsDone(), At("consent")),
         ],
     )
     assert isinstance(outcome, Ask)
@@ -759,7 +759,7 @@ EDITED_REST: list[tuple[Reply, Expected]] = [
     (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
     (TextReply("Ask the council to carry out the repair."), At("deadline")),
     (TextReply("1 December 2026"), At("attachments")),
-    (Done(), At("consent")),
+    (AttachmentsDone(), At("consent")),
     (ChoiceReply("yes"), At("review")),
     (Send(), FINISHED),
 ]
