@@ -64,7 +64,7 @@ def populate_cases(database_path: Path, count: int) -> None:
         for number in range(count):
             case = _case(number)
             status = CaseStatus.CLOSED if number % 5 == 0 else CaseStatus.NEW
-            case = case.model_copy(update={"status": status})
+            case = case.changed(case.updated_at, status=status)
             yield (
                 case.reference,
                 case.user_id,

@@ -12,6 +12,7 @@ from bot.core.case import CaseStatus, QueueFilter
 from bot.core.catalogue import Catalogue
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
+from bot.core.roles import ROLES
 from bot.core.validators import MESSAGES, VALIDATORS
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
@@ -25,6 +26,8 @@ CODE_TEXTS = (
     "intake.resume",
     "intake.no_draft",
     "intake.restarted",
+    "intake.flow_changed",
+    "intake.flow_restarted",
     "button.resume",
     "button.restart",
     "button.back",
@@ -188,10 +191,10 @@ def load_catalogue(folder: Path, locale: str = "en") -> Catalogue:
 
 
 def load_flow(path: Path, catalogue: Catalogue) -> Flow:
-    """Read a flow file and check it against the catalogue and the validators."""
+    """Read a flow file and check it against the catalogue, the validators and the code's steps."""
     try:
         flow = flow_from_data(_read_yaml(path))
-        check_flow(flow, catalogue, VALIDATORS, required_texts())
+        check_flow(flow, catalogue, VALIDATORS, required_texts(), ROLES)
     except FlowError as exc:
         raise FlowError(f"{path.name}: {exc}") from exc
     return flow

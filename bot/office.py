@@ -10,6 +10,7 @@ from bot.core.catalogue import Catalogue
 from bot.core.flow import Flow
 from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
+from bot.core.roles import CATEGORY
 from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules
 from bot.core.staff import StaffDirectory
 from bot.loading import load_catalogue, load_flow
@@ -82,7 +83,7 @@ def rules_of(settings: Settings) -> OfficeRules:
 
 def check_routes(settings: Settings, flow: Flow, staff: StaffDirectory) -> None:
     """Fail fast if CATEGORY_ROUTES names a category or a person the office does not have."""
-    categories = {o.value for o in flow.step("category").options}
+    categories = {o.value for o in flow.step(CATEGORY).options}
     for category, who in settings.category_routes.items():
         if category not in categories:
             raise SetupError(

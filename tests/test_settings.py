@@ -7,7 +7,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -255,3 +257,52 @@ def test_start_up_with_a_broken_flow_stops_naming_the_fault(tmp_path: Path) -> N
     assert done.stderr.splitlines() == [
         "intake.yaml: flow 'intake', step 'full_name': unknown validator 'fullname'"
     ]
+
+
+def _rename_category(steps: list[dict[str, Any]]) -> None:
+    for found in steps:
+        if found["id"] == "category":
+            found["id"] = "topic"
+        if found.get("when", {}).get("step") == "category":
+            found["when"]["step"] = "topic"
+
+
+def _remove_consent(steps: list[dict[str, Any]]) -> None:
+    steps[:] = [found for found in steps if found["id"] != "consent"]
+
+
+@pytest.mark.parametrize(
+    ("breaks", "line"),
+    [
+        (
+            _rename_category,
+            "intake.yaml: flow 'intake': the code needs a choice step 'category'"
+            " (cases are routed and queued by it); none is in the flow",
+        ),
+        (
+            _remove_consent,
+            "intake.yaml: flow 'intake': the code needs a consent step 'consent'"
+            " (every case records the person's consent from it); none is in the flow",
+        ),
+    ],
+    ids=["category-renamed", "consent-removed"],
+)
+def test_start_up_without_a_step_the_code_needs_stops_with_one_line(
+    tmp_path: Path, breaks: Callable[[list[dict[str, Any]]], None], line: str
+) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows)
+    data = yaml.safe_load((flows / "intake.yaml").read_text("utf-8"))
+    breaks(data["steps"])
+    (flows / "intake.yaml").write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    environment = {
+        **office_environment(),
+        "FLOWS_DIR": str(flows),
+        "DATABASE_PATH": str(tmp_path / "data" / "casework.sqlite3"),
+    }
+    done = run_bot(tmp_path, environment)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [line]
+    assert not (tmp_path / "data").exists()

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.draft import Answer, Attachment
+from bot.core.roles import (
+    CATEGORY,
+    CONSENT,
+    DEADLINE,
+    POLICY_TOPIC,
+    POLICY_VIEW,
+    POSTCODE,
+    WHAT_HAPPENED,
+)
 from bot.core.text import one_line
 
 
@@ -24,8 +33,14 @@ class CaseStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING})
-SUMMARY_STEPS = ("what_happened", "policy_view", "policy_topic")
+SUMMARY_STEPS = (WHAT_HAPPENED, POLICY_VIEW, POLICY_TOPIC)
 SUMMARY_LENGTH = 140
+
+
+class Keep(Enum):
+    """The default of a change that leaves a field as it is, where None is a value to set."""
+
+    KEEP = "keep"
 
 
 class QueueFilter(StrEnum):
@@ -52,6 +67,10 @@ class Consent(BaseModel):
     def given(self) -> bool:
         """Tell whether the office may act with organisations on the person's behalf now."""
         return self.answer == "yes" and self.withdrawn_at is None
+
+    def withdrawn(self, now: datetime) -> Consent:
+        """Return the consent as withdrawn at ``now``."""
+        return self.model_copy(update={"withdrawn_at": now})
 
 
 class Urgency(BaseModel):
@@ -91,6 +110,32 @@ class Case(BaseModel):
         """Tell whether the case is still being worked."""
         return self.status in OPEN_STATUSES
 
+    # Typed changes: pydantic's model_copy(update=...) would take a misspelt field silently.
+
+    def changed(
+        self,
+        now: datetime,
+        *,
+        status: CaseStatus | None = None,
+        assignee: int | Literal[Keep.KEEP] | None = Keep.KEEP,
+    ) -> Case:
+        """Return the case updated at ``now``, with a new status or assignee (None: nobody)."""
+        update: dict[str, object] = {"updated_at": now}
+        if status is not None:
+            update["status"] = status
+        if assignee is not Keep.KEEP:
+            update["assignee"] = assignee
+        return self.model_copy(update=update)
+
+    def with_consent_withdrawn(self, now: datetime) -> Case:
+        """Return the case with its consent withdrawn at ``now``."""
+        return self.model_copy(update={"consent": self.consent.withdrawn(now), "updated_at": now})
+
+    def with_attachment(self, attachment: Attachment, now: datetime) -> Case:
+        """Return the case with ``attachment`` added after the others, updated at ``now``."""
+        attachments = [*self.attachments, attachment]
+        return self.model_copy(update={"attachments": attachments, "updated_at": now})
+
 
 class CaseError(ValueError):
     """A finished draft lacks something every case needs (a flow or engine fault)."""
@@ -125,14 +170,14 @@ def build_case(
     assignee: int | None = None,
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
-    consent = answers.get("consent")
-    postcode = answers.get("postcode")
-    category = answers.get("category")
+    consent = answers.get(CONSENT)
+    postcode = answers.get(POSTCODE)
+    category = answers.get(CATEGORY)
     if consent is None or consent.value not in ("yes", "no") or postcode is None:
         raise CaseError("a case needs a consent answer and a checked postcode")
     if category is None or category.value is None:
         raise CaseError("a case needs a category")
-    deadline = answers.get("deadline")
+    deadline = answers.get(DEADLINE)
     return Case(
         reference=reference,
         user_id=owner[0],

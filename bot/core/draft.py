@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -19,6 +20,10 @@ class Attachment(BaseModel):
     file_name: str | None = None
     mime_type: str | None = None
     caption: str | None = None
+
+    def with_text(self, *, caption: str | None, file_name: str | None) -> Attachment:
+        """Return the attachment with this caption and file name (cleaned ones, say)."""
+        return self.model_copy(update={"caption": caption, "file_name": file_name})
 
 
 class Answer(BaseModel):
@@ -53,3 +58,42 @@ class Draft(BaseModel):
         """Return the stored answer to ``step_id``, or None."""
         answer = self.answers.get(step_id)
         return None if answer is None else answer.value
+
+    # Typed changes: pydantic's model_copy(update=...) would take a misspelt field silently.
+
+    def at(self, step: str, *, reviewing: bool) -> Draft:
+        """Return the draft moved to ``step``; ``reviewing`` returns to check-answers after it."""
+        return self.model_copy(update={"step": step, "reviewing": reviewing})
+
+    def with_answers(self, answers: Mapping[str, Answer]) -> Draft:
+        """Return the draft holding ``answers`` in place of its own."""
+        return self.model_copy(update={"answers": dict(answers)})
+
+    def with_attachment(self, attachment: Attachment) -> Draft:
+        """Return the draft with ``attachment`` added after the others."""
+        return self.model_copy(update={"attachments": [*self.attachments, attachment]})
+
+    def cancelling(self, *, asked: bool) -> Draft:
+        """Return the draft with the are-you-sure question after Cancel asked (or answered)."""
+        return self.model_copy(update={"confirming_cancel": asked})
+
+    def on_flow_version(self, version: int, *, skip_answered: bool) -> Draft:
+        """Return the draft carried over to ``version`` of its flow.
+
+        With ``skip_answered``, moving on skips the questions it already has answers to, as
+        for a pre-filled draft.
+        """
+        prefilled = self.prefilled or skip_answered
+        return self.model_copy(update={"flow_version": version, "prefilled": prefilled})
+
+    def touched(self, now: datetime) -> Draft:
+        """Return the draft as changed at ``now``: its next revision, so older buttons are stale."""
+        return self.model_copy(update={"revision": self.revision + 1, "updated_at": now})
+
+    def restarted_from(self, old: Draft) -> Draft:
+        """Return this new draft numbered after ``old``, so buttons made for ``old`` are stale."""
+        return self.model_copy(update={"revision": old.revision + 1})
+
+    def as_reminded(self) -> Draft:
+        """Return the draft marked as sent its one reminder."""
+        return self.model_copy(update={"reminded": True})

@@ -10,6 +10,17 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from bot.core.case import Case
+from bot.core.roles import (
+    ADDRESS,
+    EMAIL,
+    FOR_WHOM,
+    FULL_NAME,
+    ORGANISATION,
+    OTHER_NAME,
+    PHONE,
+    POSTCODE,
+    SOMEONE_ELSE,
+)
 
 EXPORT_FIELDS: tuple[str, ...] = (
     "reference",
@@ -64,20 +75,20 @@ def export_row(
 ) -> dict[str, str]:
     """Return one case as a row with every field in EXPORT_FIELDS, missing ones as ""."""
     answers = case.answers
-    first_name, last_name = split_name(answers.get("full_name") or "")
-    on_behalf_of = answers.get("other_name") if answers.get("for_whom") == "other" else None
+    first_name, last_name = split_name(answers.get(FULL_NAME) or "")
+    on_behalf_of = answers.get(OTHER_NAME) if answers.get(FOR_WHOM) == SOMEONE_ELSE else None
     row = {
         "reference": case.reference,
         "created": _timestamp(case.created_at),
         "first_name": first_name,
         "last_name": last_name,
-        "email": answers.get("email") or "",
-        "phone": answers.get("phone") or "",
-        "address": answers.get("address") or "",
-        "postcode": answers.get("postcode") or "",
+        "email": answers.get(EMAIL) or "",
+        "phone": answers.get(PHONE) or "",
+        "address": answers.get(ADDRESS) or "",
+        "postcode": answers.get(POSTCODE) or "",
         "constituency": case.constituency_name,
         "category": category_label,
-        "organisation": answers.get("organisation") or "",
+        "organisation": answers.get(ORGANISATION) or "",
         "status": case.status.value,
         "assignee": assignee_name or "",
         "summary": summary,

@@ -7,13 +7,14 @@ matches, so which steps apply is a function of the answers alone. That keeps "ba
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from bot.core.catalogue import Catalogue, placeholders
+from bot.core.catalogue import Catalogue
 
 STEP_ID = r"^[a-z][a-z0-9_]{0,23}$"
 OPTION_VALUE = r"^[a-z0-9_]{1,24}$"
@@ -106,13 +107,14 @@ class Flow(_Frozen):
         """Index the steps by id (the engine looks steps up on every reply)."""
         self._positions = {step.id: i for i, step in reversed(list(enumerate(self.steps)))}
 
-    def __iter__(self) -> Iterator[Step]:  # type: ignore[override]
-        """Iterate over the steps in order."""
-        return iter(self.steps)
-
     def step(self, step_id: str) -> Step:
         """Return the step with ``step_id``."""
         return self.steps[self._positions[step_id]]
+
+    def find(self, step_id: str) -> Step | None:
+        """Return the step with ``step_id``, or None if the flow has no such step."""
+        position = self._positions.get(step_id)
+        return None if position is None else self.steps[position]
 
     def index(self, step_id: str) -> int:
         """Return the position of ``step_id`` in the flow."""
@@ -124,6 +126,24 @@ class Flow(_Frozen):
         return next(s for s in self.steps if s.kind is StepKind.REVIEW)
 
 
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A step id the code reads answers by, and what that step must be for the code to work.
+
+    ``required`` steps must be in every flow and asked of everyone (no ``when``, not
+    optional), because every case is made from their answers. The others may be left out
+    of a flow, but if a step has the id it must be of ``kind`` (and have ``validator`` and
+    the ``options`` values, when given), since the code reads its answer that way.
+    """
+
+    step: str
+    kind: StepKind
+    why: str
+    required: bool = False
+    validator: str | None = None
+    options: tuple[str, ...] = ()
+
+
 SUGGESTIONS = {"telegram_name"}
 
 
@@ -132,6 +152,7 @@ def check_flow(
     catalogue: Catalogue,
     validators: Collection[str],
     required_texts: Collection[str] = (),
+    roles: Collection[Role] = (),
 ) -> None:
     """Raise FlowError naming the first fault that would break an intake part-way through."""
     where = f"flow {flow.id!r}"
@@ -143,11 +164,44 @@ def check_flow(
     reviews = [s for s in flow.steps if s.kind is StepKind.REVIEW]
     if len(reviews) != 1 or flow.steps[-1].kind is not StepKind.REVIEW:
         raise FlowError(f"{where}: needs exactly one 'review' step, and it must be the last")
+    # Before the steps: a renamed step would otherwise be reported by each 'when' naming it.
+    for role in roles:
+        _check_role(flow, role)
     for position, step in enumerate(flow.steps):
         _check_step(flow, position, step, catalogue, validators)
     for key in required_texts:
         if key not in catalogue:
             raise FlowError(f"{where}: the message catalogue has no text {key!r}")
+
+
+def _check_role(flow: Flow, role: Role) -> None:
+    fault = _role_fault(flow.find(role.step), role)
+    if fault is None:
+        return
+    need = f"a {role.kind} step {role.step!r}"
+    if role.validator is not None:
+        need += f" with the validator {role.validator!r}"
+    if role.options:
+        need += " with the option" + ("s " if len(role.options) > 1 else " ")
+        need += ", ".join(repr(value) for value in role.options)
+    raise FlowError(f"flow {flow.id!r}: the code needs {need} ({role.why}); {fault}")
+
+
+def _role_fault(step: Step | None, role: Role) -> str | None:
+    """Return how ``step`` falls short of what the code needs of it, or None if it does not."""
+    if step is None:
+        return "none is in the flow" if role.required else None
+    if step.kind is not role.kind:
+        return f"it is a {step.kind} step"
+    if role.validator is not None and step.validator != role.validator:
+        return f"its validator is {step.validator!r}"
+    if missing := [value for value in role.options if step.option(value) is None]:
+        return f"it has no option {missing[0]!r}"
+    if role.required and step.optional:
+        return "it is optional, but every intake must answer it"
+    if role.required and step.when is not None:
+        return "it has a 'when', but every intake must answer it"
+    return None
 
 
 def _check_step(
@@ -186,11 +240,6 @@ def _text_keys(step: Step) -> list[str]:
     keys = [step.text, *(o.label for o in step.options)]
     keys += [k for k in (step.label, step.hint) if k is not None]
     return keys
-
-
-def text_placeholders(catalogue: Catalogue, key: str) -> set[str]:
-    """Return the placeholders a flow text expects."""
-    return placeholders(catalogue.raw(key))
 
 
 def flow_from_data(data: Any) -> Flow:

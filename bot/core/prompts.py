@@ -9,11 +9,11 @@ from bot.core.catalogue import Msg
 from bot.core.draft import Draft
 from bot.core.flow import Flow, Step, StepKind
 from bot.core.replies import (
+    AttachmentsDone,
     Back,
     Change,
     ChoiceReply,
     ConfirmCancel,
-    Done,
     Send,
     Skip,
     UseSuggestion,
@@ -80,7 +80,7 @@ def step_prompt(
     buttons += [(Button(Msg(o.label), action_for(ChoiceReply(o.value))),) for o in step.options]
     if step.kind is StepKind.ATTACHMENTS:
         label = "button.attachments_done" if draft.attachments else "button.attachments_none"
-        buttons.append((Button(Msg(label), action_for(Done())),))
+        buttons.append((Button(Msg(label), action_for(AttachmentsDone())),))
     if step.optional and step.kind is not StepKind.ATTACHMENTS:
         buttons.append((Button(Msg("button.skip"), action_for(Skip())),))
     if step.kind is StepKind.REVIEW:

@@ -53,7 +53,7 @@ class UseSuggestion:
 
 
 @dataclass(frozen=True, slots=True)
-class Done:
+class AttachmentsDone:
     """Finish adding attachments."""
 
 
@@ -94,7 +94,7 @@ Reply = (
     | OtherReply
     | Skip
     | UseSuggestion
-    | Done
+    | AttachmentsDone
     | Back
     | Change
     | Send
@@ -105,7 +105,7 @@ Reply = (
 _SIMPLE: dict[str, Reply] = {
     "skip": Skip(),
     "suggest": UseSuggestion(),
-    "done": Done(),
+    "done": AttachmentsDone(),
     "back": Back(),
     "send": Send(),
     "cancel": Cancel(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from bot.core import roles
 from bot.core.case import Case, assess_urgency, build_case
 from bot.core.catalogue import Msg
 from bot.core.draft import Draft
@@ -22,7 +23,7 @@ from bot.storage.store import Store, Tx
 
 RESUME = "resume"
 RESTART = "restart"
-URGENT_TEXT_STEPS = ("what_happened", "desired_outcome")
+URGENT_TEXT_STEPS = (roles.WHAT_HAPPENED, roles.DESIRED_OUTCOME)
 
 
 class IntakeService:
@@ -73,9 +74,13 @@ class IntakeService:
             if draft is None or draft.revision != revision:
                 return Response(stale=True)
             if action == RESUME:
-                return Response(prompt=self.intake.prompt(draft), revision=draft.revision)
+                resumed = self.intake.resume(draft, now)
+                if resumed.changed:
+                    await tx.save_draft(sender.user_id, sender.chat_id, resumed.draft)
+                lead = () if resumed.notice is None else (resumed.notice,)
+                return Response(lead=lead, prompt=resumed.prompt, revision=resumed.draft.revision)
             ask = self.intake.begin(now, sender.profile)
-            fresh = ask.draft.model_copy(update={"revision": draft.revision + 1})
+            fresh = ask.draft.restarted_from(draft)
             await tx.save_draft(sender.user_id, sender.chat_id, fresh)
         lead = (Msg("intake.restarted"),)
         return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
@@ -134,7 +139,9 @@ class IntakeService:
 
     def _ask_response(self, before: Draft, ask: Ask) -> Response:
         lead = tuple(m for m in (ask.notice, ask.error) if m is not None)
-        was_phone = self.intake.flow.step(before.step).kind is StepKind.PHONE
+        # A step the flow no longer has may have shown the share-phone keyboard.
+        old = self.intake.flow.find(before.step)
+        was_phone = old is None or old.kind is StepKind.PHONE
         left_phone = was_phone and ask.prompt.request_contact is False
         return Response(
             lead=lead,
@@ -146,7 +153,7 @@ class IntakeService:
 
     async def _send(self, tx: Tx, sender: Sender, draft: Draft, now: datetime) -> Case:
         answers = self.intake.answers(draft)
-        deadline = answers.get("deadline")
+        deadline = answers.get(roles.DEADLINE)
         texts = [a.value for step, a in answers.items() if step in URGENT_TEXT_STEPS and a.value]
         urgency = assess_urgency(
             date.fromisoformat(deadline.value) if deadline and deadline.value else None,
@@ -155,7 +162,7 @@ class IntakeService:
             self.rules.urgency.deadline_days,
             self.rules.urgency.keywords,
         )
-        category = answers["category"].value if "category" in answers else None
+        category = answers[roles.CATEGORY].value if roles.CATEGORY in answers else None
         specialist = route(category or "", self.rules.routes, self.staff)
         for _ in range(20):
             case = build_case(

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.case import Case
 from bot.core.catalogue import Msg
 from bot.core.rules import RetentionRules
 from bot.core.staff import StaffDirectory
@@ -52,8 +51,7 @@ class PrivacyService:
                     await self._tell(tx, idle.chat_id, Msg("retention.expired"), now)
                     expired += 1
                 elif not draft.reminded:
-                    marked = draft.model_copy(update={"reminded": True})
-                    await tx.set_draft_state(idle.user_id, marked)
+                    await tx.set_draft_state(idle.user_id, draft.as_reminded())
                     await self._tell(tx, idle.chat_id, Msg("retention.reminder"), now)
                     reminded += 1
             for case_id, reference in await tx.list_expired_cases(now - self.rules.keep_closed):
@@ -121,8 +119,7 @@ class PrivacyService:
                 return "choose", [s.case.reference for s in cases]
             stored = chosen[0]
             await tx.withdraw_consent(stored.id, now)
-            consent = stored.case.consent.model_copy(update={"withdrawn_at": now})
-            case: Case = stored.case.model_copy(update={"consent": consent, "updated_at": now})
+            case = stored.case.with_consent_withdrawn(now)
             await tx.save_case(stored.id, case)
             await tx.record(now, user_id, "consent_withdrawn", case.reference)
             chat = case.assignee if case.assignee is not None else self.staff.staff_chat_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.core import roles
 from bot.core.catalogue import Msg
 from bot.core.draft import Answer
 from bot.core.engine import Intake
@@ -17,7 +18,15 @@ from bot.storage.records import StoredCase
 from bot.storage.store import Tx
 
 # Answers a new intake may take from the person's last (closed) case.
-CARRIED_OVER = ("for_whom", "full_name", "postcode", "address", "phone", "email", "contact_by")
+CARRIED_OVER = (
+    roles.FOR_WHOM,
+    roles.FULL_NAME,
+    roles.POSTCODE,
+    roles.ADDRESS,
+    roles.PHONE,
+    roles.EMAIL,
+    roles.CONTACT_BY,
+)
 RELAY_LIMIT = 3500
 CAPTION_LIMIT = 900
 
@@ -75,11 +84,11 @@ class Relay:
             attachment = reply.attachment
             # Sent as a photo or document caption, which Telegram limits to 1,024 characters.
             text = clean_text(attachment.caption or "")[:CAPTION_LIMIT]
-            case = case.model_copy(update={"attachments": [*case.attachments, attachment]})
+            case = case.with_attachment(attachment, now)
             attachment_ref = FileRef(kind=attachment.kind, file_id=attachment.file_id)
         else:
             text = clean_text(reply.text)[:RELAY_LIMIT]
-        case = case.model_copy(update={"updated_at": now})
+        case = case.changed(now)
         await tx.save_case(stored.id, case)
         await tx.add_message(stored.id, now, "from_constituent", None, text)
         await tx.record(now, None, "constituent_message", case.reference)
@@ -95,15 +104,15 @@ class Relay:
         prefill = {
             step: Answer(value=case.answers[step], answered_at=now)
             for step in CARRIED_OVER
-            if case.answers.get(step) is not None and step != "postcode"
+            if case.answers.get(step) is not None and step != roles.POSTCODE
         }
-        postcode = case.answers.get("postcode")
+        postcode = case.answers.get(roles.POSTCODE)
         if postcode:
             extra = {
                 "constituency_code": case.constituency_code,
                 "constituency_name": case.constituency_name,
             }
-            prefill["postcode"] = Answer(value=postcode, extra=extra, answered_at=now)
+            prefill[roles.POSTCODE] = Answer(value=postcode, extra=extra, answered_at=now)
         ask = self.intake.begin(now, sender.profile, prefill, linked_to=case.reference)
         await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
         lead = (Msg("relay.closed_new_intake", {"reference": case.reference}),)

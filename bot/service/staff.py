@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from bot.core.case import Case, CaseStatus, QueueFilter
+from bot.core.case import Case, CaseStatus, Keep, QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.export import export_row, to_csv, to_json
 from bot.core.references import parse_reference
@@ -315,15 +315,10 @@ class StaffService:
         now: datetime,
         *,
         status: CaseStatus | None = None,
-        assignee: int | None = None,
+        assignee: int | Literal[Keep.KEEP] | None = Keep.KEEP,
     ) -> Case:
         """Store the case as changed (and touched), and owe the team an up-to-date card."""
-        update: dict[str, object] = {"updated_at": now}
-        if status is not None:
-            update["status"] = status
-        if assignee is not None:
-            update["assignee"] = assignee
-        case = stored.case.model_copy(update=update)
+        case = stored.case.changed(now, status=status, assignee=assignee)
         await tx.save_case(stored.id, case)
         await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
         return case

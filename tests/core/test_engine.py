@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+import yaml
 
 from bot.core.catalogue import Msg
-from bot.core.draft import Attachment, Draft
+from bot.core.draft import Answer, Attachment, Draft
 from bot.core.engine import Ask, Ended, Finished, Intake, Outcome
-from bot.core.flow import StepKind
+from bot.core.flow import StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
 from bot.core.replies import (
+    AttachmentsDone,
     Back,
     Cancel,
     Change,
     ChoiceReply,
     ConfirmCancel,
     ContactReply,
-    Done,
     FileReply,
     OtherReply,
     Reply,
@@ -29,8 +31,9 @@ from bot.core.replies import (
     TextReply,
     UseSuggestion,
 )
+from bot.core.roles import ROLES
 from bot.core.validators import VALIDATORS
-from bot.loading import FLOWS_DIR, load_catalogue, load_flow
+from bot.loading import FLOWS_DIR, load_catalogue, load_flow, required_texts
 from bot.storage.postcode_index import load_postcode_checker
 
 CONSTITUENCY = "E14001520"
@@ -152,7 +155,7 @@ SELF_ROUTE: list[tuple[Reply, Expected]] = [
     (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
     (TextReply("Ask the council to carry out the repair."), At("deadline")),
     (TextReply("1 December 2026"), At("attachments")),
-    (Done(), At("consent")),
+    (AttachmentsDone(), At("consent")),
     (ChoiceReply("yes"), At("review")),
 ]
 OTHER_ROUTE: list[tuple[Reply, Expected]] = [
@@ -168,7 +171,7 @@ POLICY_ROUTE: list[tuple[Reply, Expected]] = [
     (ChoiceReply("policy_view"), At("policy_topic")),
     (TextReply("Bus services"), At("policy_view")),
     (TextReply("Keep the number 21 bus running on Sundays."), At("attachments")),
-    (Done(), At("consent")),
+    (AttachmentsDone(), At("consent")),
     (ChoiceReply("no"), At("review")),
 ]
 
@@ -370,7 +373,7 @@ def test_back_skips_questions_of_a_branch_no_longer_taken(intake: Intake) -> Non
     )
     assert isinstance(outcome, Ask)
     assert {"other_name", "other_agrees"} <= outcome.draft.answers.keys()
-    at_name = outcome.draft.model_copy(update={"step": "full_name"})
+    at_name = outcome.draft.at("full_name", reviewing=False)
     play(intake, at_name, [(Back(), At("for_whom")), (Back(), At("welcome"))])
 
 
@@ -619,7 +622,7 @@ def test_attachments_are_counted_when_the_person_has_finished(intake: Intake) ->
                 FileReply(LETTER),
                 At("attachments", notice=Msg("notice.attachment_saved", {"count": "1"})),
             ),
-            (Done(), At("consent")),
+            (AttachmentsDone(), At("consent")),
         ],
     )
     assert isinstance(outcome, Ask)
@@ -745,3 +748,289 @@ def test_only_consent_answers_record_a_version(intake: Intake) -> None:
     assert isinstance(outcome, Ask)
     with_extra = {step for step, answer in outcome.draft.answers.items() if answer.extra}
     assert with_extra == {"consent", "postcode"}
+
+
+# --- the flow changed under a draft ----------------------------------------------------
+
+FLOW_CHANGED = Msg("intake.flow_changed")
+# The rest of SELF_ROUTE in the edited flow, from the renamed question on.
+EDITED_REST: list[tuple[Reply, Expected]] = [
+    (ChoiceReply("yes"), At("what_happened")),
+    (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
+    (TextReply("Ask the council to carry out the repair."), At("deadline")),
+    (TextReply("1 December 2026"), At("attachments")),
+    (AttachmentsDone(), At("consent")),
+    (ChoiceReply("yes"), At("review")),
+    (Send(), FINISHED),
+]
+
+
+def edited(intake: Intake, change: Callable[[dict[str, Any]], None]) -> Intake:
+    """Return the intake with a copy of its flow edited by ``change``, checked as at load."""
+    data = yaml.safe_load((FLOWS_DIR / "intake.yaml").read_text("utf-8"))
+    data["version"] += 1
+    change(data)
+    flow = flow_from_data(data)
+    catalogue = load_catalogue(FLOWS_DIR / "locales")
+    check_flow(flow, catalogue, VALIDATORS, required_texts(), ROLES)
+    return Intake(flow, intake.postcodes, CONSTITUENCY, VALIDATORS, PARAMS)
+
+
+def flow_step(data: dict[str, Any], step_id: str) -> dict[str, Any]:
+    """Return one step of parsed flow data, to change it in place."""
+    found: dict[str, Any] = next(s for s in data["steps"] if s["id"] == step_id)
+    return found
+
+
+def _rename_and_remove(data: dict[str, Any]) -> None:
+    flow_step(data, "contacted_them")["id"] = "contacted_org"
+    data["steps"].remove(flow_step(data, "their_reference"))
+
+
+@pytest.fixture(scope="module")
+def edited_intake(intake: Intake) -> Intake:
+    """Return the intake after the office renamed 'contacted_them' and removed 'their_reference'."""
+    return edited(intake, _rename_and_remove)
+
+
+def kept(draft: Draft, *gone: str) -> dict[str, str | None]:
+    """Return a draft's answers as values, without those to the steps ``gone``."""
+    return {step: answer.value for step, answer in draft.answers.items() if step not in gone}
+
+
+def values(draft: Draft) -> dict[str, str | None]:
+    """Return a draft's answers as values."""
+    return kept(draft)
+
+
+def test_a_draft_at_a_renamed_question_is_asked_the_new_one(
+    intake: Intake, edited_intake: Intake
+) -> None:
+    draft = reach(intake, "contacted_them")
+    outcome = play(
+        edited_intake,
+        draft,
+        [(ChoiceReply("yes"), At("contacted_org", notice=FLOW_CHANGED)), *EDITED_REST],
+    )
+    assert isinstance(outcome, Finished)
+    assert outcome.draft.flow_version == edited_intake.flow.version
+    answers = edited_intake.answers(outcome.draft)
+    assert answers["contacted_org"].value == "yes"
+    assert "their_reference" not in answers
+    assert "contacted_them" not in answers
+    assert kept(draft, "their_reference").items() <= values(outcome.draft).items()
+
+
+def test_a_draft_before_the_changes_carries_on_without_a_notice(
+    intake: Intake, edited_intake: Intake
+) -> None:
+    draft = reach(intake, "organisation")
+    outcome = play(
+        edited_intake,
+        draft,
+        [(TextReply("Stoke-on-Trent City Council"), At("contacted_org")), *EDITED_REST],
+    )
+    assert isinstance(outcome, Finished)
+    assert kept(draft).items() <= values(outcome.draft).items()
+    assert outcome.draft.value("organisation") == "Stoke-on-Trent City Council"
+
+
+def test_a_draft_at_check_answers_is_asked_only_the_new_question(
+    intake: Intake, edited_intake: Intake
+) -> None:
+    draft = reach(intake, "review")
+    outcome = play(
+        edited_intake,
+        draft,
+        [
+            (Send(), At("contacted_org", notice=FLOW_CHANGED)),
+            (ChoiceReply("no"), At("review")),
+            (Send(), FINISHED),
+        ],
+    )
+    assert isinstance(outcome, Finished)
+    assert values(outcome.draft) == {
+        **kept(draft, "their_reference", "contacted_them"),
+        "contacted_org": "no",
+    }
+
+
+def test_a_draft_at_a_removed_question_goes_on_to_the_next(
+    intake: Intake, edited_intake: Intake
+) -> None:
+    draft = reach(intake, "their_reference")
+    assert edited_intake.prompt(draft).step == "contacted_org"
+    # "HB/12345" answered the removed question: it is not taken as the answer to another.
+    outcome = play(
+        edited_intake,
+        draft,
+        [(TextReply("HB/12345"), At("contacted_org", notice=FLOW_CHANGED)), *EDITED_REST],
+    )
+    assert isinstance(outcome, Finished)
+    assert kept(draft).items() <= values(outcome.draft).items()
+
+
+@pytest.mark.parametrize("at", ["welcome", "postcode", "their_reference", "contacted_them"])
+def test_a_changed_flow_is_taken_up_once(intake: Intake, edited_intake: Intake, at: str) -> None:
+    draft = reach(intake, at)
+    fitted = edited_intake.reconcile(draft)
+    assert fitted is not None
+    assert fitted.flow_version == edited_intake.flow.version
+    assert edited_intake.reconcile(fitted) is fitted
+    assert intake.reconcile(draft) is draft  # a draft that fits is used as it is
+
+
+def test_the_answers_of_a_changed_draft_are_those_the_flow_still_has(
+    intake: Intake, edited_intake: Intake
+) -> None:
+    draft = reach(intake, "review")
+    answers = edited_intake.answers(draft)
+    assert answers.keys() == intake.answers(draft).keys() - {"their_reference", "contacted_them"}
+
+
+def _no_housing(data: dict[str, Any]) -> None:
+    category = flow_step(data, "category")
+    category["options"] = [o for o in category["options"] if o["value"] != "housing"]
+
+
+def _new_consent_wording(data: dict[str, Any]) -> None:
+    flow_step(data, "consent")["version"] = "2027-01-v2"
+
+
+def _email_required(data: dict[str, Any]) -> None:
+    flow_step(data, "email")["optional"] = False
+
+
+def _shorter_account(data: dict[str, Any]) -> None:
+    flow_step(data, "what_happened")["max_length"] = 20
+
+
+CHANGED_ANSWERS = [
+    (_no_housing, "category", ChoiceReply("council")),
+    (_new_consent_wording, "consent", ChoiceReply("yes")),
+    (_email_required, "email", TextReply("ada@example.org")),
+    (_shorter_account, "what_happened", TextReply("Damp in my flat.")),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "asked", "answer"),
+    CHANGED_ANSWERS,
+    ids=[change.__name__.strip("_") for change, *_ in CHANGED_ANSWERS],
+)
+def test_an_answer_the_question_no_longer_takes_is_asked_again(
+    intake: Intake,
+    change: Callable[[dict[str, Any]], None],
+    asked: str,
+    answer: Reply,
+) -> None:
+    changed = edited(intake, change)
+    draft = reach(intake, "review")
+    if asked == "email":  # skipped, which the question no longer allows
+        draft = draft.with_answers(
+            {**draft.answers, "email": Answer(value=None, answered_at=START)}
+        )
+    outcome = play(
+        changed,
+        draft,
+        [(Send(), At(asked, notice=FLOW_CHANGED)), (answer, At("review")), (Send(), FINISHED)],
+    )
+    assert isinstance(outcome, Finished)
+    assert kept(draft, asked).items() <= values(outcome.draft).items()
+
+
+def test_a_rejected_reply_still_moves_the_draft_to_the_new_flow(
+    intake: Intake, edited_intake: Intake
+) -> None:
+    draft = reach(intake, "organisation")
+    outcome = edited_intake.advance(draft, TextReply(""), START + timedelta(hours=1))
+    assert isinstance(outcome, Ask)
+    assert outcome.error == Msg("error.short_text.empty")
+    assert outcome.notice is None
+    assert outcome.changed
+    assert (outcome.draft.step, outcome.draft.flow_version) == ("organisation", 2)
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Cancel(), At("contacted_org", cancelling=True)),
+        (
+            FileReply(LETTER),
+            At("contacted_org", notice=Msg("notice.attachment_saved", {"count": "1"})),
+        ),
+        (Back(), At("contacted_org", notice=FLOW_CHANGED)),
+    ],
+    ids=["cancel", "file", "back"],
+)
+def test_a_reply_to_no_one_question_is_used_after_a_change(
+    intake: Intake, edited_intake: Intake, reply: Reply, expected: At
+) -> None:
+    draft = reach(intake, "contacted_them")
+    play(edited_intake, draft, [(reply, expected)])
+
+
+def test_cancelling_is_answered_after_a_change(intake: Intake, edited_intake: Intake) -> None:
+    draft = reach(intake, "contacted_them").cancelling(asked=True)
+    play(edited_intake, draft, [(ConfirmCancel(confirmed=True), Stopped("cancelled"))])
+    play(
+        edited_intake,
+        draft,
+        [(ConfirmCancel(confirmed=False), At("contacted_org", notice=Msg("notice.cancel_kept")))],
+    )
+
+
+def test_a_draft_of_another_flow_starts_again_saying_so(intake: Intake) -> None:
+    other = edited(intake, lambda data: data.update(id="casework"))
+    draft = reach(intake, "category")
+    assert other.prompt(draft).step == "welcome"
+    outcome = other.advance(draft, ChoiceReply("housing"), START + timedelta(hours=1))
+    assert isinstance(outcome, Ask)
+    assert outcome.notice == Msg("intake.flow_restarted")
+    fresh = outcome.draft
+    assert (fresh.flow_id, fresh.step, fresh.answers) == ("casework", "welcome", {})
+    assert fresh.revision == draft.revision + 1
+    assert fresh.profile == draft.profile
+    assert other.answers(draft) == {}
+
+
+def test_answers_carried_into_a_new_intake_must_fit_the_flow(intake: Intake) -> None:
+    prefill = {
+        "contact_by": Answer(value="post", answered_at=START),
+        "full_name": Answer(value="Ada Lovelace", answered_at=START),
+    }
+    no_post = edited(
+        intake,
+        lambda data: flow_step(data, "contact_by")["options"].pop(),  # "post" is last
+    )
+    draft = no_post.begin(START, PROFILE, prefill).draft
+    assert draft.answers.keys() == {"full_name"}
+    assert draft.prefilled
+
+
+def test_resuming_a_changed_draft_shows_the_new_question_and_takes_its_answer(
+    intake: Intake, edited_intake: Intake
+) -> None:
+    draft = reach(intake, "their_reference")
+    resumed = edited_intake.resume(draft, START + timedelta(hours=1))
+    assert (resumed.draft.step, resumed.notice, resumed.changed) == (
+        "contacted_org",
+        FLOW_CHANGED,
+        True,
+    )
+    assert resumed.draft.revision == draft.revision + 1
+    # Saved as resumed, the next reply answers the question then shown.
+    play(edited_intake, resumed.draft, [(ChoiceReply("yes"), At("what_happened"))])
+
+
+def test_resuming_a_draft_that_fits_changes_nothing(intake: Intake) -> None:
+    draft = reach(intake, "postcode")
+    resumed = intake.resume(draft, START + timedelta(hours=1))
+    assert (resumed.draft, resumed.notice, resumed.changed) == (draft, None, False)
+    assert resumed.prompt == intake.prompt(draft)
+
+
+def test_resuming_a_draft_of_another_flow_starts_again(intake: Intake) -> None:
+    other = edited(intake, lambda data: data.update(id="casework"))
+    resumed = other.resume(reach(intake, "category"), START)
+    assert (resumed.draft.step, resumed.notice) == ("welcome", Msg("intake.flow_restarted"))

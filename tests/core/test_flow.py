@@ -21,6 +21,7 @@ from bot.core.engine import Intake
 from bot.core.flow import Flow, FlowError, StepKind
 from bot.core.postcodes import DirectoryEntry, PostcodeChecker
 from bot.core.prompts import Prompt
+from bot.core.roles import ROLES
 from bot.core.validators import VALIDATORS
 from bot.loading import FLOWS_DIR, load_catalogue, load_flow, required_texts
 
@@ -345,6 +346,182 @@ def test_a_key_given_twice_in_a_step_fails_at_load(tmp_path: Path) -> None:
         load(folder)
 
 
+# --- the steps the code relies on -------------------------------------------------------
+
+
+def renamed(data: dict[str, Any], step_id: str, new_id: str) -> None:
+    """Rename one step of parsed flow data, and every 'when' that names it."""
+    step(data, step_id)["id"] = new_id
+    for other in data["steps"]:
+        if other.get("when", {}).get("step") == step_id:
+            other["when"]["step"] = new_id
+
+
+def removed(data: dict[str, Any], step_id: str) -> None:
+    """Remove one step of parsed flow data."""
+    data["steps"].remove(step(data, step_id))
+
+
+def _category_renamed(data: dict[str, Any]) -> None:
+    renamed(data, "category", "topic")
+
+
+def _category_renamed_alone(data: dict[str, Any]) -> None:
+    step(data, "category")["id"] = "topic"  # the 'when's still name 'category'
+
+
+def _no_consent(data: dict[str, Any]) -> None:
+    removed(data, "consent")
+
+
+def _no_postcode(data: dict[str, Any]) -> None:
+    removed(data, "postcode")
+
+
+def _category_typed(data: dict[str, Any]) -> None:
+    category = step(data, "category")
+    category.update(kind="text", validator="short_text")
+    del category["options"]
+
+
+def _postcode_typed(data: dict[str, Any]) -> None:
+    step(data, "postcode").update(kind="text", validator="short_text")
+
+
+def _deadline_free_text(data: dict[str, Any]) -> None:
+    step(data, "deadline")["validator"] = "short_text"
+
+
+def _for_whom_without_other(data: dict[str, Any]) -> None:
+    step(data, "for_whom")["options"][1]["value"] = "someone"
+
+
+def _category_optional(data: dict[str, Any]) -> None:
+    step(data, "category")["optional"] = True
+
+
+def _consent_sometimes(data: dict[str, Any]) -> None:
+    step(data, "consent")["when"] = {"step": "for_whom", "in": ["self"]}
+
+
+_NEEDS_CATEGORY = "the code needs a choice step 'category' (cases are routed and queued by it)"
+_NEEDS_CONSENT = (
+    "the code needs a consent step 'consent' (every case records the person's consent from it)"
+)
+_NEEDS_POSTCODE = (
+    "the code needs a postcode step 'postcode'"
+    " (a case's constituency comes from the checked postcode)"
+)
+
+ROLE_FAULTS: list[tuple[Callable[[dict[str, Any]], None], str]] = [
+    (_category_renamed, f"{_NEEDS_CATEGORY}; none is in the flow"),
+    (_category_renamed_alone, f"{_NEEDS_CATEGORY}; none is in the flow"),
+    (_no_consent, f"{_NEEDS_CONSENT}; none is in the flow"),
+    (_no_postcode, f"{_NEEDS_POSTCODE}; none is in the flow"),
+    (_category_typed, f"{_NEEDS_CATEGORY}; it is a text step"),
+    (_postcode_typed, f"{_NEEDS_POSTCODE}; it is a text step"),
+    (
+        _deadline_free_text,
+        "the code needs a text step 'deadline' with the validator 'deadline_date'"
+        " (a near deadline makes a case urgent, read as a date); its validator is 'short_text'",
+    ),
+    (_for_whom_without_other, "the code needs a choice step 'for_whom' with the option 'other'"),
+    (_category_optional, f"{_NEEDS_CATEGORY}; it is optional, but every intake must answer it"),
+    (_consent_sometimes, f"{_NEEDS_CONSENT}; it has a 'when', but every intake must answer it"),
+]
+
+
+@pytest.mark.parametrize(
+    ("breaks", "fault"), ROLE_FAULTS, ids=[b.__name__.strip("_") for b, _ in ROLE_FAULTS]
+)
+def test_a_flow_without_a_step_the_code_needs_fails_at_load_in_one_line(
+    tmp_path: Path, breaks: Callable[[dict[str, Any]], None], fault: str
+) -> None:
+    data = shipped_flow_data()
+    breaks(data)
+    with pytest.raises(FlowError) as caught:
+        load(write_flows(tmp_path, data))
+    message = str(caught.value)
+    assert message.startswith("intake.yaml: flow 'intake': the code needs ")
+    assert fault in message
+    assert "\n" not in message
+
+
+def test_a_renamed_category_is_named_in_exactly_this_line(tmp_path: Path) -> None:
+    data = shipped_flow_data()
+    renamed(data, "category", "topic")
+    with pytest.raises(FlowError) as caught:
+        load(write_flows(tmp_path, data))
+    assert str(caught.value) == (
+        "intake.yaml: flow 'intake': the code needs a choice step 'category'"
+        " (cases are routed and queued by it); none is in the flow"
+    )
+
+
+@pytest.mark.parametrize(
+    "step_id", [role.step for role in ROLES if not role.required], ids=lambda step_id: step_id
+)
+def test_a_flow_may_leave_out_a_step_the_code_only_reads_if_present(
+    tmp_path: Path, step_id: str
+) -> None:
+    data = shipped_flow_data()
+    removed(data, step_id)
+    for other in [s for s in data["steps"] if s.get("when", {}).get("step") == step_id]:
+        del other["when"]
+    flow = load(write_flows(tmp_path, data))
+    assert flow.find(step_id) is None
+
+
+def test_every_step_the_code_relies_on_is_in_the_shipped_flow_as_declared() -> None:
+    flow = shipped_flow()
+    for role in ROLES:
+        found = flow.find(role.step)
+        assert found is not None, role.step
+        assert found.kind is role.kind, role.step
+    required = {role.step for role in ROLES if role.required}
+    assert required == {"category", "postcode", "consent"}
+
+
+def test_find_returns_none_for_a_step_the_flow_does_not_have() -> None:
+    flow = shipped_flow()
+    assert flow.find("category") == flow.step("category")
+    assert flow.find("no_such_step") is None
+
+
+# Calls that look an answer or a step up by its id, like answers.get("category").
+_LOOKUPS = {"get", "step", "find", "index", "value"}
+_ROLE_IDS = {role.step for role in ROLES}
+# The modules that name these steps by the constants of bot/core/roles.py only.
+_BY_CONSTANT = sorted(p for p in BOT_DIR.rglob("*.py") if "data" not in p.parts)
+
+
+def step_id_literals(path: Path) -> list[str]:
+    """Return each place in a module that looks up a step the code relies on by a literal."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        key: ast.expr | None = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            key = node.args[0] if node.func.attr in _LOOKUPS else None
+        elif isinstance(node, ast.Subscript):
+            key = node.slice
+        if isinstance(key, ast.Constant) and key.value in _ROLE_IDS:
+            found.append(f"{path.name}:{key.lineno} {key.value!r}")
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", _BY_CONSTANT, ids=[str(p.relative_to(BOT_DIR)) for p in _BY_CONSTANT]
+)
+def test_the_core_names_the_steps_it_relies_on_by_constant(path: Path) -> None:
+    assert step_id_literals(path) == []
+
+
+def test_a_step_id_literal_would_be_found(tmp_path: Path) -> None:
+    module = tmp_path / "example.py"
+    module.write_text('def f(answers):\n    return answers.get("category"), answers["postcode"]\n')
+    assert step_id_literals(module) == ["example.py:2 'category'", "example.py:2 'postcode'"]
+
+
 # --- broken catalogues -----------------------------------------------------------------
 
 
@@ -576,12 +753,24 @@ def test_every_prompt_of_the_shipped_flow_renders() -> None:
     answers = {
         s.id: Answer(value=s.options[0].value if s.options else "typed", answered_at=NOW)
         for s in flow.steps
+        if s.kind is not StepKind.REVIEW
     }
-    draft = draft.model_copy(update={"answers": answers})
-    rendered = _render(
-        catalogue, intake.prompt(draft.model_copy(update={"confirming_cancel": True}))
+    consent = flow.step("consent")
+    answers["consent"] = Answer(
+        value="yes", extra={"version": consent.version or ""}, answered_at=NOW
     )
+    place = {"constituency_code": "E14001520", "constituency_name": "Stoke-on-Trent Central"}
+    answers["postcode"] = Answer(value="ST4 1HH", extra=place, answered_at=NOW)
+    draft = draft.with_answers(answers)
+    rendered = _render(catalogue, intake.prompt(draft.cancelling(asked=True)))
     for s in flow.steps:
-        rendered += _render(catalogue, intake.prompt(draft.model_copy(update={"step": s.id})))
+        at = draft.at(s.id, reviewing=False)
+        if s.when is not None:  # answer the question it depends on so that it applies
+            source = flow.step(s.when.step)
+            value = next(o.value for o in source.options if s.when.holds(o.value))
+            at = at.with_answers({**answers, source.id: Answer(value=value, answered_at=NOW)})
+        prompt = intake.prompt(at)
+        assert prompt.step == s.id
+        rendered += _render(catalogue, prompt)
     assert not [text for text in rendered if "{" in text or "}" in text]
     assert any("Jo Example" in text for text in rendered)

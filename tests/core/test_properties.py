@@ -23,13 +23,13 @@ from bot.core.flow import Step, StepKind
 from bot.core.postcodes import PostcodeCheck, PostcodeStatus, is_valid_format, normalise
 from bot.core.references import REFERENCE_SPACE, make_reference, parse_reference
 from bot.core.replies import (
+    AttachmentsDone,
     Back,
     Cancel,
     Change,
     ChoiceReply,
     ConfirmCancel,
     ContactReply,
-    Done,
     FileReply,
     OtherReply,
     Reply,
@@ -307,7 +307,15 @@ def hostile_replies(intake: Intake) -> st.SearchStrategy[Reply]:
         st.builds(ChoiceReply, hostile_pieces | st.sampled_from(["start", "yes", "other"])),
         st.builds(Change, hostile_pieces | st.sampled_from(step_ids)),
         st.sampled_from(
-            [Skip(), UseSuggestion(), Done(), Back(), Send(), Cancel(), ConfirmCancel(True)]
+            [
+                Skip(),
+                UseSuggestion(),
+                AttachmentsDone(),
+                Back(),
+                Send(),
+                Cancel(),
+                ConfirmCancel(True),
+            ]
         ),
         st.just(ConfirmCancel(confirmed=False)),
     )
@@ -320,7 +328,7 @@ def good_replies(step: Step) -> st.SearchStrategy[Reply]:
     if step.options:
         return st.sampled_from([ChoiceReply(option.value) for option in step.options])
     if step.kind is StepKind.ATTACHMENTS:
-        return st.sampled_from([Done(), Skip()])
+        return st.sampled_from([AttachmentsDone(), Skip()])
     if step.kind is StepKind.POSTCODE:
         return st.sampled_from([TextReply(postcode) for postcode in POSTCODES])
     assert step.validator is not None

@@ -8,6 +8,7 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
+from bot.core import roles
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.flow import Flow
@@ -61,7 +62,7 @@ class StaffRenderer:
 
     def category(self, value: str) -> str:
         """Return the plain label of a category value."""
-        option = self.flow.step("category").option(value)
+        option = self.flow.step(roles.CATEGORY).option(value)
         return self.label(option.label) if option else value
 
     def assignee(self, user_id: int | None) -> str:
@@ -78,10 +79,10 @@ class StaffRenderer:
                     {
                         "reference": case.reference,
                         "category": self.category(case.category),
-                        "name": case.answers.get("full_name") or "",
+                        "name": case.answers.get(roles.FULL_NAME) or "",
                         "received": when(case.created_at),
                         "age": age(case.created_at, self.clock()),
-                        "postcode": case.answers.get("postcode") or "",
+                        "postcode": case.answers.get(roles.POSTCODE) or "",
                         "constituency": case.constituency_name,
                         "assignee": self.assignee(case.assignee),
                         "status": Msg(f"status.{case.status.value}"),

@@ -26,12 +26,12 @@ from bot.core.flow import Step, StepKind
 from bot.core.prompts import Prompt
 from bot.core.references import REFERENCE_SPACE, make_reference
 from bot.core.replies import (
+    AttachmentsDone,
     Back,
     Cancel,
     Change,
     ChoiceReply,
     ContactReply,
-    Done,
     FileReply,
     OtherReply,
     Reply,
@@ -213,7 +213,7 @@ def answer(step: Step, intake: Intake) -> st.SearchStrategy[Reply]:
         files = st.builds(
             Attachment, kind=st.just("document"), file_id=st.just("f"), caption=captions
         )
-        return st.one_of(st.just(Done()), st.builds(FileReply, files))
+        return st.one_of(st.just(AttachmentsDone()), st.builds(FileReply, files))
     if step.kind is StepKind.POSTCODE:
         postcodes = ["ST4 1HH", "st41hh", "ST4 1HH", "ST6 1AA", "BT1 1AA", "BFPO 123"]
         return st.sampled_from([*postcodes, "ST4 1HH", "ST4 1HH"]).map(TextReply)
@@ -227,7 +227,7 @@ def anything() -> st.SearchStrategy[Reply]:
         HOSTILE.map(TextReply),
         HOSTILE.map(ContactReply),
         HOSTILE.map(OtherReply),
-        st.sampled_from([Back(), Cancel(), Skip(), Send(), Done()]),
+        st.sampled_from([Back(), Cancel(), Skip(), Send(), AttachmentsDone()]),
     )
 
 
@@ -309,7 +309,7 @@ def test_check_answers_fits_with_every_answer_at_its_longest(
         TextReply(longest(unit, 1000)),
         TextReply("15 3 2027"),
         FileReply(Attachment(kind="photo", file_id="p", caption=longest(unit, 1024))),
-        Done(),
+        AttachmentsDone(),
         ChoiceReply("yes"),
     ]
     outcome: Outcome = intake.begin(START, {"telegram_name": longest(unit, 129)})
