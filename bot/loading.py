@@ -79,6 +79,7 @@ STAFF_USAGE = (
     "export",
     "audit",
     "queue",
+    "erase",
 )
 
 
@@ -114,6 +115,14 @@ STAFF_TEXTS = (
     "staff.refused",
     "staff.not_found",
     "staff.already_done",
+    "staff.erase_done",
+    "staff.erased",
+    "staff.erased_by_retention",
+    "card.erase_question",
+    "card.erased",
+    "card.erased_by_retention",
+    "button.erase_yes",
+    "button.erase_keep",
     "staff.unknown_staff",
     "staff.assigned",
     "staff.assigned_to_you",
@@ -152,6 +161,7 @@ PRIVACY_TEXTS = (
     "privacy.withdraw_none",
     "privacy.staff_erasure_request",
     "privacy.staff_consent_withdrawn",
+    "privacy.erased_by_office",
     "consent.withdrawn",
 )
 

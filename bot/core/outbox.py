@@ -29,6 +29,8 @@ class OwedMessage(BaseModel):
     case_message_id: int | None = None
     # A notice about a failed delivery: if it fails too, it is only logged.
     notice: bool = False
+    # Replace the text of this earlier message (its buttons removed) instead of sending anew.
+    edit_message_id: int | None = None
 
     @classmethod
     def of(
@@ -38,6 +40,7 @@ class OwedMessage(BaseModel):
         attachment: FileRef | None = None,
         case_message_id: int | None = None,
         notice: bool = False,
+        edit_message_id: int | None = None,
     ) -> OwedMessage:
         """Return a message owing ``msg``."""
         return cls(
@@ -45,6 +48,7 @@ class OwedMessage(BaseModel):
             attachment=attachment,
             case_message_id=case_message_id,
             notice=notice,
+            edit_message_id=edit_message_id,
         )
 
     @property

@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.core.catalogue import Msg
 from bot.core.rules import RetentionRules
 from bot.core.staff import StaffDirectory
+from bot.service.erasure import erase_case
 from bot.storage.records import StoredCase
 from bot.storage.store import Store, Tx
 
@@ -54,11 +55,12 @@ class PrivacyService:
                     await tx.set_draft_state(idle.user_id, draft.as_reminded())
                     await self._tell(tx, idle.chat_id, Msg("retention.reminder"), now)
                     reminded += 1
-            for case_id, reference in await tx.list_expired_cases(now - self.rules.keep_closed):
-                await tx.delete_case(case_id)
-                await tx.record(now, None, "deleted_by_retention", reference)
+            for stored in await tx.list_expired_cases(now - self.rules.keep_closed):
+                await erase_case(tx, stored, now, "retention", self.staff.staff_chat_id)
                 deleted += 1
-        if reminded or expired:
+        if expired or deleted:
+            await self.store.scrub()
+        if reminded or expired or deleted:
             self.on_outbox()
         return SweepReport(reminded, expired, deleted)
 
@@ -95,8 +97,9 @@ class PrivacyService:
             erased, flagged = 0, []
             for stored in await tx.list_cases_for_user(user_id):
                 if not stored.case.is_open:
-                    await tx.delete_case(stored.id)
-                    await tx.record(now, user_id, "erased_on_request", stored.case.reference)
+                    await erase_case(
+                        tx, stored, now, "request", self.staff.staff_chat_id, actor=user_id
+                    )
                     erased += 1
                     continue
                 reference = stored.case.reference
@@ -104,6 +107,7 @@ class PrivacyService:
                 await tx.record(now, user_id, "erasure_requested", reference)
                 notice = Msg("privacy.staff_erasure_request", {"reference": reference})
                 await self._tell(tx, self.staff.staff_chat_id, notice, now, stored.id)
+        await self.store.scrub()
         self.on_outbox()
         return erased, flagged
 

@@ -13,6 +13,7 @@ from bot.core.export import export_row, to_csv, to_json
 from bot.core.references import parse_reference
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
+from bot.service.erasure import erase_case, erased_notice
 from bot.storage.records import AuditEntry, CaseMessage, QueueRow, StoredCase
 from bot.storage.store import Store, Tx
 
@@ -141,7 +142,7 @@ class StaffService:
         async with self.store.transaction() as tx:
             stored = await self._find(tx, reference)
             if stored is None:
-                return self._not_found(reference)
+                return await self._missing(tx, reference)
             messages = await tx.list_messages(stored.id)
             history = await tx.list_audit(stored.case.reference)
             await tx.record(self.clock(), who.user_id, "viewed", stored.case.reference)
@@ -151,10 +152,14 @@ class StaffService:
         """Return every recorded view and action on a case."""
         async with self.store.transaction() as tx:
             stored = await self._find(tx, reference)
-            if stored is None:
+            canonical = parse_reference(reference, self.reference_prefix)
+            erasure = await tx.get_erasure(canonical) if stored is None and canonical else None
+            if stored is None and erasure is None:
                 return self._not_found(reference)
-            entries = await tx.list_audit(stored.case.reference)
-            await tx.record(self.clock(), who.user_id, "audit_viewed", stored.case.reference)
+            found = stored.case.reference if stored else canonical
+            assert found is not None
+            entries = await tx.list_audit(found)
+            await tx.record(self.clock(), who.user_id, "audit_viewed", found)
         return entries
 
     async def claim(self, who: Caseworker, reference: str) -> Done:
@@ -284,6 +289,21 @@ class StaffService:
 
         return await self._change(who, reference, change)
 
+    async def erase(self, who: Caseworker, reference: str) -> Done:
+        """Erase a case at the constituent's request: nothing of it is kept, and they are told."""
+
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            case = stored.case
+            chat = self.staff.staff_chat_id
+            await erase_case(tx, stored, now, "request", chat, actor=who.user_id)
+            told = Msg("privacy.erased_by_office", {"reference": case.reference})
+            await tx.owe(case.chat_id, told, now)
+            return Done(Msg("staff.erase_done", {"reference": case.reference}))
+
+        done = await self._change(who, reference, change)
+        await self.store.scrub()
+        return done
+
     async def _change(self, who: Caseworker, reference: str, change: Change) -> Done:
         """Find the case and apply ``change`` in one transaction, with the update's record.
 
@@ -296,7 +316,7 @@ class StaffService:
                 return Done(Msg("staff.already_done"), duplicate=True)
             stored = await self._find(tx, reference)
             if stored is None:
-                return self._not_found(reference)
+                return await self._missing(tx, reference)
             done = await change(tx, stored, now)
         self.on_outbox()
         return done
@@ -304,6 +324,14 @@ class StaffService:
     async def _find(self, tx: Tx, reference: str) -> StoredCase | None:
         canonical = parse_reference(reference, self.reference_prefix)
         return None if canonical is None else await tx.get_case(canonical)
+
+    async def _missing(self, tx: Tx, reference: str) -> Done:
+        """Say that a case was erased (when, and why), or that there is no such case."""
+        canonical = parse_reference(reference, self.reference_prefix)
+        erasure = await tx.get_erasure(canonical) if canonical else None
+        if erasure is None:
+            return self._not_found(reference)
+        return Done(erased_notice(erasure.reference, erasure.erased_at, erasure.reason))
 
     def _not_found(self, reference: str) -> Done:
         return Done(Msg("staff.not_found", {"reference": reference[:40]}))

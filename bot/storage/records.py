@@ -62,6 +62,19 @@ class AuditEntry:
     detail: str
 
 
+ErasureReason = Literal["request", "retention"]
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What is left of an erased case: its reference, when, and why."""
+
+    reference: str
+    erased_at: datetime
+    reason: ErasureReason
+    card_message_id: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class IdleDraft:
     """A draft untouched for a while: whose it is, where to tell them, and the draft."""

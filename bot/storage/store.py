@@ -20,6 +20,8 @@ from bot.core.outbox import FileRef
 from bot.storage.records import (
     AuditEntry,
     CaseMessage,
+    Erasure,
+    ErasureReason,
     IdleDraft,
     MessageKind,
     OutboxEntry,
@@ -85,11 +87,14 @@ class Cases(Protocol):
     def iter_cases(self, since: datetime | None = None) -> AsyncIterator[Case]:
         """Yield every case (created at or after ``since``), oldest first."""
 
-    async def list_expired_cases(self, closed_before: datetime) -> list[tuple[int, str]]:
-        """Return (id, reference) of closed cases last changed before ``closed_before``."""
+    async def list_expired_cases(self, closed_before: datetime) -> list[StoredCase]:
+        """Return the closed cases last changed before ``closed_before``."""
 
-    async def delete_case(self, case_id: int) -> None:
-        """Delete a case with its consent record, notes, messages and anything owed about it."""
+    async def erase_case(self, stored: StoredCase, at: datetime, reason: ErasureReason) -> None:
+        """Delete a case with everything kept with it, leaving only a record of the erasure."""
+
+    async def get_erasure(self, reference: str) -> Erasure | None:
+        """Return the record of an erased case, if the case with ``reference`` was erased."""
 
     async def withdraw_consent(self, case_id: int, at: datetime) -> None:
         """Record that consent on a case was withdrawn."""
@@ -143,6 +148,7 @@ class Outbox(Protocol):
         attachment: FileRef | None = None,
         case_message_id: int | None = None,
         notice: bool = False,
+        edit_message_id: int | None = None,
     ) -> None:
         """Owe ``chat_id`` the catalogue text ``msg`` (rendered when it is sent)."""
 
@@ -180,6 +186,9 @@ class Safeguards(Protocol):
     async def forget_processed(self, before: datetime) -> int:
         """Forget processed updates older than ``before``; return how many."""
 
+    async def adopt_bot(self, bot_id: int) -> int:
+        """Record whose update ids these are; forget another bot's. Return how many were."""
+
     async def block(self, user_id: int, now: datetime, by: int, case_ref: str) -> None:
         """Block a sender: their messages are no longer processed."""
 
@@ -211,6 +220,9 @@ class Store(Protocol):
 
     def autocommit(self) -> AbstractAsyncContextManager[Tx]:
         """Run reads, or single statements that commit themselves, without a transaction."""
+
+    async def scrub(self) -> None:
+        """Make rows deleted so far unrecoverable from the store's files (after an erasure)."""
 
     async def close(self) -> None:
         """Close the store, waiting for any transaction under way."""

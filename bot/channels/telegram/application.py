@@ -55,6 +55,7 @@ STAFF_COMMANDS = (
     "audit",
     "block",
     "unblock",
+    "erase",
 )
 
 

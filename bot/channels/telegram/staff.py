@@ -114,6 +114,10 @@ async def _dispatch(message: Message, found: Runtime, who: Caseworker, command: 
     reference, rest = words[0], words[1:]
     if command == "case":
         await show_case(message, found, who, reference)
+    elif command == "erase":
+        # Erasing cannot be undone, so the command asks first.
+        question, choices = render.erase_question(reference)
+        await message.reply_text(question, reply_markup=choices)
     elif command == "audit":
         result = await staff.audit(who, reference)
         texts = (
@@ -239,6 +243,10 @@ async def on_staff_button(update: Update, context: Context) -> None:
         await message.reply_text(question, reply_markup=choices)
     elif action in ("closed", "unable"):
         done = await found.staff.close(who, reference, "unable" if action == "unable" else "")
+        await _drop_question(message)
+        await _answer(message, found, done)
+    elif action == "erase":
+        done = await found.staff.erase(who, reference)
         await _drop_question(message)
         await _answer(message, found, done)
     elif action == "keep":

@@ -131,6 +131,23 @@ class StaffRenderer:
         text = self.text(Msg("card.close_question", {"reference": reference}))
         return text, InlineKeyboardMarkup(buttons)
 
+    def erase_question(self, reference: str) -> tuple[str, InlineKeyboardMarkup]:
+        """Return the are-you-sure question /erase asks before deleting a case for good."""
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    self.label("button.erase_yes"), callback_data=staff_data("erase", reference)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    self.label("button.erase_keep"), callback_data=staff_data("keep", reference)
+                )
+            ],
+        ]
+        text = self.text(Msg("card.erase_question", {"reference": reference[:40]}))
+        return text, InlineKeyboardMarkup(buttons)
+
     def _urgency(self, case: Case) -> str:
         if case.urgency.urgent:
             return self.text(Msg("card.urgent", {"reasons": "; ".join(case.urgency.reasons)}))

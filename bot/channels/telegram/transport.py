@@ -44,6 +44,9 @@ class TelegramTransport:
         """Send an owed text, or a photo or document with the text as its caption."""
         text = self.render_text(owed.text)
         attachment = owed.attachment
+        if owed.edit_message_id is not None:
+            await _outcome(self._replace(chat_id, owed.edit_message_id, text))
+            return owed.edit_message_id
         if attachment is None:
             sent = await _outcome(self.bot.send_message(chat_id, text))
         elif attachment.kind == "photo":
@@ -55,6 +58,16 @@ class TelegramTransport:
                 self.bot.send_document(chat_id, attachment.file_id, caption=caption)
             )
         return sent.message_id
+
+    async def _replace(self, chat_id: int, message_id: int, text: str) -> None:
+        """Replace a message's text and take its buttons off (gone or unchanged is done)."""
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=None
+            )
+        except BadRequest as exc:
+            if not any(s in exc.message.lower() for s in ("not found", "not modified")):
+                raise
 
     async def _post_or_edit(
         self, chat_id: int, message_id: int | None, text: str, markup: InlineKeyboardMarkup

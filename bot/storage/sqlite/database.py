@@ -22,6 +22,8 @@ _PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
+    # Deleted rows are overwritten, not left in free pages for anyone reading the file.
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -51,6 +53,11 @@ class SqliteStore:
             await connection.close()
             raise
         return store
+
+    async def scrub(self) -> None:
+        """Leave no copy of deleted rows in the WAL: checkpoint it and truncate it to nothing."""
+        async with self._lock:
+            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         """Close the connection, waiting for any transaction under way."""

@@ -49,10 +49,15 @@ class OutboxRows:
         attachment: FileRef | None = None,
         case_message_id: int | None = None,
         notice: bool = False,
+        edit_message_id: int | None = None,
     ) -> None:
         """Owe ``chat_id`` the catalogue text ``msg`` (rendered when it is sent)."""
         owed = OwedMessage.of(
-            msg, attachment=attachment, case_message_id=case_message_id, notice=notice
+            msg,
+            attachment=attachment,
+            case_message_id=case_message_id,
+            notice=notice,
+            edit_message_id=edit_message_id,
         )
         await self.db.execute(
             "INSERT INTO outbox (kind, chat_id, case_id, payload, created_at, due_at)"

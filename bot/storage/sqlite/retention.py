@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.case import Case
 from bot.core.draft import Draft
-from bot.storage.records import IdleDraft
-from bot.storage.sqlite.rows import Connection, all_rows
+from bot.storage.records import Erasure, ErasureReason, IdleDraft, StoredCase
+from bot.storage.sqlite.rows import Connection, all_rows, first_row
 
 
 class RetentionRows:
@@ -29,17 +30,35 @@ class RetentionRows:
             "UPDATE drafts SET state = ? WHERE user_id = ?", (draft.model_dump_json(), user_id)
         )
 
-    async def list_expired_cases(self, closed_before: datetime) -> list[tuple[int, str]]:
-        """Return (id, reference) of closed cases last changed before ``closed_before``."""
-        async with self.db.execute(
-            "SELECT id, reference FROM cases WHERE is_open = 0 AND updated_at < ?",
+    async def list_expired_cases(self, closed_before: datetime) -> list[StoredCase]:
+        """Return the closed cases last changed before ``closed_before``."""
+        rows = await all_rows(
+            self.db,
+            "SELECT id, data, card_message_id FROM cases WHERE is_open = 0 AND updated_at < ?",
             (closed_before.isoformat(),),
-        ) as cursor:
-            return [(int(r[0]), str(r[1])) async for r in cursor]
+        )
+        return [StoredCase(r[0], Case.model_validate_json(r[1]), r[2]) for r in rows]
 
-    async def delete_case(self, case_id: int) -> None:
-        """Delete a case with its consent record, notes, messages and anything owed about it."""
-        await self.db.execute("DELETE FROM cases WHERE id = ?", (case_id,))
+    async def erase_case(self, stored: StoredCase, at: datetime, reason: ErasureReason) -> None:
+        """Delete a case with everything kept with it, leaving only a record of the erasure."""
+        await self.db.execute(
+            "INSERT OR REPLACE INTO erasures (reference, erased_at, reason, card_message_id)"
+            " VALUES (?, ?, ?, ?)",
+            (stored.case.reference, at.isoformat(), reason, stored.card_message_id),
+        )
+        await self.db.execute("DELETE FROM cases WHERE id = ?", (stored.id,))
+
+    async def get_erasure(self, reference: str) -> Erasure | None:
+        """Return the record of an erased case, if the case with ``reference`` was erased."""
+        row = await first_row(
+            self.db,
+            "SELECT reference, erased_at, reason, card_message_id FROM erasures"
+            " WHERE reference = ?",
+            (reference,),
+        )
+        if row is None:
+            return None
+        return Erasure(row[0], datetime.fromisoformat(row[1]), row[2], row[3])
 
     async def withdraw_consent(self, case_id: int, at: datetime) -> None:
         """Record that consent on a case was withdrawn."""

@@ -38,6 +38,22 @@ class GuardRows:
         )
         return cursor.rowcount
 
+    async def adopt_bot(self, bot_id: int) -> int:
+        """Record whose update ids these are; forget another bot's. Return how many were."""
+        row = await first_row(self.db, "SELECT value FROM meta WHERE key = 'bot_id'")
+        forgotten = 0
+        if row is not None and row[0] != str(bot_id):
+            # Update ids count per bot: another bot's would make this one's look processed.
+            for table in ("processed_updates", "inbox"):
+                cursor = await self.db.execute(f"DELETE FROM {table}")  # noqa: S608
+                forgotten += cursor.rowcount
+        await self.db.execute(
+            "INSERT INTO meta (key, value) VALUES ('bot_id', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(bot_id),),
+        )
+        return forgotten
+
     async def block(self, user_id: int, now: datetime, by: int, case_ref: str) -> None:
         """Block a sender: their messages are no longer processed."""
         await self.db.execute(
