@@ -26,12 +26,18 @@ from bot.core.case import Case
 from bot.core.catalogue import Msg
 from bot.core.outbox import OwedMessage
 from bot.storage.records import OutboxEntry
-from bot.storage.store import Store
+from bot.storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
 IDLE = 60.0
+# While a lane waits on the rate limit or a send is in flight, look again this often: the store
+# cannot say when the next *other* lane falls due, and a retry there must not wait behind them.
+POLL = 1.0
 LANES_AT_ONCE = 8
+# The backoff doubles up to ``max_backoff``; past this many doublings it cannot grow any more
+# (and 2.0 ** attempts would overflow after a day of one-second waits).
+MAX_DOUBLINGS = 32
 # An error the transport did not expect (a fault in the bot, such as a text it cannot fill)
 # is tried this many times, with backoff, before the entry fails.
 UNEXPECTED_ATTEMPTS = 3
@@ -92,9 +98,16 @@ class RateLimit:
             sent.popleft()
         return 0.0 if len(sent) < self.count else sent[0] + self.period - now
 
-    def note(self, chat_id: int) -> None:
-        """Record a message sent to ``chat_id``."""
-        self._sent.setdefault(chat_id, deque()).append(self.clock())
+    def note(self, chat_id: int) -> float:
+        """Record a message sent (or about to be sent) to ``chat_id``; return when."""
+        at = self.clock()
+        self._sent.setdefault(chat_id, deque()).append(at)
+        return at
+
+    def forget(self, chat_id: int, at: float) -> None:
+        """Forget the message noted at ``at`` for ``chat_id`` (the channel was not called)."""
+        with contextlib.suppress(KeyError, ValueError):
+            self._sent[chat_id].remove(at)
 
 
 Lane = tuple[int, int | None]
@@ -123,7 +136,8 @@ class OutboxWorker:
         """Keep what delivering needs; ``backoff`` is the first retry delay in seconds."""
         self.store = store
         self.staff_chat_id, self.staff_ids = staff_chat_id, tuple(staff_ids)
-        self.clock, self.backoff, self.max_backoff = clock, backoff, max_backoff
+        self.clock, self.monotonic = clock, monotonic
+        self.backoff, self.max_backoff = backoff, max_backoff
         self.group_limit = RateLimit(*group_limit, monotonic)
         self.transport: Transport | None = None
         self._wake = asyncio.Event()
@@ -132,6 +146,14 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._in_flight: dict[Lane, asyncio.Task[None]] = {}
+        # Lanes whose last outcome could not be recorded (the store failing): not before then.
+        self._resting: dict[Lane, float] = {}
+        # Entries whose outcome could not be recorded, and how often, so their rests grow.
+        self._unrecorded: dict[int, int] = {}
+        # Entries whose fault has been logged with its traceback: later attempts log one line.
+        self._traced: set[int] = set()
+        # When the group's rate limit noted each entry in flight to a group.
+        self._noted: dict[int, float] = {}
 
     def wake(self) -> None:
         """Look at the outbox now (called after a transaction that added to it)."""
@@ -184,30 +206,57 @@ class OutboxWorker:
                     break
                 if lane in self._in_flight:
                     continue
-                pause = self.group_limit.wait(entry.chat_id) if entry.chat_id < 0 else 0.0
+                pause = self._pause(entry.chat_id, lane)
                 if pause > 0:
                     held = min(held, pause)
                     continue
+                if entry.chat_id < 0:
+                    # Noted before the call, whatever comes of it: a send that fails or times
+                    # out may still have reached the group, and it counts against the limit.
+                    self._noted[entry.id] = self.group_limit.note(entry.chat_id)
                 task = asyncio.create_task(self._deliver_and_release(entry, lane))
                 self._in_flight[lane] = task
                 started.append(task)
-            if not started and not self._in_flight:
-                if held < math.inf:
-                    return held
+            if not started:
+                if self._in_flight or held < math.inf:
+                    return min(held, POLL)
                 async with self.store.transaction() as tx:
                     due = await tx.next_due()
                 return IDLE if due is None else max(0.0, (due - self.clock()).total_seconds())
-        if wait and started:
+        if wait:
             await asyncio.gather(*started)
         # A finishing send wakes the worker, which then looks for what is owed next.
-        return 0.0 if started else IDLE
+        return 0.0
+
+    def _pause(self, chat_id: int, lane: Lane) -> float:
+        """Return how long a lane must wait: for the group's rate limit, or after a rest."""
+        pause = self.group_limit.wait(chat_id) if chat_id < 0 else 0.0
+        rest = self._resting.get(lane)
+        if rest is not None:
+            left = rest - self.monotonic()
+            if left > 0:
+                return max(pause, left)
+            del self._resting[lane]
+        return pause
 
     async def _deliver_and_release(self, entry: OutboxEntry, lane: Lane) -> None:
         try:
             await self._deliver(entry)
-        except Exception:  # logged; the entry stays owed and is tried again
-            log.exception("outbox entry %s: delivery failed", entry.id)
+            self._unrecorded.pop(entry.id, None)
+        except Exception as exc:  # the outcome could not be recorded: the lane rests a while
+            times = self._unrecorded[entry.id] = self._unrecorded.get(entry.id, 0) + 1
+            delay = self._backoff(entry.attempts + times)
+            self._resting[lane] = self.monotonic() + delay
+            log.warning(
+                "outbox entry %s: could not record the outcome (%s: %s); lane rests %.1fs",
+                entry.id,
+                type(exc).__name__,
+                exc,
+                delay,
+                exc_info=self._first_trace(entry, exc),
+            )
         finally:
+            self._noted.pop(entry.id, None)
             del self._in_flight[lane]
             self.wake()
 
@@ -232,30 +281,46 @@ class OutboxWorker:
         raise TimeoutError("outbox not empty")
 
     async def _deliver(self, entry: OutboxEntry) -> None:
+        """Try an entry once and record the outcome: sent, a retry with backoff, or failed."""
         try:
             if entry.message is None:
                 await self._show_card(entry)
             else:
                 await self._send(entry, entry.message)
         except RetryLater as exc:
-            await self._retry(entry, exc.seconds, "RetryAfter")
+            # Never sooner than the first backoff: a channel asking for no wait must not spin.
+            await self._retry_until_too_old(entry, max(exc.seconds, self.backoff), str(exc))
+        except Unreachable as exc:
+            await self._retry_until_too_old(entry, self._backoff(entry.attempts), str(exc))
         except Refused as exc:
             await self._give_up(entry, str(exc))
-        except Unreachable as exc:
-            if self.clock() - entry.created_at > GIVE_UP_AFTER:
-                await self._give_up(entry, str(exc))
-            else:
-                await self._retry(entry, self._backoff(entry), str(exc))
         except Exception as exc:  # a fault in the bot: tried a few times, never for ever
-            log.exception("outbox entry %s: unexpected failure", entry.id)
+            error = f"unexpected {type(exc).__name__}"
+            trace = self._first_trace(entry, exc)
             if entry.attempts + 1 >= UNEXPECTED_ATTEMPTS:
-                await self._give_up(entry, f"unexpected {type(exc).__name__}")
+                await self._give_up(entry, error, exc, trace)
             else:
-                await self._retry(entry, self._backoff(entry), type(exc).__name__)
+                await self._retry(entry, self._backoff(entry.attempts), error, exc, trace)
+        else:
+            self._traced.discard(entry.id)
 
-    def _backoff(self, entry: OutboxEntry) -> float:
-        delay: float = min(self.max_backoff, self.backoff * 2.0**entry.attempts)
-        return delay * random.uniform(1.0, 1.25)  # noqa: S311 -- jitter, not secrecy
+    def _first_trace(self, entry: OutboxEntry, exc: Exception) -> Exception | None:
+        """Return ``exc`` to log its traceback the first time this entry meets a fault."""
+        if entry.id in self._traced:
+            return None
+        self._traced.add(entry.id)
+        return exc
+
+    async def _retry_until_too_old(self, entry: OutboxEntry, delay: float, error: str) -> None:
+        if self.clock() - entry.created_at >= GIVE_UP_AFTER:
+            await self._give_up(entry, error)
+        else:
+            await self._retry(entry, delay, error)
+
+    def _backoff(self, attempts: int) -> float:
+        """Return the delay after ``attempts`` failures: doubling, capped, with jitter."""
+        delay = min(self.max_backoff, self.backoff * 2.0 ** min(attempts, MAX_DOUBLINGS))
+        return delay * random.uniform(0.8, 1.0)  # noqa: S311 -- jitter, not secrecy
 
     def _transport(self) -> Transport:
         if self.transport is None:
@@ -267,13 +332,14 @@ class OutboxWorker:
         async with self.store.transaction() as tx:
             stored = await tx.get_case_by_id(entry.case_id)
         if stored is None:  # deleted meanwhile: nothing to show
+            self._not_sent(entry)
             await self._sent(entry)
             return
         shown = await self._transport().show_card(
             entry.chat_id, stored.case, stored.card_message_id
         )
-        if shown.sent:
-            self.group_limit.note(entry.chat_id)
+        if not shown.sent:
+            self._not_sent(entry)
         async with self.store.transaction() as tx:
             if shown.message_id != stored.card_message_id:
                 await tx.set_card_message(stored.id, shown.message_id)
@@ -283,10 +349,14 @@ class OutboxWorker:
             if latest is None or latest.case == stored.case:
                 await tx.mark_sent(entry.id, self.clock())
 
+    def _not_sent(self, entry: OutboxEntry) -> None:
+        """Give back the group's rate-limit slot taken for an entry that called no one."""
+        at = self._noted.pop(entry.id, None)
+        if at is not None:
+            self.group_limit.forget(entry.chat_id, at)
+
     async def _send(self, entry: OutboxEntry, owed: OwedMessage) -> None:
         message_id = await self._transport().send(entry.chat_id, owed)
-        if entry.chat_id < 0:
-            self.group_limit.note(entry.chat_id)
         async with self.store.transaction() as tx:
             if owed.case_message_id is not None:
                 await tx.set_telegram_message(owed.case_message_id, message_id)
@@ -296,29 +366,77 @@ class OutboxWorker:
         async with self.store.transaction() as tx:
             await tx.mark_sent(entry.id, self.clock())
 
-    async def _retry(self, entry: OutboxEntry, delay: float, error: str) -> None:
-        log.warning("outbox entry %s: %s; retrying in %.1fs", entry.id, error, delay)
+    async def _retry(
+        self,
+        entry: OutboxEntry,
+        delay: float,
+        error: str,
+        exc: Exception | None = None,
+        trace: Exception | None = None,
+    ) -> None:
         async with self.store.transaction() as tx:
             await tx.mark_retry(entry.id, self.clock() + timedelta(seconds=delay), error)
+        log.warning(
+            "outbox entry %s: attempt %d failed: %s; retrying in %.1fs",
+            entry.id,
+            entry.attempts + 1,
+            _detail(error, exc),
+            delay,
+            exc_info=trace,
+        )
 
-    async def _give_up(self, entry: OutboxEntry, error: str) -> None:
+    async def _give_up(
+        self,
+        entry: OutboxEntry,
+        error: str,
+        exc: Exception | None = None,
+        trace: Exception | None = None,
+    ) -> None:
         """Record an entry that cannot be delivered, and tell staff rather than drop it."""
-        log.error("outbox entry %s cannot be delivered: %s", entry.id, error)
         now = self.clock()
         async with self.store.transaction() as tx:
             await tx.mark_failed(entry.id, error)
-            stored = await tx.get_case_by_id(entry.case_id) if entry.case_id else None
-            reference = stored.case.reference if stored else None
+            reference = await _reference(tx, entry.case_id)
             await tx.record(now, None, "delivery_failed", reference, f"{entry.kind}: {error}")
-            if entry.message is not None and entry.message.notice:
-                return  # a failed warning about a failure is only logged
-            kind: str = entry.kind
-            if kind == "message" and entry.chat_id in self.staff_ids:
-                kind = "staff_message"
-            what = Msg(f"delivery.failed_{kind}", {"reference": reference or "-", "error": error})
-            targets = (
-                self.staff_ids if entry.chat_id == self.staff_chat_id else (self.staff_chat_id,)
-            )
-            for chat in targets:
-                await tx.owe(chat, what, now, entry.case_id, notice=True)
+            if entry.message is None or not entry.message.notice:
+                for chat, what in self._notices(entry, reference, error):
+                    await tx.owe(chat, what, now, entry.case_id, notice=True)
+        self._traced.discard(entry.id)
+        log.error(
+            "outbox entry %s: attempt %d failed: %s; cannot be delivered%s",
+            entry.id,
+            entry.attempts + 1,
+            _detail(error, exc),
+            # A failed warning about a failure is only logged: no notice about a notice.
+            "" if entry.message is None or not entry.message.notice else " (a notice: dropped)",
+            exc_info=trace,
+        )
         self.wake()
+
+    def _notices(
+        self, entry: OutboxEntry, reference: str | None, error: str
+    ) -> list[tuple[int, Msg]]:
+        """Return who staff-side is told that ``entry`` failed, and what they are told."""
+        kind: str = entry.kind
+        if kind == "message" and entry.chat_id in self.staff_ids:
+            kind = "staff_message"
+        what = Msg(f"delivery.failed_{kind}", {"reference": reference or "-", "error": error})
+        targets = self.staff_ids if entry.chat_id == self.staff_chat_id else (self.staff_chat_id,)
+        return [(chat, what) for chat in targets]
+
+
+async def _reference(tx: Tx, case_id: int | None) -> str | None:
+    """Return a case's reference for a failure notice, or None if it cannot be read."""
+    if case_id is None:
+        return None
+    try:
+        stored = await tx.get_case_by_id(case_id)
+    except ValueError:  # a stored case that no longer loads may be why the entry failed
+        log.exception("case %s: cannot be read to report a failed delivery", case_id)
+        return None
+    return stored.case.reference if stored else None
+
+
+def _detail(error: str, exc: Exception | None) -> str:
+    """Return what the log says of a failure: the error, and a fault's own message."""
+    return error if exc is None else f"{error}: {exc}"

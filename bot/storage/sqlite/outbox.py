@@ -20,9 +20,12 @@ _HEAD_OF_LANE = (
     "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.chat_id = o.chat_id AND e.state = 'pending'"
     " AND e.id < o.id AND (o.chat_id > 0 OR e.case_id IS o.case_id))"
 )
+# Each chat's oldest lane comes before any chat's second lane, so a backlog of cards for many
+# cases in the staff group never crowds a private chat's message out of the first ``limit``.
 _LIST_DUE = (
-    "SELECT id, kind, chat_id, case_id, payload, attempts, created_at FROM outbox o"  # noqa: S608
-    f" WHERE state = 'pending' AND due_at <= ? AND {_HEAD_OF_LANE} ORDER BY id LIMIT ?"
+    "SELECT id, kind, chat_id, case_id, payload, attempts, created_at FROM ("  # noqa: S608
+    "SELECT *, row_number() OVER (PARTITION BY chat_id ORDER BY id) AS turn FROM outbox o"
+    f" WHERE state = 'pending' AND due_at <= ? AND {_HEAD_OF_LANE}) ORDER BY turn, id LIMIT ?"
 )
 _NEXT_DUE = f"SELECT min(due_at) FROM outbox o WHERE state = 'pending' AND {_HEAD_OF_LANE}"  # noqa: S608
 
@@ -74,7 +77,10 @@ class OutboxRows:
         )
 
     async def list_due(self, now: datetime, limit: int = 50) -> list[OutboxEntry]:
-        """Return entries due now, each the oldest waiting in its lane (so its order holds)."""
+        """Return entries due now, each the oldest waiting in its lane (so its order holds).
+
+        Chats take turns: every chat's first due lane is listed before any chat's second.
+        """
         rows = await all_rows(
             self.db,
             _LIST_DUE,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -20,10 +23,13 @@ from support.intake import (
     services_of,
 )
 from support.telegram import JSON, FakeUser, RecordingRequest, SentCall
+from telegram.error import TimedOut
 from telegram.request import RequestData
 
+from bot.core.catalogue import Msg
 from bot.office import Office
-from bot.service.outbox import RateLimit
+from bot.service import outbox
+from bot.service.outbox import UNEXPECTED_ATTEMPTS, RateLimit
 
 SENDS = ("sendMessage", "editMessageText")
 
@@ -453,3 +459,130 @@ async def test_a_hanging_chat_does_not_hold_up_other_chats(office: Office, clock
         await until(lambda: any("has been sent" in t for t in request.sent_texts(second.user_id)))
         request.release.set()
         await harness.settle()
+
+
+# --- faults in the bot, and sends Telegram took but did not answer ---------------------------
+
+
+def attempts_to(office: Office, chat_id: int) -> list[tuple[str, int]]:
+    """Return the state and attempt count of each outbox entry for a chat, oldest first."""
+    with sqlite3.connect(office.settings.database_path) as db:
+        sql = "SELECT state, attempts FROM outbox WHERE chat_id = ? ORDER BY id"
+        return [(r[0], r[1]) for r in db.execute(sql, (chat_id,)).fetchall()]
+
+
+async def test_a_text_the_code_does_not_fill_fails_without_spinning_and_the_next_message_arrives(
+    office: Office, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=outbox.__name__)
+    request = ChatFaults()
+    async with Harness.running(office, clock, request) as harness:
+        user = new_user()
+        await harness.run(user, intake_to_review())
+        await harness.act(user, ("tap", "Send to the office"))
+        reference = (await services_of(harness.app).intake.cases_of(user.user_id))[0].reference
+        services = services_of(harness.app)
+        async with services.store.transaction() as tx:
+            stored = await tx.get_case(reference)
+            assert stored is not None
+            # A reply owed without the caseworker's name and words: the text cannot be filled.
+            broken = Msg("reply.to_constituent", {"reference": reference})
+            await tx.owe(user.user_id, broken, clock(), stored.id)
+        services.outbox.wake()
+        reply = harness.updates.group_command(
+            SAM, STAFF_CHAT, "/reply", reference, "We have written to the council."
+        )
+        await harness.app.process_update(reply)
+        # The background worker runs meanwhile (in real time; the fake clock stands still):
+        # it tries once, then waits, where a hot loop would try hundreds of times.
+        await until(lambda: attempts_to(office, user.user_id)[1] == ("pending", 1))
+        await asyncio.sleep(0.2)
+        assert attempts_to(office, user.user_id)[1:] == [("pending", 1), ("pending", 0)]
+        await deliver_all(harness, step=60.0)
+    assert attempts_to(office, user.user_id)[1:] == [
+        ("failed", UNEXPECTED_ATTEMPTS),
+        ("sent", 1),
+    ]
+    assert ("message", user.user_id, "failed", "unexpected KeyError") in outbox_rows(office)
+    notices = [t for t in request.sent_texts(STAFF_CHAT) if t.startswith("⚠️")]
+    assert notices == [
+        f"⚠️ A message to the constituent on case {reference} could not be delivered:"
+        " unexpected KeyError. Contact them another way."
+    ]
+    # The constituent's next message still arrives, after the one that failed.
+    last = request.sent_texts(user.user_id)[-1]
+    assert "<b>Message from Sam at the office of Jo Example</b>" in last
+    assert "We have written to the council." in last
+    # One line per attempt, with the traceback once.
+    lines = [r for r in caplog.records if "unexpected KeyError" in r.getMessage()]
+    assert len(lines) == UNEXPECTED_ATTEMPTS
+    assert sum(r.exc_info is not None for r in lines) == 1
+
+
+class TakenButTimedOut(RecordingRequest):
+    """The offline Bot API: it takes a staff-group post mentioning ``needle``, then times out."""
+
+    def __init__(self, needle: str, times: int, wall: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.needle, self.times, self.wall = needle, times, wall
+        self.posted_at: list[datetime] = []
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = RecordingRequest.DEFAULT_NONE,
+        write_timeout: Any = RecordingRequest.DEFAULT_NONE,
+        connect_timeout: Any = RecordingRequest.DEFAULT_NONE,
+        pool_timeout: Any = RecordingRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        answer = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        params = request_data.parameters if request_data else {}
+        mentioned = self.needle in str(params.get("text", ""))
+        if url.endswith("/sendMessage") and params.get("chat_id") == STAFF_CHAT and mentioned:
+            self.posted_at.append(self.wall())
+            if len(self.posted_at) <= self.times:
+                raise TimedOut("Timed out (injected) after Telegram took the card")
+        return answer
+
+
+async def test_a_card_post_that_times_out_is_retried_with_backoff_and_holds_no_other_card(
+    office: Office, clock: Clock
+) -> None:
+    request = TakenButTimedOut("Alice Timeout", times=5, wall=clock)
+    async with Harness.running(office, clock, request, delivery_backoff=1.0) as harness:
+        now = [0.0]
+        delivery = services_of(harness.app).outbox
+        delivery.group_limit = RateLimit(4, 60.0, lambda: now[0])
+        alice, bob = new_user("Alice", "Timeout"), new_user("Bob", "Other")
+        await harness.run(alice, intake_to_review("Alice Timeout"))
+        await harness.run(bob, intake_to_review("Bob Other"))
+        await press_send(harness, alice)
+        await until(lambda: request.posted_at)
+        for _ in range(5):
+            await delivery.deliver_due()
+        assert len(request.posted_at) == 1  # not again at once
+        second = await press_send(harness, bob)
+        await until(lambda: posts(request, STAFF_CHAT, f"<b>{second}</b>"))
+        assert len(request.posted_at) == 1  # Bob's card did not wait for Alice's
+
+        # Every attempt counts against the group's limit, Telegram having taken them all:
+        # Alice's card, Bob's, then Alice's twice more, and the group has had its four.
+        for _ in range(40):
+            clock.advance(seconds=1)
+            await delivery.deliver_due()
+        assert len(request.posted_at) == 3
+        now[0] = 60.0
+        for _ in range(60):
+            clock.advance(seconds=1)
+            await delivery.deliver_due()
+        assert await pending(harness) == 0
+    # Posted six times, Telegram having taken each post that timed out, but never in a row.
+    assert len(request.posted_at) == 6
+    gaps = [b - a for a, b in itertools.pairwise(request.posted_at)]
+    assert all(gap.total_seconds() >= 0.8 for gap in gaps)
+    assert gaps[3] > gaps[0]
+    assert len(posts(request, STAFF_CHAT, f"<b>{second}</b>")) == 1
