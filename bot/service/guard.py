@@ -44,6 +44,11 @@ class Guard:
                 await tx.mark_processed(update_id, self.clock())
         return verdict
 
+    async def adopt_bot(self, bot_id: int) -> int:
+        """Record which bot's updates these are; forget another bot's. Return how many were."""
+        async with self.store.transaction() as tx:
+            return await tx.adopt_bot(bot_id)
+
     async def done(self, update_id: int) -> None:
         """Record that an update has been processed (if its handler did not already)."""
         # One self-committing statement; answers were already marked with their effect.

@@ -108,6 +108,8 @@ class IntakeService:
             if revision is None:
                 relayed = await self.relay.to_case(tx, sender, reply, reply_to, draft is not None)
             response = relayed or await self._advance(tx, sender, draft, reply, revision, now)
+        if response.erased:
+            await self.store.scrub()
         if relayed is not None or response.case is not None:
             self.on_outbox()
         return response
@@ -130,7 +132,7 @@ class IntakeService:
         if isinstance(outcome, Ended):
             await tx.delete_draft(sender.user_id)
             await tx.count_outcome(now.date().isoformat(), outcome.reason)
-            return Response(lead=(outcome.message,), remove_keyboard=True)
+            return Response(lead=(outcome.message,), remove_keyboard=True, erased=True)
         if isinstance(outcome, Finished):
             return Response(case=await self._send(tx, sender, outcome.draft, now))
         if outcome.changed:

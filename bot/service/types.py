@@ -31,3 +31,5 @@ class Response:
     stale: bool = False
     remove_keyboard: bool = False
     case: Case | None = None
+    # The person's answers were deleted (out of area, cancelled): scrub the store after.
+    erased: bool = False

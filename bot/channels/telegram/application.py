@@ -88,11 +88,19 @@ def build_application(
         application.bot_data.running = Runtime(found, renderer, staff_renderer)
         if inbox is not None:
             inbox.guard = found.guard
+        forgotten = await found.guard.adopt_bot(application.bot.id)
+        if forgotten:
+            constituent.log.warning(
+                "the database held %s update ids of another bot; they were forgotten", forgotten
+            )
         await replay(found.guard, application.update_queue, application.bot)
         found.outbox.start(TelegramTransport(application.bot, staff_renderer.card, renderer.text))
+        # The first sweep runs now, not one interval after start-up: a bot restarted more
+        # often than SWEEP_MINUTES would otherwise never expire or delete anything.
+        await privacy.sweep(found.privacy, found.guard)
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
-            application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=0)
+            application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=interval)
         commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
         menu = [
             BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands

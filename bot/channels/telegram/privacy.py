@@ -7,6 +7,8 @@ from telegram.error import BadRequest
 
 from bot.channels.telegram.context import Context, Runtime
 from bot.core.catalogue import Msg
+from bot.service.guard import Guard
+from bot.service.privacy import PrivacyService
 
 PRIVACY_PREFIX = "p1"
 
@@ -104,7 +106,12 @@ async def on_withdraw(update: Update, context: Context) -> None:
 
 
 async def on_sweep(context: Context) -> None:
-    """Run the retention sweep (a JobQueue job: at start-up and then periodically)."""
+    """Run the retention sweep (a JobQueue job, every SWEEP_MINUTES after start-up)."""
     found = context.bot_data.runtime
-    await found.privacy.sweep()
-    await found.guard.sweep()
+    await sweep(found.privacy, found.guard)
+
+
+async def sweep(privacy: PrivacyService, guard: Guard) -> None:
+    """Expire and delete what is past its time, and forget old processed updates."""
+    await privacy.sweep()
+    await guard.sweep()
