@@ -57,6 +57,7 @@ def prepare(settings: Settings) -> Office:
         "office_address": settings.office_address,
         "response_days": str(settings.response_days),
         "retention_years": str(settings.retention_years),
+        "expiry_days": str(settings.draft_expiry_days),
         "attribution": load_attribution(),
     }
     return Office(

@@ -36,6 +36,7 @@ OFFICE_PARAMS = {
     "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
     "response_days": "10",
     "retention_years": "2",
+    "expiry_days": "7",
 }
 OFFICE = frozenset(OFFICE_PARAMS)
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
