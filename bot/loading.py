@@ -13,6 +13,7 @@ from bot.core.catalogue import Catalogue
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
 from bot.core.roles import ROLES
+from bot.core.safeguarding import Concern
 from bot.core.validators import MESSAGES, VALIDATORS
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
@@ -115,6 +116,8 @@ STAFF_TEXTS = (
     "staff.refused",
     "staff.not_found",
     "staff.already_done",
+    "staff.safeguarding_alert",
+    "card.safeguarding",
     "staff.erase_done",
     "staff.erased",
     "staff.erased_by_retention",
@@ -176,6 +179,8 @@ def required_texts() -> list[str]:
     keys += [f"queue.which.{which.value}" for which in QueueFilter]
     keys += [f"case.{kind}" for kind in ("note", "to_constituent", "from_constituent")]
     keys += [f"consent.{answer}" for answer in ("yes", "no")]
+    keys += [f"safeguarding.{concern.value}" for concern in Concern]
+    keys += [f"concern.{concern.value}" for concern in Concern]
     keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message")]
     keys += [f"staff.usage.{command}" for command in STAFF_USAGE]
     return keys

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Literal
@@ -104,6 +104,8 @@ class Case(BaseModel):
     linked_to: str | None = None
     assignee: int | None = None
     summary: str = ""
+    # Safeguarding concerns raised by what the person wrote: staff see them on the card.
+    concerns: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -126,6 +128,12 @@ class Case(BaseModel):
         if assignee is not Keep.KEEP:
             update["assignee"] = assignee
         return self.model_copy(update=update)
+
+    def with_concerns(self, concerns: Iterable[str], now: datetime) -> Case:
+        """Return the case flagged with ``concerns`` as well, urgent, updated at ``now``."""
+        merged = (*self.concerns, *(c for c in concerns if c not in self.concerns))
+        urgency = _with_safeguarding(self.urgency, merged)
+        return self.model_copy(update={"concerns": merged, "urgency": urgency, "updated_at": now})
 
     def with_consent_withdrawn(self, now: datetime) -> Case:
         """Return the case with its consent withdrawn at ``now``."""
@@ -168,6 +176,7 @@ def build_case(
     urgency: Urgency,
     linked_to: str | None = None,
     assignee: int | None = None,
+    concerns: Sequence[str] = (),
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
     consent = answers.get(CONSENT)
@@ -197,11 +206,19 @@ def build_case(
             recorded_at=consent.answered_at,
         ),
         deadline=date.fromisoformat(deadline.value) if deadline and deadline.value else None,
-        urgency=urgency,
+        urgency=_with_safeguarding(urgency, concerns),
         linked_to=linked_to,
         assignee=assignee,
         summary=summarise(answers),
+        concerns=tuple(concerns),
     )
+
+
+def _with_safeguarding(urgency: Urgency, concerns: Sequence[str]) -> Urgency:
+    """Return the urgency of a case whose constituent may be at risk: always urgent."""
+    if not concerns or "safeguarding" in urgency.reasons:
+        return urgency
+    return Urgency(urgent=True, reasons=("safeguarding", *urgency.reasons))
 
 
 def summarise(answers: Mapping[str, Answer]) -> str:

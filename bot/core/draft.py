@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -51,6 +51,8 @@ class Draft(BaseModel):
     linked_to: str | None = None
     confirming_cancel: bool = False
     revision: int = 0
+    # Safeguarding concerns raised by what the person wrote (bot/core/safeguarding.py).
+    concerns: list[str] = Field(default_factory=list)
     started_at: datetime
     updated_at: datetime
 
@@ -93,6 +95,11 @@ class Draft(BaseModel):
     def restarted_from(self, old: Draft) -> Draft:
         """Return this new draft numbered after ``old``, so buttons made for ``old`` are stale."""
         return self.model_copy(update={"revision": old.revision + 1})
+
+    def with_concerns(self, concerns: Iterable[str]) -> Draft:
+        """Return the draft flagged with ``concerns`` as well as those it had."""
+        merged = [*self.concerns, *(c for c in concerns if c not in self.concerns)]
+        return self.model_copy(update={"concerns": merged})
 
     def as_reminded(self) -> Draft:
         """Return the draft marked as sent its one reminder."""

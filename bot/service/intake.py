@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 
 from bot.core import roles
@@ -16,7 +17,7 @@ from bot.core.references import make_reference
 from bot.core.replies import Reply
 from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
-from bot.service.relay import Relay
+from bot.service.relay import Relay, concerns_of, safeguarding_alert
 from bot.service.types import Response, Sender
 from bot.storage.records import DuplicateReferenceError
 from bot.storage.store import Store, Tx
@@ -99,15 +100,24 @@ class IntakeService:
         """
         now = self.clock()
         relayed: Response | None = None
+        concerns = concerns_of(reply)
         async with self.store.transaction() as tx:
             # Marked in the same transaction as its effect: a redelivered update is a no-op,
             # and an update whose effect was lost in a crash is processed again.
             if sender.update_id is not None and not await tx.mark_processed(sender.update_id, now):
                 return Response(stale=True)
             draft = await tx.get_draft(sender.user_id)
+            if concerns and draft is not None:
+                draft = draft.with_concerns(concerns)
+                await tx.save_draft(sender.user_id, sender.chat_id, draft)
             if revision is None:
-                relayed = await self.relay.to_case(tx, sender, reply, reply_to, draft is not None)
+                has_draft = draft is not None
+                relayed = await self.relay.to_case(tx, sender, reply, reply_to, has_draft, concerns)
             response = relayed or await self._advance(tx, sender, draft, reply, revision, now)
+        if concerns:
+            # Help first, before anything else the bot says.
+            help_now = Msg(f"safeguarding.{concerns[0]}", self.intake.params)
+            response = replace(response, lead=(help_now, *response.lead))
         if response.erased:
             await self.store.scrub()
         if relayed is not None or response.case is not None:
@@ -177,6 +187,7 @@ class IntakeService:
                 urgency=urgency,
                 linked_to=draft.linked_to,
                 assignee=specialist.user_id if specialist else None,
+                concerns=draft.concerns,
             )
             try:
                 case_id = await tx.create_case(case)
@@ -191,12 +202,18 @@ class IntakeService:
         """Owe the constituent a confirmation and the team a card, in the case's transaction."""
         await tx.owe(case.chat_id, self._confirmation(case), now, case_id)
         await tx.owe_card(case_id, self.staff.staff_chat_id, now)
+        if case.concerns:
+            await tx.owe(self._alerted(case), safeguarding_alert(case), now, case_id)
         detail = f"category={case.category} urgent={'yes' if case.urgency.urgent else 'no'}"
         await tx.record(now, None, "created", case.reference, detail)
         if case.assignee is not None:
             await tx.record(now, None, "assigned", case.reference, f"to={case.assignee}")
             note = Msg("staff.assigned_to_you", {"reference": case.reference})
             await tx.owe(case.assignee, note, now, case_id)
+
+    def _alerted(self, case: Case) -> int:
+        """Return who is told at once of a safeguarding concern: the assignee, or the team."""
+        return case.assignee if case.assignee is not None else self.staff.staff_chat_id
 
     def _confirmation(self, case: Case) -> Msg:
         key = (

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.core import roles
+from bot.core.case import Case
 from bot.core.catalogue import Msg
 from bot.core.draft import Answer
 from bot.core.engine import Intake
 from bot.core.outbox import FileRef
 from bot.core.replies import FileReply, Reply, TextReply
+from bot.core.safeguarding import Concern, concerns_in
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
 from bot.service.types import Response, Sender
@@ -52,6 +54,7 @@ class Relay:
         reply: Reply,
         reply_to: int | None,
         has_draft: bool,
+        concerns: tuple[Concern, ...] = (),
     ) -> Response | None:
         """Add the message to the right case and owe staff a copy; None if it is not for a case."""
         if not isinstance(reply, TextReply | FileReply):
@@ -66,7 +69,7 @@ class Relay:
         if target is None and len(open_cases) == 1:
             target = open_cases[0]
         if target is not None:
-            await self._append(tx, target, reply, now)
+            await self._append(tx, target, reply, now, concerns)
             return Response(lead=(Msg("relay.received", {"reference": target.case.reference}),))
         if open_cases:
             references = ", ".join(c.case.reference for c in open_cases)
@@ -76,7 +79,12 @@ class Relay:
         return None
 
     async def _append(
-        self, tx: Tx, stored: StoredCase, reply: TextReply | FileReply, now: datetime
+        self,
+        tx: Tx,
+        stored: StoredCase,
+        reply: TextReply | FileReply,
+        now: datetime,
+        concerns: tuple[Concern, ...],
     ) -> None:
         case = stored.case
         attachment_ref: FileRef | None = None
@@ -88,12 +96,14 @@ class Relay:
             attachment_ref = FileRef(kind=attachment.kind, file_id=attachment.file_id)
         else:
             text = clean_text(reply.text)[:RELAY_LIMIT]
-        case = case.changed(now)
+        case = case.with_concerns(concerns, now) if concerns else case.changed(now)
         await tx.save_case(stored.id, case)
         await tx.add_message(stored.id, now, "from_constituent", None, text)
         await tx.record(now, None, "constituent_message", case.reference)
         chat = case.assignee if case.assignee is not None else self.staff.staff_chat_id
         note = Msg("relay.to_staff", {"reference": case.reference, "text": text})
+        if concerns:
+            await tx.owe(chat, safeguarding_alert(case, concerns), now, stored.id)
         await tx.owe(chat, note, now, stored.id, attachment=attachment_ref)
         await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
 
@@ -117,3 +127,21 @@ class Relay:
         await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
         lead = (Msg("relay.closed_new_intake", {"reference": case.reference}),)
         return Response(lead=lead, prompt=ask.prompt, revision=ask.draft.revision)
+
+
+def concerns_of(reply: Reply) -> tuple[Concern, ...]:
+    """Return the safeguarding concerns in what someone sent (text, or a file's caption)."""
+    if isinstance(reply, TextReply):
+        return concerns_in(reply.text)
+    if isinstance(reply, FileReply) and reply.attachment.caption:
+        return concerns_in(reply.attachment.caption)
+    return ()
+
+
+def safeguarding_alert(case: Case, concerns: tuple[str, ...] | None = None) -> Msg:
+    """Return the notice that tells staff at once a constituent may be at risk."""
+    first = (concerns or case.concerns)[0]
+    return Msg(
+        "staff.safeguarding_alert",
+        {"reference": case.reference, "concern": Msg(f"concern.{first}")},
+    )

@@ -72,6 +72,9 @@ class StaffRenderer:
     def card(self, case: Case) -> tuple[str, InlineKeyboardMarkup]:
         """Return the staff-group card for a case, and its Claim / Show / Close buttons."""
         lines = [self._urgency(case)]
+        if case.concerns:
+            labels = ", ".join(self.label(f"concern.{c}") for c in case.concerns)
+            lines.append(self.text(Msg("card.safeguarding", {"concerns": labels})))
         lines.append(
             self.text(
                 Msg(
