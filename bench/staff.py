@@ -92,12 +92,17 @@ def populate_cases(database_path: Path, count: int) -> None:
 _ids = itertools.count(1)
 
 
-def _command(bot: Any, text: str) -> Update:
-    """Return a staff command sent in the staff group."""
+def _command(bot: Any, text: str, *, private: bool = False) -> Update:
+    """Return a staff command sent in the staff group (or in Sam's private chat)."""
+    chat = (
+        {"id": STAFF_ID, "type": "private", "first_name": "Sam"}
+        if private
+        else {"id": STAFF_CHAT, "type": "supergroup", "title": "Staff"}
+    )
     message = {
         "message_id": next(_ids),
         "date": int(time.time()),
-        "chat": {"id": STAFF_CHAT, "type": "supergroup", "title": "Staff"},
+        "chat": chat,
         "from": {"id": STAFF_ID, "is_bot": False, "first_name": "Sam"},
         "text": text,
         "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
@@ -138,7 +143,7 @@ async def queue_and_export(folder: Path, count: int, repeats: int) -> tuple[list
                 f"   p99 {percentile(times, 99) * 1e3:7.2f} ms   ({repeats} runs)"
             )
         for fmt in ("csv", "json"):
-            update = _command(app.bot, f"/export {fmt}")
+            update = _command(app.bot, f"/export {fmt}", private=True)
             before = request.uploaded
             begin = time.perf_counter()
             await app.process_update(update)

@@ -116,6 +116,7 @@ STAFF_TEXTS = (
     "staff.refused",
     "staff.not_found",
     "staff.already_done",
+    "staff.export_private",
     "staff.safeguarding_alert",
     "card.safeguarding",
     "staff.erase_done",

@@ -256,6 +256,11 @@ class StaffService:
         """Return every case (or those since a date) as CSV or JSON for a case-management system."""
         if fmt not in ("csv", "json"):
             return Done(Msg("staff.usage.export"))
+        if who.chat_id == self.staff.staff_chat_id:
+            # Every constituent's details in one file: never into the group's history.
+            async with self.store.transaction() as tx:
+                await tx.record(self.clock(), who.user_id, "export_refused", None, "staff group")
+            return Done(Msg("staff.export_private"))
         async with self.store.transaction() as tx:
             rows = [
                 export_row(

@@ -134,6 +134,9 @@ class Audit(Protocol):
     async def list_audit(self, case_ref: str) -> list[AuditEntry]:
         """Return everything recorded against a case, oldest first."""
 
+    async def count_audit(self, action: str) -> int:
+        """Return how many times ``action`` was recorded."""
+
 
 class Outbox(Protocol):
     """What the office owes someone, and how its delivery went."""

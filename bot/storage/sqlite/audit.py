@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.storage.records import AuditEntry
-from bot.storage.sqlite.rows import Connection
+from bot.storage.sqlite.rows import Connection, first_row
 
 
 class AuditRows:
@@ -37,3 +37,8 @@ class AuditRows:
                 AuditEntry(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4])
                 async for r in cursor
             ]
+
+    async def count_audit(self, action: str) -> int:
+        """Return how many times ``action`` was recorded."""
+        row = await first_row(self.db, "SELECT count(*) FROM audit WHERE action = ?", (action,))
+        return int(row[0]) if row else 0

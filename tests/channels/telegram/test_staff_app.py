@@ -597,9 +597,9 @@ async def test_export_sends_csv_and_json_with_every_field(harness: Harness, cloc
     await command(harness, SAM, "/claim", second)
 
     mark = len(harness.request.calls())
-    texts = await command(harness, SAM, "/export", "csv")
+    texts = await command(harness, SAM, "/export", "csv", chat_id=SAM.user_id)
     assert "Export of 2 cases attached." in texts
-    name, data = uploaded(harness, mark)
+    name, data = uploaded(harness, mark, SAM.user_id)
     assert name == "cases-20261125-0930.csv"
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     assert reader.fieldnames == list(EXPORT_FIELDS)
@@ -613,8 +613,8 @@ async def test_export_sends_csv_and_json_with_every_field(harness: Harness, cloc
     assert rows[1]["consent_answer"] == "yes"
 
     mark = len(harness.request.calls())
-    await command(harness, SAM, "/export", "json")
-    name, data = uploaded(harness, mark)
+    await command(harness, SAM, "/export", "json", chat_id=SAM.user_id)
+    name, data = uploaded(harness, mark, SAM.user_id)
     assert name.endswith(".json")
     loaded: dict[str, Any] = json.loads(data)
     assert loaded["fields"] == list(EXPORT_FIELDS)
@@ -631,12 +631,25 @@ async def test_export_sends_csv_and_json_with_every_field(harness: Harness, cloc
     _, data = uploaded(harness, mark, PRIYA.user_id)
     assert [c["reference"] for c in json.loads(data)["cases"]] == [second]
     mark = len(harness.request.calls())
-    await command(harness, SAM, "/export", "csv", "since", "2026-11-23")
-    _, data = uploaded(harness, mark)
+    await command(harness, SAM, "/export", "csv", "since", "2026-11-23", chat_id=SAM.user_id)
+    _, data = uploaded(harness, mark, SAM.user_id)
     assert len(list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))) == 2
 
-    texts = await command(harness, SAM, "/export", "csv", "since", "yesterday")
+    texts = await command(harness, SAM, "/export", "csv", "since", "yesterday", chat_id=SAM.user_id)
     assert texts[0].startswith("Send /export csv or /export json")
+
+
+async def test_export_in_the_staff_group_sends_no_file_there(harness: Harness) -> None:
+    await send_case(harness, new_user())
+    mark = len(harness.request.calls())
+    texts = await command(harness, SAM, "/export", "csv")
+    assert texts == [
+        "Exports hold every constituent's details, so they are never posted in the group."
+        " Send /export to me in a private chat instead."
+    ]
+    assert [c for c in harness.request.calls()[mark:] if c.method == "sendDocument"] == []
+    async with services_of(harness.app).store.transaction() as tx:
+        assert await tx.count_audit("export_refused") == 1
 
 
 async def test_audit_lists_every_view_and_action(harness: Harness, clock: Clock) -> None:
