@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from bot.channels.telegram.application import run
 from bot.core.flow import FlowError
+from bot.logs import configure_logging
 from bot.office import SetupError, prepare
 from bot.settings import Settings, describe_errors
 
@@ -23,11 +24,7 @@ def main() -> int:
         for line in describe_errors(exc):
             print(line, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL, and the URL holds the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, [settings.telegram_bot_token.get_secret_value()])
     try:
         office = prepare(settings)
     except (FlowError, SetupError) as exc:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,6 +16,8 @@ import aiosqlite
 
 from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.tx import SqliteTx
+
+log = logging.getLogger(__name__)
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -46,6 +50,8 @@ class SqliteStore:
         connection.row_factory = sqlite3.Row
         for pragma in _PRAGMAS:
             await connection.execute(pragma)
+        if str(path) != ":memory:":
+            keep_private(path)
         store = cls(connection)
         try:
             await store.migrate()
@@ -104,6 +110,21 @@ class SqliteStore:
                 )
             applied.append(version)
         return applied
+
+
+def keep_private(path: Path) -> None:
+    """Make the database file and its -wal and -shm owner-only, saying so if one was not."""
+    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        if not file.exists():
+            continue
+        mode = stat.S_IMODE(file.stat().st_mode)
+        if mode & 0o077:
+            file.chmod(0o600)
+            log.warning(
+                "%s could be read by other users (mode %o); it is now owner-only (600)",
+                file.name,
+                mode,
+            )
 
 
 def create_private_file(path: Path) -> None:

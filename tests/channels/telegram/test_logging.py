@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
-from support.intake import SAM, STAFF_CHAT, Harness, intake_to_review, new_user
+from support.intake import OFFICE_ENV, SAM, STAFF_CHAT, Harness, intake_to_review, new_user
 
+from bot.logs import configure_logging
+
+TOKEN = str(OFFICE_ENV["telegram_bot_token"])
 PERSONAL = (
     "Ada Lovelace",
     "Lovelace",
@@ -23,10 +24,12 @@ PERSONAL = (
 )
 
 
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
 async def test_a_whole_intake_and_staff_round_trip_log_nothing_personal(
-    harness: Harness, caplog: pytest.LogCaptureFixture
+    harness: Harness, caplog: pytest.LogCaptureFixture, level: str
 ) -> None:
-    caplog.set_level(logging.INFO)
+    configure_logging(level, [TOKEN])
+    caplog.set_level(level)
     user = new_user()
     await harness.run(user, intake_to_review())
     texts = await harness.act(user, ("tap", "Send to the office"))
@@ -41,5 +44,5 @@ async def test_a_whole_intake_and_staff_round_trip_log_nothing_personal(
     await harness.send(staff.group_command(SAM, STAFF_CHAT, "/close", reference, "resolved"))
     logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
     assert any(reference in record.getMessage() for record in caplog.records)
-    for value in PERSONAL:
+    for value in (*PERSONAL, TOKEN, TOKEN.split(":")[1]):
         assert value not in logged, f"{value!r} was logged"

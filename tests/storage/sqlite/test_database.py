@@ -79,10 +79,29 @@ async def test_open_keeps_an_existing_file(path: Path) -> None:
     assert mode(path) == 0o600
 
 
+async def test_a_restored_file_readable_by_others_is_made_private_with_a_warning(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await SqliteStore.open(path)
+    await first.close()
+    path.chmod(0o644)  # as a careless restore from a backup leaves it
+    second = await SqliteStore.open(path)
+    try:
+        assert mode(path) == 0o600
+        for name in (f"{path.name}-wal", f"{path.name}-shm"):
+            if (path.parent / name).exists():
+                assert mode(path.parent / name) == 0o600, name
+    finally:
+        await second.close()
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "could be read by other users (mode 644)" in warnings[0].getMessage()
+
+
 async def test_write_ahead_logging_and_foreign_keys_are_on(db: SqliteStore) -> None:
     async with db.transaction() as tx:
         values = {}
-        for pragma in ("journal_mode", "foreign_keys", "busy_timeout"):
+        for pragma in ("journal_mode", "foreign_keys", "busy_timeout", "secure_delete"):
             async with tx.db.execute(f"PRAGMA {pragma}") as cursor:
                 row = await cursor.fetchone()
             assert row is not None
@@ -90,6 +109,7 @@ async def test_write_ahead_logging_and_foreign_keys_are_on(db: SqliteStore) -> N
     assert values["journal_mode"] == "wal"
     assert values["foreign_keys"] == 1
     assert values["busy_timeout"] > 0
+    assert values["secure_delete"] == 1
 
 
 async def test_foreign_keys_are_enforced(db: SqliteStore) -> None:
