@@ -114,17 +114,14 @@ class SqliteStore:
 
 def keep_private(path: Path) -> None:
     """Make the database file and its -wal and -shm owner-only, saying so if one was not."""
+    opened = []
     for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
-        if not file.exists():
-            continue
-        mode = stat.S_IMODE(file.stat().st_mode)
+        mode = stat.S_IMODE(file.stat().st_mode) if file.exists() else 0
         if mode & 0o077:
             file.chmod(0o600)
-            log.warning(
-                "%s could be read by other users (mode %o); it is now owner-only (600)",
-                file.name,
-                mode,
-            )
+            opened.append(f"{file.name} (mode {mode:o})")
+    if opened:
+        log.warning("%s could be read by other users; now owner-only (600)", ", ".join(opened))
 
 
 def create_private_file(path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import stat
 from collections.abc import AsyncIterator
@@ -84,7 +85,7 @@ async def test_a_restored_file_readable_by_others_is_made_private_with_a_warning
 ) -> None:
     first = await SqliteStore.open(path)
     await first.close()
-    path.chmod(0o644)  # as a careless restore from a backup leaves it
+    os.chmod(path, 0o644)  # as a careless restore from a backup leaves it
     second = await SqliteStore.open(path)
     try:
         assert mode(path) == 0o600
@@ -95,7 +96,8 @@ async def test_a_restored_file_readable_by_others_is_made_private_with_a_warning
         await second.close()
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
-    assert "could be read by other users (mode 644)" in warnings[0].getMessage()
+    assert f"{path.name} (mode 644)" in warnings[0].getMessage()
+    assert "now owner-only (600)" in warnings[0].getMessage()
 
 
 async def test_write_ahead_logging_and_foreign_keys_are_on(db: SqliteStore) -> None:
@@ -355,6 +357,7 @@ def make_draft(revision: int = 7) -> Draft:
         reviewing=True,
         prefilled=True,
         reminded=True,
+        concerns=["self_harm"],
         linked_to="SOT-7K4X9Q5",
         confirming_cancel=True,
         revision=revision,
