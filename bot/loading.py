@@ -151,6 +151,30 @@ STAFF_TEXTS = (
     "mystatus.none",
 )
 
+# Headings and phrases of the readable copy /mydata sends.
+MYDATA_TEXTS = (
+    "title",
+    "made",
+    "nothing",
+    "case",
+    "status",
+    "unsent",
+    "documents",
+    "photo",
+    "document",
+    "messages",
+    "from_office",
+    "from_you",
+    "seen_by",
+    "seen_by_nobody",
+    "consent",
+    "consent_yes",
+    "consent_no",
+    "consent_wording",
+    "consent_withdrawn",
+    "action.other",
+)
+
 # Texts of the data-rights commands.
 PRIVACY_TEXTS = (
     "privacy.mydata",
@@ -166,6 +190,7 @@ PRIVACY_TEXTS = (
     "privacy.staff_erasure_request",
     "privacy.staff_consent_withdrawn",
     "privacy.erased_by_office",
+    *(f"mydata.{key}" for key in MYDATA_TEXTS),
     "consent.withdrawn",
 )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.core.datacopy import DataCopy
 from bot.core.engine import Intake
 from bot.core.flood import FloodLimit
 from bot.core.validators import VALIDATORS
@@ -62,7 +63,14 @@ def build_services(
         office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params
     )
     intake = IntakeService(
-        store, engine, staff, rules, clock=clock, random_number=random_number, on_outbox=outbox.wake
+        store,
+        engine,
+        staff,
+        rules,
+        office.catalogue,
+        clock=clock,
+        random_number=random_number,
+        on_outbox=outbox.wake,
     )
     staff_service = StaffService(
         store,
@@ -80,5 +88,6 @@ def build_services(
         monotonic,
         frozenset(m.user_id for m in staff.members),
     )
-    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake)
+    copy = DataCopy(office.catalogue, office.flow, office.params)
+    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy)
     return Services(office, store, intake, staff_service, privacy, guard, outbox)

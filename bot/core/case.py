@@ -62,6 +62,8 @@ class Consent(BaseModel):
     answer: Literal["yes", "no"]
     recorded_at: datetime
     withdrawn_at: datetime | None = None
+    # The words the person was shown when they answered (plain text).
+    wording: str | None = None
 
     @property
     def given(self) -> bool:
@@ -177,6 +179,7 @@ def build_case(
     linked_to: str | None = None,
     assignee: int | None = None,
     concerns: Sequence[str] = (),
+    consent_wording: str | None = None,
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
     consent = answers.get(CONSENT)
@@ -204,6 +207,7 @@ def build_case(
             version=consent.extra["version"],
             answer="yes" if consent.value == "yes" else "no",
             recorded_at=consent.answered_at,
+            wording=consent_wording,
         ),
         deadline=date.fromisoformat(deadline.value) if deadline and deadline.value else None,
         urgency=_with_safeguarding(urgency, concerns),

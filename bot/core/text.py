@@ -1,5 +1,6 @@
 """Clean what people type so it can be checked, stored and shown safely."""
 
+import html
 import re
 import unicodedata
 
@@ -36,3 +37,11 @@ def one_line(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + _ELLIPSIS
+
+
+_TAG = re.compile(r"</?[a-z]+(?:\s[^<>]*)?>", re.IGNORECASE)
+
+
+def without_markup(text: str) -> str:
+    """Return a catalogue text as plain words: its HTML tags taken out, entities read."""
+    return html.unescape(_TAG.sub("", text))

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from bot.core import roles
 from bot.core.case import Case, assess_urgency, build_case
-from bot.core.catalogue import Msg
+from bot.core.catalogue import Catalogue, Msg
 from bot.core.draft import Draft
 from bot.core.engine import Ask, Ended, Finished, Intake
 from bot.core.flow import StepKind
@@ -17,6 +17,7 @@ from bot.core.references import make_reference
 from bot.core.replies import Reply
 from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
+from bot.core.text import without_markup
 from bot.service.relay import Relay, concerns_of, safeguarding_alert
 from bot.service.types import Response, Sender
 from bot.storage.records import DuplicateReferenceError
@@ -36,6 +37,7 @@ class IntakeService:
         intake: Intake,
         staff: StaffDirectory,
         rules: OfficeRules,
+        catalogue: Catalogue,
         *,
         clock: Callable[[], datetime],
         random_number: Callable[[], int],
@@ -46,6 +48,7 @@ class IntakeService:
         self.intake = intake
         self.staff = staff
         self.rules = rules
+        self.catalogue = catalogue
         self.clock = clock
         self.random_number = random_number
         self.on_outbox = on_outbox
@@ -188,6 +191,7 @@ class IntakeService:
                 linked_to=draft.linked_to,
                 assignee=specialist.user_id if specialist else None,
                 concerns=draft.concerns,
+                consent_wording=self._consent_wording(),
             )
             try:
                 case_id = await tx.create_case(case)
@@ -211,6 +215,14 @@ class IntakeService:
             note = Msg("staff.assigned_to_you", {"reference": case.reference})
             await tx.owe(case.assignee, note, now, case_id)
 
+    def _consent_wording(self) -> str | None:
+        """Return the consent question as the person was shown it, in plain words."""
+        step = self.intake.flow.find(roles.CONSENT)
+        if step is None:
+            return None
+        text = self.catalogue.render(Msg(step.text, self.intake.params), _as_is)
+        return without_markup(text)
+
     def _alerted(self, case: Case) -> int:
         """Return who is told at once of a safeguarding concern: the assignee, or the team."""
         return case.assignee if case.assignee is not None else self.staff.staff_chat_id
@@ -220,6 +232,11 @@ class IntakeService:
             "confirmation.sent" if case.consent.answer == "yes" else "confirmation.sent_no_consent"
         )
         return Msg(key, {**self.intake.params, "reference": case.reference})
+
+
+def _as_is(text: str) -> str:
+    """Fill a text's values as they are (the result is made plain text as a whole)."""
+    return text
 
 
 def _resume_prompt() -> Prompt:

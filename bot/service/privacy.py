@@ -8,11 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.catalogue import Msg
+from bot.core.datacopy import CaseCopy, DataCopy, Event, Exchange
 from bot.core.rules import RetentionRules
 from bot.core.staff import StaffDirectory
 from bot.service.erasure import erase_case
 from bot.storage.records import StoredCase
 from bot.storage.store import Store, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class MyData:
+    """A constituent's copy of their data: for a machine, and for them to read."""
+
+    json: bytes
+    text: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +43,10 @@ class PrivacyService:
         rules: RetentionRules,
         clock: Callable[[], datetime],
         on_outbox: Callable[[], None],
+        copy: DataCopy,
     ) -> None:
-        """Keep the database, the staff directory and the retention rules."""
-        self.store, self.staff, self.rules = store, staff, rules
+        """Keep the store, the staff directory, the retention rules and the copy's renderer."""
+        self.store, self.staff, self.rules, self.copy = store, staff, rules, copy
         self.clock, self.on_outbox = clock, on_outbox
 
     async def sweep(self) -> SweepReport:
@@ -64,18 +74,38 @@ class PrivacyService:
             self.on_outbox()
         return SweepReport(reminded, expired, deleted)
 
-    async def my_data(self, user_id: int) -> bytes:
-        """Return everything held about a constituent as JSON (internal notes are withheld)."""
+    async def my_data(self, user_id: int) -> MyData:
+        """Return everything held about a constituent, as JSON and as a readable document.
+
+        Internal notes are withheld from both.
+        """
+        now = self.clock()
         async with self.store.transaction() as tx:
             draft = await tx.get_draft(user_id)
-            cases = [await self._case_data(tx, s) for s in await tx.list_cases_for_user(user_id)]
-            await tx.record(self.clock(), user_id, "data_requested")
+            stored = await tx.list_cases_for_user(user_id)
+            cases = [await self._case_data(tx, s) for s in stored]
+            copies = [await self._case_copy(tx, s) for s in stored]
+            await tx.record(now, user_id, "data_requested")
         data = {
-            "generated_at": self.clock().isoformat(),
+            "generated_at": now.isoformat(),
             "unsent_enquiry": draft.model_dump(mode="json", exclude={"profile"}) if draft else None,
             "enquiries": cases,
         }
-        return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        as_json = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        return MyData(as_json, self.copy.render(draft, copies, now).encode("utf-8"))
+
+    async def _case_copy(self, tx: Tx, stored: StoredCase) -> CaseCopy:
+        messages = [
+            Exchange(m.at, m.kind == "to_constituent", m.text)
+            for m in await tx.list_messages(stored.id)
+            if m.kind != "note"
+        ]
+        events = [
+            Event(e.at, self.staff.name_of(e.actor) or "", e.action)
+            for e in await tx.list_audit(stored.case.reference)
+            if self.staff.get(e.actor) is not None
+        ]
+        return CaseCopy(stored.case, messages, events)
 
     async def _case_data(self, tx: Tx, stored: StoredCase) -> dict[str, object]:
         messages = [

@@ -25,7 +25,7 @@ async def _say(message: Message, found: Runtime, msg: Msg) -> None:
 
 
 async def on_mydata(update: Update, context: Context) -> None:
-    """Send the person a file of everything held about them."""
+    """Send the person everything held about them: a document to read, and the same as JSON."""
     found = context.bot_data.runtime
     ids = _ids(update)
     if ids is None:
@@ -33,7 +33,8 @@ async def on_mydata(update: Update, context: Context) -> None:
     user_id, message = ids
     data = await found.privacy.my_data(user_id)
     caption = found.renderer.text(Msg("privacy.mydata"))
-    await message.reply_document(InputFile(data, filename="my-data.json"), caption=caption)
+    await message.reply_document(InputFile(data.text, filename="my-data.txt"), caption=caption)
+    await message.reply_document(InputFile(data.json, filename="my-data.json"))
 
 
 async def on_delete(update: Update, context: Context) -> None:

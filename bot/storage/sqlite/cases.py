@@ -58,12 +58,14 @@ class CaseRows:
         case_id = cursor.lastrowid
         assert case_id is not None
         await self.db.execute(
-            "INSERT INTO consents (case_id, version, answer, recorded_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO consents (case_id, version, answer, recorded_at, wording)"
+            " VALUES (?, ?, ?, ?, ?)",
             (
                 case_id,
                 case.consent.version,
                 case.consent.answer,
                 case.consent.recorded_at.isoformat(),
+                case.consent.wording,
             ),
         )
         return case_id

@@ -80,14 +80,33 @@ async def test_mydata_sends_everything_held_but_internal_notes(harness: Harness)
     await harness.send(
         harness.updates.group_command(SAM, STAFF_CHAT, "/note", reference, "internal-only-remark")
     )
+    await harness.send(harness.updates.group_command(SAM, STAFF_CHAT, "/case", reference))
     await harness.act(user, ("command", "/mydata"))
-    [call] = harness.request.calls("sendDocument")
-    [data] = call.uploads.values()
+    readable, as_json = harness.request.calls("sendDocument")
+    names = [
+        m["document"]["file_name"]
+        for m in harness.request.messages(user.user_id)
+        if "document" in m
+    ]
+    assert sorted(names) == ["my-data.json", "my-data.txt"]
+    [data] = as_json.uploads.values()
     held = json.loads(data)
     [enquiry] = held["enquiries"]
     assert enquiry["case"]["reference"] == reference
     assert enquiry["case"]["answers"]["full_name"] == "Ada Lovelace"
     assert "internal-only-remark" not in data.decode()
+    [text] = readable.uploads.values()
+    document = text.decode()
+    assert "internal-only-remark" not in document
+    assert f"Enquiry {reference}, sent on 23 November 2026, 09:30" in document
+    assert "  Your name: Ada Lovelace" in document
+    assert "  Enquiry about: Housing" in document
+    assert "Permission to contact organisations: you gave it, on 23 November 2026" in document
+    assert "caseworkers may share your details with the organisations involved" in document
+    assert "Documents you sent: a photo" in document
+    assert "Sam: took the case on" not in document
+    assert "Sam: looked at the case" in document
+    assert "<b>" not in document
 
 
 async def test_delete_erases_closed_cases_and_flags_open_ones(
