@@ -19,7 +19,7 @@ from bot.storage.sqlite.tx import SqliteTx
 
 log = logging.getLogger(__name__)
 
-_PRAGMAS = (
+_PRAGMAS: tuple[str, ...] = (
     "PRAGMA journal_mode=WAL",
     # WAL with synchronous=NORMAL loses nothing when the process crashes; only a power
     # failure can roll back the last commits.
