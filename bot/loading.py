@@ -14,7 +14,10 @@ from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_f
 from bot.core.postcodes import PostcodeStatus
 from bot.core.validators import MESSAGES, VALIDATORS
 
-FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
+# An installed package has the flows inside it (bot/flows, built from the repository's flows/);
+# a source checkout or an editable install reads the repository's own folder.
+_PACKAGE = Path(__file__).resolve().parent
+FLOWS_DIR = _PACKAGE / "flows" if (_PACKAGE / "flows").is_dir() else _PACKAGE.parent / "flows"
 
 # Texts the code asks for by name, beyond those a flow names.
 CODE_TEXTS = (

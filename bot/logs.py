@@ -1,0 +1,34 @@
+"""Logging for the bot's processes: one format, and never the bot token."""
+
+from __future__ import annotations
+
+import logging
+
+
+class Redacting(logging.Formatter):
+    """A formatter that blanks out a secret wherever it would appear (a URL, a traceback)."""
+
+    def __init__(self, fmt: str, secrets: tuple[str, ...]) -> None:
+        """Format with ``fmt``, replacing each of ``secrets`` in the result."""
+        super().__init__(fmt)
+        self.secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record formatted, with every secret replaced."""
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "[token]")
+        return text
+
+
+def configure(level: str, secrets: tuple[str, ...] = ()) -> None:
+    """Log to stderr at ``level``, with timestamps, never showing ``secrets``."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(Redacting("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL, and the URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # PTB logs its own polling retries with tracebacks; the bot says the same in one line.
+    logging.getLogger("telegram.ext._utils.networkloop").setLevel(logging.CRITICAL)
