@@ -226,5 +226,9 @@ def _read_yaml(path: Path) -> Any:
     try:
         # A safe loader: it only adds the duplicate-key check to yaml.SafeLoader.
         return yaml.load(path.read_text("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except UnicodeDecodeError as exc:
+        raise FlowError(
+            f"{path}: is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8"
+        ) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(f"{path}: cannot be read: {exc}") from exc
