@@ -82,7 +82,7 @@ def build_services(
         monotonic,
         frozenset(m.user_id for m in staff.members),
     )
-    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake)
+    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, office.params)
     return Services(office, store, intake, staff_service, privacy, guard, outbox)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,10 +34,13 @@ class PrivacyService:
         rules: RetentionRules,
         clock: Callable[[], datetime],
         on_outbox: Callable[[], None],
+        params: Mapping[str, str] | None = None,
     ) -> None:
-        """Keep the database, the staff directory and the retention rules."""
+        """Keep the database, the staff directory, the retention rules and the office's values."""
         self.store, self.staff, self.rules = store, staff, rules
         self.clock, self.on_outbox = clock, on_outbox
+        # The office's values (how long drafts are kept...) for the texts that state them.
+        self.params = dict(params or {})
 
     async def sweep(self) -> SweepReport:
         """Remind idle drafts once, delete expired drafts and closed cases past retention."""
@@ -49,12 +52,12 @@ class PrivacyService:
                 if draft.updated_at <= now - self.rules.expire_after:
                     await tx.delete_draft(idle.user_id)
                     await tx.count_outcome(now.date().isoformat(), "expired")
-                    await self._tell(tx, idle.chat_id, Msg("retention.expired"), now)
+                    await self._tell(tx, idle.chat_id, Msg("retention.expired", self.params), now)
                     expired += 1
                 elif not draft.reminded:
                     marked = draft.model_copy(update={"reminded": True})
                     await tx.set_draft_state(idle.user_id, marked)
-                    await self._tell(tx, idle.chat_id, Msg("retention.reminder"), now)
+                    await self._tell(tx, idle.chat_id, Msg("retention.reminder", self.params), now)
                     reminded += 1
             for case_id, reference in await tx.list_expired_cases(now - self.rules.keep_closed):
                 await tx.delete_case(case_id)
