@@ -25,9 +25,11 @@ def configure(level: str, secrets: tuple[str, ...] = ()) -> None:
     """Log to stderr at ``level``, with timestamps, never showing ``secrets``."""
     handler = logging.StreamHandler()
     handler.setFormatter(Redacting("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    # Like basicConfig: a process that already logs somewhere (a test run) keeps its handlers.
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+    if not root.handlers:
+        root.addHandler(handler)
+        root.setLevel(level)
     # httpx logs every request URL, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # PTB logs its own polling retries with tracebacks; the bot says the same in one line.

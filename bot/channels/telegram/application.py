@@ -168,18 +168,21 @@ def _serve_webhook(application: App, settings: Settings) -> None:
     assert post_init is not None
     assert post_shutdown is not None
     loop = asyncio.get_event_loop()
-    loop.run_until_complete(
-        serve_webhook(
-            application,
-            url=settings.webhook_url,
-            path=settings.webhook_path,
-            secret=settings.webhook_secret.get_secret_value(),
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            post_init=post_init,
-            post_shutdown=post_shutdown,
+    try:
+        loop.run_until_complete(
+            serve_webhook(
+                application,
+                url=settings.webhook_url,
+                path=settings.webhook_path,
+                secret=settings.webhook_secret.get_secret_value(),
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                post_init=post_init,
+                post_shutdown=post_shutdown,
+            )
         )
-    )
+    finally:
+        loop.close()
 
 
 def add_handlers(application: App) -> None:
