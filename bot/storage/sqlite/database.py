@@ -169,7 +169,10 @@ class SqliteStore:
                 try:
                     yield SqliteTx(self._connection)
                 except BaseException:
-                    await self._connection.execute("ROLLBACK")
+                    # SQLite rolls back by itself on some errors (a full disk): then there
+                    # is nothing left to roll back, and the first error is the one to raise.
+                    if self._connection.in_transaction:
+                        await self._connection.execute("ROLLBACK")
                     raise
                 await self._connection.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -236,9 +239,12 @@ class SqliteStore:
             target.unlink(missing_ok=True)
             create_private_file(target)
             await self._connection.execute("VACUUM INTO ?", (str(target),))
-            # Closing checkpoints the WAL into the unnamed file and removes the journals
-            # left under the old name, so none is replayed onto the file put back.
             await self._connection.close()
+            # SQLite neither checkpoints nor deletes the WAL of a file that has moved: left
+            # under the name, the old database's journal would be replayed onto the file
+            # there now. Everything in it is in the copy just made.
+            for journal in _journals(path):
+                journal.unlink(missing_ok=True)
             if now is None:
                 os.replace(target, path)
             fresh = await aiosqlite.connect(path, isolation_level=None)
