@@ -32,5 +32,16 @@ def configure(level: str, secrets: tuple[str, ...] = ()) -> None:
         root.setLevel(level)
     # httpx logs every request URL, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # PTB logs its own polling retries with tracebacks; the bot says the same in one line.
-    logging.getLogger("telegram.ext._utils.networkloop").setLevel(logging.CRITICAL)
+    # PTB logs its own retries with tracebacks (one holds the token); the bot's reach module
+    # says the same in one line.
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, QuietRetries) for f in ptb.filters):
+        ptb.addFilter(QuietRetries())
+
+
+class QuietRetries(logging.Filter):
+    """Drop python-telegram-bot's retry-loop records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but those of PTB's network retry loop."""
+        return not record.getMessage().startswith("Network Retry Loop")

@@ -91,7 +91,7 @@ def store_problem(path: Path) -> str | None:
     problem = path_problem(path)
     if problem is None and path.is_file() and path.stat().st_size > 0:
         try:
-            inspect(path)
+            inspect(path, f"DATABASE_PATH {path}")
         except StoreError as exc:
             return str(exc)
     return problem

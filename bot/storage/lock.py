@@ -37,8 +37,11 @@ def exclusive(database: Path) -> Iterator[None]:
             " stop it first, or give this one its own DATABASE_PATH."
         ) from None
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        # Who holds it, for the message above; a full disk leaves it unsaid, and the store
+        # then says what is wrong.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -66,24 +66,31 @@ def backup(database: Path, target: Path) -> Copy:
     return Copy(target, copy.size, copy.cases, copy.drafts, copy.schema)
 
 
-def inspect(path: Path) -> Copy:
-    """Check a database file whole (integrity, schema); return what it holds."""
-    problem = file_problem(path) if path.is_file() else f"{path} is not a file."
+def inspect(path: Path, name: str | None = None) -> Copy:
+    """Check a database file whole (integrity, schema); return what it holds.
+
+    Messages call the file ``name`` (default: its path).
+    """
+    name = name or str(path)
+    problem = file_problem(path) if path.is_file() else f"{where(path)} is not a file."
     if problem is not None:
-        raise StoreError(problem.replace(where(path), str(path)))
+        raise StoreError(problem.replace(where(path), name))
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             verdict = db.execute("PRAGMA integrity_check").fetchall()
             if verdict != [("ok",)]:
-                raise StoreError(f"{path} is damaged: {verdict[0][0]}.")
+                raise StoreError(f"{name} is damaged ({verdict[0][0]}); restore it from a backup.")
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
             if not {"schema_migrations", "cases", "drafts"} <= tables:
-                raise StoreError(f"{path} is not a casework bot database.")
+                raise StoreError(
+                    f"{name} is another program's SQLite database; point it at the bot's"
+                    " database file, or at a new one."
+                )
             schema = db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
             cases = db.execute("SELECT count(*) FROM cases").fetchone()[0]
             drafts = db.execute("SELECT count(*) FROM drafts").fetchone()[0]
     except sqlite3.Error as exc:
-        raise StoreError(f"{path} cannot be read as a database: {exc}.") from exc
+        raise StoreError(f"{name} cannot be read as a database: {exc}.") from exc
     return Copy(path, path.stat().st_size, int(cases), int(drafts), int(schema or 0))
 
 

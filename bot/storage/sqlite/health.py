@@ -68,6 +68,8 @@ def file_problem(path: Path) -> str | None:
 def describe_error(path: Path, error: sqlite3.Error) -> str:
     """Return one line saying what a SQLite error means for the database at ``path``."""
     name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) and disk_is_full(path):
+        name = "SQLITE_FULL"  # a write that found no space is often reported as an I/O error
     if name.startswith("SQLITE_NOTADB"):
         return f"{where(path)} is not a SQLite database; point it at the bot's database file."
     if name.startswith("SQLITE_FULL"):
@@ -83,6 +85,19 @@ def describe_error(path: Path, error: sqlite3.Error) -> str:
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return f"{where(path)} is locked by another program."
     return f"{where(path)} cannot be used: {error}."
+
+
+def disk_is_full(path: Path) -> bool:
+    """Tell whether the file system holding ``path`` has (next to) no space left."""
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if folder is None:
+        return False
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return False
+    no_inodes = found.f_files > 0 and found.f_favail == 0
+    return found.f_bavail * found.f_frsize < 64 * 1024 or no_inodes
 
 
 def is_disk_fault(error: BaseException) -> bool:
