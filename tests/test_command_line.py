@@ -48,6 +48,16 @@ def set_value(office: Path, name: str, value: str) -> None:
     (office / ".env").write_text("\n".join([*lines, f"{name}={value}"]) + "\n", "utf-8")
 
 
+def values(**changes: str) -> Callable[[Path], None]:
+    """Return a change of some settings in the office's .env."""
+
+    def change(office: Path) -> None:
+        for name, value in changes.items():
+            set_value(office, name, value)
+
+    return change
+
+
 def one_line(capsys: pytest.CaptureFixture[str]) -> str:
     """Return the single line a failed command wrote to stderr (and check it is one line)."""
     captured = capsys.readouterr()
@@ -106,7 +116,7 @@ def edited_text(key: str, value: str) -> Callable[[Path], None]:
     return change
 
 
-def database_at(make: Callable[[Path], None]) -> Callable[[Path], None]:
+def database_at(make: Callable[[Path], object]) -> Callable[[Path], None]:
     """Return a change that makes DATABASE_PATH something that is not the bot's database."""
 
     def change(office: Path) -> None:
@@ -126,30 +136,18 @@ def photos_database(path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda o: set_value(o, "STAFF_CHAT_ID", "123456789"), "Setting STAFF_CHAT_ID is not"),
+        (values(STAFF_CHAT_ID="123456789"), "Setting STAFF_CHAT_ID is not"),
         (
-            lambda o: (
-                set_value(o, "DRAFT_REMINDER_HOURS", "720")
-                or set_value(o, "DRAFT_EXPIRY_DAYS", "1")
-            ),
+            values(DRAFT_REMINDER_HOURS="720", DRAFT_EXPIRY_DAYS="1"),
             "Setting DRAFT_REMINDER_HOURS is not valid: the reminder after 720 hours must come"
             " before the deletion after DRAFT_EXPIRY_DAYS=1 (24 hours).",
         ),
+        (values(WEBHOOK_URL="https://bot.example.org/hook"), "Setting WEBHOOK_SECRET is missing"),
         (
-            lambda o: set_value(o, "WEBHOOK_URL", "https://bot.example.org/hook"),
-            "Setting WEBHOOK_SECRET is missing",
-        ),
-        (
-            lambda o: (
-                set_value(o, "WEBHOOK_URL", "http://bot.example.org/hook")
-                or set_value(o, "WEBHOOK_SECRET", "abc")
-            ),
+            values(WEBHOOK_URL="http://bot.example.org/hook", WEBHOOK_SECRET="abc"),
             "Setting WEBHOOK_URL is not valid: expected an https:// URL",
         ),
-        (
-            lambda o: set_value(o, "WEBHOOK_SECRET", "has spaces in it"),
-            "Setting WEBHOOK_SECRET is not valid",
-        ),
+        (values(WEBHOOK_SECRET="has spaces in it"), "Setting WEBHOOK_SECRET is not valid"),
         (lambda o: (o / ".env").write_bytes(b"MP_NAME=Jo \xe9\n"), "Settings file "),
         (not_utf8, "bot.yaml: is not UTF-8 text (byte "),
         (edited_text("help", "Ask {mp_nmae}"), "text 'help' has an unknown placeholder {mp_nmae}"),
