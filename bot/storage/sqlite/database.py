@@ -146,7 +146,10 @@ class SqliteStore:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)
             self._watch = None
-        await self.keep_file()
+        try:
+            await self.keep_file()
+        except Exception:  # still close; the WARNING above said where the data is
+            log.exception("could not write the database back to %s", self.path)
         async with self._lock:
             await self._connection.close()
 
