@@ -1,39 +1,116 @@
-"""Run the bot: settings, then logging, then the application, then long polling."""
+"""casework-bot (or python -m bot): run the bot, or demo, check, back up, restore or migrate it."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import logging
 import os
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.channels.telegram.application import run
+from bot import logs, operations
 from bot.core.flow import FlowError
-from bot.logs import configure_logging
-from bot.office import SetupError, prepare
-from bot.settings import Settings, describe_errors
+from bot.office import Office, SetupError, prepare
+from bot.settings import (
+    ENV_FILE_VARIABLE,
+    Settings,
+    SettingsFileError,
+    describe_errors,
+    load_settings,
+)
+from bot.storage.lock import exclusive
+from bot.storage.store import StoreError
+from bot.wiring import open_store
+
+log = logging.getLogger("bot")
+
+COMMANDS = {
+    "run": "run the bot (long polling, or a webhook server when WEBHOOK_URL is set); the default",
+    "demo": "try the bot in this terminal: no token, no network, a built-in office",
+    "check": "check the settings, flow, texts and database path, then exit (no network)",
+    "backup": "copy the database to PATH (a new file, or a folder), safely while the bot runs",
+    "restore": "replace the database with the backup PATH (stop the bot first)",
+    "migrate": "bring the database's schema up to date, then exit",
+}
 
 
-def main() -> int:
-    """Start the bot and poll Telegram until stopped; return the exit status."""
+def parser() -> argparse.ArgumentParser:
+    """Return the command line's parser."""
+    found = argparse.ArgumentParser(
+        prog="casework-bot", description="Casework intake for a UK MP's constituency office."
+    )
+    found.add_argument(
+        "--env-file",
+        type=Path,
+        help=f"the office's settings file (default: ${ENV_FILE_VARIABLE}, else .env here);"
+        " relative paths in it are taken from its folder",
+    )
+    commands = found.add_subparsers(dest="command", metavar="command")
+    for name, summary in COMMANDS.items():
+        command = commands.add_parser(name, help=summary, description=summary)
+        if name in ("backup", "restore"):
+            command.add_argument("path", type=Path, metavar="PATH")
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command of the command line; return the exit status."""
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    args = parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "demo":
+        from bot.channels.console.demo import run_demo
+
+        return run_demo()
     try:
-        settings = Settings()
+        return _run(command, args)
+    except (SettingsFileError, FlowError, SetupError, StoreError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except ValidationError as exc:
         for line in describe_errors(exc):
             print(line, file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, [settings.telegram_bot_token.get_secret_value()])
-    try:
-        office = prepare(settings)
-    except (FlowError, SetupError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    logging.getLogger("bot").info(
-        "starting for %s (%s)", office.constituency.name, office.constituency.code
-    )
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
+    settings = load_settings(args.env_file)
+    logs.configure(settings.log_level, (settings.telegram_bot_token.get_secret_value(),))
+    if command == "backup":
+        return operations.backup(settings, args.path)
+    if command == "restore":
+        return operations.restore(settings, args.path)
+    if command == "migrate":
+        return operations.migrate(settings)
+    office = prepare(settings)
+    if command == "check":
+        return operations.check(office)
+    log.info("starting for %s (%s)", office.constituency.name, office.constituency.code)
     return run(office)
+
+
+def run(office: Office) -> int:
+    """Run the bot for ``office`` until stopped, holding its database for itself."""
+    settings = office.settings
+    path = settings.database_path
+    with exclusive(path):
+        # Open the store once before connecting anywhere: a database that cannot work
+        # stops start-up with one line, before any update is fetched.
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(_try_store(settings))
+        from bot.channels.telegram.application import run as run_telegram
+
+        return run_telegram(office)
+
+
+async def _try_store(settings: Settings) -> None:
+    store = await open_store(settings.database_path)
+    await store.close()
 
 
 if __name__ == "__main__":

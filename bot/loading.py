@@ -16,7 +16,10 @@ from bot.core.roles import ROLES
 from bot.core.safeguarding import Concern
 from bot.core.validators import MESSAGES, VALIDATORS
 
-FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
+# An installed package has the flows inside it (bot/flows, built from the repository's flows/);
+# a source checkout or an editable install reads the repository's own folder.
+_PACKAGE = Path(__file__).resolve().parent
+FLOWS_DIR = _PACKAGE / "flows" if (_PACKAGE / "flows").is_dir() else _PACKAGE.parent / "flows"
 
 # Texts the code asks for by name, beyond those a flow names.
 CODE_TEXTS = (
@@ -268,5 +271,9 @@ def _read_yaml(path: Path) -> Any:
     try:
         # A safe loader: it only adds the duplicate-key check to yaml.SafeLoader.
         return yaml.load(path.read_text("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except UnicodeDecodeError as exc:
+        raise FlowError(
+            f"{path}: is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8"
+        ) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(f"{path}: cannot be read: {exc}") from exc

@@ -11,9 +11,10 @@ from bot.core.flow import Flow
 from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
 from bot.core.roles import CATEGORY
-from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules
+from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules, spell_duration
 from bot.core.staff import StaffDirectory
-from bot.loading import load_catalogue, load_flow
+from bot.core.wording import check_texts
+from bot.loading import FLOWS_DIR, load_catalogue, load_flow
 from bot.settings import Settings
 from bot.storage.postcode_index import load_attribution, load_postcode_checker
 
@@ -57,9 +58,13 @@ def prepare(settings: Settings) -> Office:
         "office_address": settings.office_address,
         "response_days": str(settings.response_days),
         "retention_years": str(settings.retention_years),
-        "expiry_days": str(settings.draft_expiry_days),
+        "draft_expiry": spell_duration(timedelta(days=settings.draft_expiry_days)),
+        "flood_pause": spell_duration(timedelta(seconds=settings.flood_pause_seconds)),
         "attribution": load_attribution(),
     }
+    shipped = settings.flows_dir.resolve() == FLOWS_DIR.resolve()
+    reference = catalogue if shipped else load_catalogue(FLOWS_DIR / "locales")
+    check_texts(catalogue, reference, flow, params)
     return Office(
         settings, catalogue, flow, postcodes, constituency, params, staff, rules_of(settings)
     )

@@ -1,13 +1,20 @@
-"""Settings: the only reader of the environment (and of a local ``.env`` file)."""
+"""Settings: the only reader of the environment (and of the office's ``.env`` file)."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.core.staff import StaffMember, parse_routes, parse_staff
 from bot.loading import FLOWS_DIR
@@ -52,6 +59,28 @@ class Settings(BaseSettings):
     flood_seconds: int = Field(default=60, ge=1, le=3600)
     flood_pause_seconds: int = Field(default=300, ge=1, le=86400)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = Field(default="127.0.0.1", min_length=1, max_length=255)
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # "TELEGRAM_API_BASE_URL=" in a .env file means "not set", as .env.example shows it.
+        if isinstance(value, str | SecretStr) and not str(_reveal(value)).strip():
+            return None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters, A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("not a webhook secret")
+        return value
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -72,10 +101,44 @@ class Settings(BaseSettings):
 
     @field_validator("staff_chat_id")
     @classmethod
-    def _not_zero(cls, value: int) -> int:
+    def _a_group(cls, value: int) -> int:
         if value == 0:
             raise ValueError("not a chat id")
+        if value > 0:
+            # Positive ids are people: staff cards would go to one person's private chat.
+            raise HintError(f"{value} is a person's id; group ids are negative")
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.draft_reminder_hours >= self.draft_expiry_days * 24:
+            raise HintError(
+                f"Setting DRAFT_REMINDER_HOURS is not valid: the reminder after"
+                f" {self.draft_reminder_hours} hours must come before the deletion after"
+                f" DRAFT_EXPIRY_DAYS={self.draft_expiry_days} ({self.draft_expiry_days * 24}"
+                " hours)."
+            )
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise HintError(
+                "Setting WEBHOOK_SECRET is missing: expected a secret of letters, digits, _ and -"
+                " (1 to 256), required with WEBHOOK_URL so that only Telegram can post updates."
+            )
+        plain_http = self.webhook_url is not None and self.webhook_url.startswith("http://")
+        if plain_http and self.telegram_api_base_url is None:
+            raise HintError(
+                "Setting WEBHOOK_URL is not valid: expected an https:// URL (Telegram posts"
+                " only to HTTPS; http:// works only with a self-hosted TELEGRAM_API_BASE_URL)."
+            )
+        return self
+
+    def located(self, folder: Path) -> Settings:
+        """Return these settings with relative paths taken from ``folder``."""
+        changes = {
+            name: folder / path
+            for name, path in (("database_path", self.database_path), ("flows_dir", self.flows_dir))
+            if not path.is_absolute() and str(path) != ":memory:"
+        }
+        return self.model_copy(update=changes)
 
     @field_validator("urgent_keywords", mode="before")
     @classmethod
@@ -93,6 +156,23 @@ class Settings(BaseSettings):
         root, _, tail = base.rstrip("/").rpartition("/")
         return f"{root}/file/{tail}"
 
+    @property
+    def webhook_path(self) -> str:
+        """Return the path of WEBHOOK_URL, where the webhook server takes Telegram's posts."""
+        if self.webhook_url is None:
+            return "/"
+        _, _, rest = self.webhook_url.partition("://")
+        _, slash, path = rest.partition("/")
+        return slash + path if path else "/"
+
+
+def _reveal(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+class HintError(ValueError):
+    """A setting's fault that says more than what the setting expects."""
+
 
 EXPECTED = {
     "telegram_bot_token": "the token from @BotFather, like 123456789:AAE...",
@@ -107,6 +187,11 @@ EXPECTED = {
     "staff_chat_id": "the staff group's chat id, like -1001234567890",
     "staff_user_ids": "staff user ids with the name to show, like 123456789:Sam,987654321:Priya",
     "category_routes": "category:staff pairs, like immigration:Priya,benefits:Sam",
+    "webhook_url": "the public https:// URL Telegram posts updates to, like"
+    " https://bot.example.org/telegram",
+    "webhook_secret": "1 to 256 letters, digits, _ and -, like a long random string",
+    "webhook_port": "a port number from 1 to 65535",
+    "database_path": "a file path, like data/casework.sqlite3",
 }
 
 
@@ -114,8 +199,73 @@ def describe_errors(error: ValidationError) -> list[str]:
     """Turn a settings error into one plain line per setting, naming what it expects."""
     lines = []
     for item in error.errors():
+        hint = item.get("ctx", {}).get("error")
+        if not item["loc"] and isinstance(hint, HintError):
+            lines.append(str(hint))  # a fault of two settings together, said in full
+            continue
         name = str(item["loc"][0]) if item["loc"] else "settings"
         expected = EXPECTED.get(name, item["msg"].lower())
         problem = "is missing" if item["type"] == "missing" else "is not valid"
-        lines.append(f"Setting {name.upper()} {problem}: expected {expected}.")
+        detail = f" ({hint})" if isinstance(hint, HintError) else ""
+        lines.append(f"Setting {name.upper()} {problem}: expected {expected}{detail}.")
     return lines
+
+
+# Where the office's settings file is looked for when no --env-file is given.
+ENV_FILE_VARIABLE = "CASEWORK_ENV_FILE"
+
+
+class SettingsFileError(Exception):
+    """The settings file named cannot be read: the message is one plain line."""
+
+
+def settings_file(given: Path | None = None) -> Path:
+    """Return the office's settings file: the one given, else $CASEWORK_ENV_FILE, else ./.env."""
+    if given is not None:
+        return given
+    named = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    return Path(named) if named else Path(".env")
+
+
+def load_settings(given: Path | None = None) -> Settings:
+    """Read the settings; relative paths in them are taken from the settings file's folder.
+
+    Raises ValidationError for a bad setting and SettingsFileError for a file that is named
+    but missing, or not UTF-8 text.
+    """
+    path = settings_file(given)
+    explicit = given is not None or bool(os.environ.get(ENV_FILE_VARIABLE, "").strip())
+    if not path.is_file():
+        if explicit:
+            raise SettingsFileError(f"Settings file {path} does not exist or is not a file.")
+        return Settings(_env_file=None).located(Path.cwd())
+    try:
+        path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise SettingsFileError(f"Settings file {path} cannot be read: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsFileError(
+            f"Settings file {path} is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8."
+        ) from exc
+    return Settings(_env_file=path).located(path.resolve().parent)
+
+
+class _Given(Settings):
+    """Settings taken only from the values given: no environment, no .env file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read the values given to the constructor, and nothing else."""
+        return (init_settings,)
+
+
+def settings_from(values: Mapping[str, Any]) -> Settings:
+    """Return settings built from ``values`` alone (the demo's built-in office)."""
+    return _Given(**values)

@@ -18,8 +18,10 @@ from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
 from bot.service.privacy import PrivacyService
 from bot.service.staff import StaffService
+from bot.storage.sqlite.backup import Copy, backup, inspect, restore
 from bot.storage.sqlite.database import SqliteStore
-from bot.storage.store import Store
+from bot.storage.sqlite.health import path_problem
+from bot.storage.store import Store, StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,5 +91,38 @@ def build_services(
         frozenset(m.user_id for m in staff.members),
     )
     copy = DataCopy(office.catalogue, office.flow, office.params)
-    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy)
+    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy, office.params)
     return Services(office, store, intake, staff_service, privacy, guard, outbox)
+
+
+def store_problem(path: Path) -> str | None:
+    """Return what stops ``path`` from being the office's database, without touching it."""
+    problem = path_problem(path)
+    if problem is None and path.is_file() and path.stat().st_size > 0:
+        try:
+            inspect(path, f"DATABASE_PATH {path}")
+        except StoreError as exc:
+            return str(exc)
+    return problem
+
+
+def backup_store(path: Path, target: Path) -> Copy:
+    """Copy the office's database to ``target`` while it may be in use; check the copy."""
+    return backup(path, target)
+
+
+def restore_store(copy: Path, path: Path) -> tuple[Copy, Path | None]:
+    """Put the backup ``copy`` in place of the database at ``path`` (the bot stopped)."""
+    return restore(copy, path)
+
+
+def describe_store(path: Path) -> Copy | None:
+    """Return what the database at ``path`` holds, or None if it does not exist yet."""
+    return inspect(path) if path.is_file() and path.stat().st_size > 0 else None
+
+
+async def migrate_store(path: Path) -> list[int]:
+    """Open the office's database, applying any migration it lacks; return those applied."""
+    store = await SqliteStore.open(path, watch_every=None)
+    await store.close()
+    return store.applied

@@ -181,3 +181,27 @@ def test_the_checks_see_what_they_look_for(
 
 def test_from_import_counts_as_importing_the_adapter() -> None:
     assert "bot.channels.telegram" in imports(ast.parse("from bot.channels import telegram"))
+
+
+CONSOLE = [path for path in MODULES if BOT / "channels" / "console" in path.parents]
+BACKENDS = ("bot.storage.sqlite", "bot.channels.telegram")
+
+
+def test_the_console_channel_is_found() -> None:
+    assert {"bot/channels/console/demo.py", "bot/channels/console/render.py"} <= {
+        name(path) for path in CONSOLE
+    }
+
+
+@pytest.mark.parametrize("path", CONSOLE, ids=name)
+def test_the_console_channel_imports_no_telegram_and_no_storage_backend(path: Path) -> None:
+    tree = parse(path)
+    assert roots(tree) & {"telegram", "aiosqlite", "sqlite3", "starlette", "uvicorn"} == set()
+    assert {m for m in imports(tree) if m.startswith(BACKENDS)} == set()
+
+
+@pytest.mark.parametrize("path", MODULES, ids=name)
+def test_only_the_webhook_serves_http(path: Path) -> None:
+    if name(path) == "bot/channels/telegram/webhook.py":
+        return
+    assert roots(parse(path)) & {"starlette", "uvicorn"} == set()

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from support.intake import OFFICE_ENV
 
 from bot.loading import FLOWS_DIR
-from bot.settings import Settings, describe_errors
+from bot.settings import Settings, describe_errors, load_settings, settings_from
 
 # A Bot API that nothing listens on: should start-up ever get as far as a request, it fails here.
 DEAD_API = "http://127.0.0.1:9/bot"
@@ -306,3 +306,61 @@ def test_start_up_without_a_step_the_code_needs_stops_with_one_line(
     assert done.stdout == ""
     assert done.stderr.splitlines() == [line]
     assert not (tmp_path / "data").exists()
+
+
+# --- blank values, webhooks, settings built in code ------------------------------------
+
+
+@pytest.mark.usefixtures("environ")
+def test_a_blank_optional_setting_means_it_is_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET"):
+        monkeypatch.setenv(name, "")
+    settings = Settings(_env_file=None)
+    assert (settings.telegram_api_base_url, settings.webhook_url) == (None, None)
+    assert settings.webhook_secret is None
+
+
+@pytest.mark.usefixtures("environ")
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("https://bot.example.org/telegram/updates", "/telegram/updates"),
+        ("https://bot.example.org", "/"),
+        ("https://bot.example.org:8443/", "/"),
+    ],
+)
+def test_the_webhook_is_served_at_its_urls_path(
+    monkeypatch: pytest.MonkeyPatch, url: str, path: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", url)
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret_-token")
+    assert Settings(_env_file=None).webhook_path == path
+
+
+@pytest.mark.usefixtures("environ")
+def test_a_webhook_secret_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "the-real-secret")
+    settings = Settings(_env_file=None)
+    assert "the-real-secret" not in repr(settings)
+    [line] = errors_for(WEBHOOK_SECRET="the real secret")
+    assert "the real secret" not in line
+
+
+def test_settings_built_in_code_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOOD_MESSAGES", "7")
+    monkeypatch.setenv("MP_NAME", "From The Environment")
+    built = settings_from({**OFFICE_ENV, "database_path": Path("x.sqlite3")})
+    assert (built.flood_messages, built.mp_name) == (1000, "Jo Example")
+
+
+def test_relative_paths_are_taken_from_the_settings_files_folder(
+    environ: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DATABASE_PATH")
+    office = tmp_path / "office"
+    office.mkdir()
+    (office / ".env").write_text("DATABASE_PATH=data/db.sqlite3\nFLOWS_DIR=my-flows\n", "utf-8")
+    settings = load_settings(office / ".env")
+    assert settings.database_path == office.resolve() / "data" / "db.sqlite3"
+    assert settings.flows_dir == office.resolve() / "my-flows"

@@ -42,3 +42,13 @@ class OfficeRules:
     urgency: UrgencyRules = field(default_factory=UrgencyRules)
     retention: RetentionRules = field(default_factory=RetentionRules)
     flood: FloodRules = field(default_factory=FloodRules)
+
+
+def spell_duration(length: timedelta) -> str:
+    """Return a duration as a text states it: "7 days", "1 day", "36 hours", "5 minutes"."""
+    seconds = int(length.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"

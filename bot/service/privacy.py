@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,10 +44,13 @@ class PrivacyService:
         clock: Callable[[], datetime],
         on_outbox: Callable[[], None],
         copy: DataCopy,
+        params: Mapping[str, str] | None = None,
     ) -> None:
-        """Keep the store, the staff directory, the retention rules and the copy's renderer."""
+        """Keep the store, the staff, the retention rules, the copy's renderer, office values."""
         self.store, self.staff, self.rules, self.copy = store, staff, rules, copy
         self.clock, self.on_outbox = clock, on_outbox
+        # The office's values (how long drafts are kept...) for the texts that state them.
+        self.params = dict(params or {})
 
     async def sweep(self) -> SweepReport:
         """Remind idle drafts once, delete expired drafts and closed cases past retention."""
@@ -59,11 +62,11 @@ class PrivacyService:
                 if draft.updated_at <= now - self.rules.expire_after:
                     await tx.delete_draft(idle.user_id)
                     await tx.count_outcome(now.date().isoformat(), "expired")
-                    await self._tell(tx, idle.chat_id, Msg("retention.expired"), now)
+                    await self._tell(tx, idle.chat_id, Msg("retention.expired", self.params), now)
                     expired += 1
                 elif not draft.reminded:
                     await tx.set_draft_state(idle.user_id, draft.as_reminded())
-                    await self._tell(tx, idle.chat_id, Msg("retention.reminder"), now)
+                    await self._tell(tx, idle.chat_id, Msg("retention.reminder", self.params), now)
                     reminded += 1
             for stored in await tx.list_expired_cases(now - self.rules.keep_closed):
                 await erase_case(tx, stored, now, "retention", self.staff.staff_chat_id)

@@ -229,3 +229,7 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Close the store, waiting for any transaction under way."""
+
+
+class StoreError(Exception):
+    """The store cannot be used (a folder, a full disk, not a database): one plain line."""

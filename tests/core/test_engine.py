@@ -47,7 +47,6 @@ PARAMS = {
     "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
     "response_days": "10",
     "retention_years": "2",
-    "expiry_days": "7",
 }
 LETTER = Attachment(kind="photo", file_id="photo-1", file_unique_id="u-photo-1")
 CASEWORK_ONLY = (

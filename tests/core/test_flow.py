@@ -36,7 +36,8 @@ OFFICE_PARAMS = {
     "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
     "response_days": "10",
     "retention_years": "2",
-    "expiry_days": "7",
+    "draft_expiry": "7 days",
+    "flood_pause": "5 minutes",
 }
 OFFICE = frozenset(OFFICE_PARAMS)
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -672,7 +673,7 @@ PARAMS_BY_KEY: list[tuple[str, frozenset[str]]] = [
     (r"confirmation\.", OFFICE | {"reference"}),
     (r"postcode\.", OFFICE | {"postcode"}),
     (r"cancel\.|error\.internal$", OFFICE),
-    (r"flood\.warning$", frozenset()),
+    (r"flood\.warning$", OFFICE),
     (r"staff\.assigned_to_you$", frozenset({"reference"})),
     (r"button\.change$", frozenset({"label"})),
     (r"notice\.attachment_saved$|summary\.attachments$", frozenset({"count"})),

@@ -59,7 +59,6 @@ PARAMS = {
     "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
     "response_days": "10",
     "retention_years": "2",
-    "expiry_days": "7",
 }
 TELEGRAM_LIMIT = 4096
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from bot.channels.telegram import constituent, privacy, staff
 from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
+from bot.channels.telegram.reach import Reachability, WatchedRequest, api_root
 from bot.channels.telegram.render import Renderer, plain
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.channels.telegram.transport import TelegramTransport
@@ -68,6 +69,19 @@ def default_builder(settings: Settings) -> Builder:
     return builder
 
 
+def live_builder(
+    settings: Settings, reach: Reachability, *, webhook: bool = False
+) -> tuple[Builder, DurableUpdates | None]:
+    """Return a builder whose every request is watched, and (polling) the durable inbox."""
+    builder = default_builder(settings).request(
+        WatchedRequest(HTTPXRequest(connection_pool_size=256), reach)
+    )
+    if webhook:
+        return builder.updater(None), None
+    inbox = DurableUpdates(WatchedRequest(HTTPXRequest(connection_pool_size=1), reach))
+    return builder.get_updates_request(inbox), inbox
+
+
 def build_application(
     office: Office,
     builder: Builder | None = None,
@@ -75,6 +89,7 @@ def build_application(
     clock: Callable[[], datetime] = utc_now,
     random_number: Callable[[], int] = random_reference_number,
     delivery_backoff: float = 2.0,
+    inbox: DurableUpdates | None = None,
 ) -> App:
     """Return the application, with the office's store and outbox opened on start-up."""
 
@@ -116,10 +131,9 @@ def build_application(
             await running.outbox.stop()
             await running.services.store.close()
 
-    inbox: DurableUpdates | None = None
     if builder is None:
-        inbox = DurableUpdates(HTTPXRequest(connection_pool_size=1))
-        builder = default_builder(office.settings).get_updates_request(inbox)
+        reach = Reachability(api_root(office.settings.telegram_api_base_url))
+        builder, inbox = live_builder(office.settings, reach)
     application = (
         builder.context_types(CONTEXT_TYPES)
         .defaults(DEFAULTS)
@@ -133,14 +147,51 @@ def build_application(
 
 
 def run(office: Office) -> int:
-    """Poll Telegram until stopped, retrying start-up while it is unreachable; return the status."""
-    application = build_application(office)
+    """Poll Telegram (or serve the webhook) until stopped, retrying while it is unreachable."""
+    settings = office.settings
+    reach = Reachability(api_root(settings.telegram_api_base_url))
+    webhook = settings.webhook_url is not None
+    builder, inbox = live_builder(settings, reach, webhook=webhook)
+    application = build_application(office, builder, inbox=inbox)
+    # A token revoked while running: stop, rather than run on answering no one.
+    reach.on_refused = application.stop_running
     try:
-        application.run_polling(allowed_updates=["message", "callback_query"], bootstrap_retries=-1)
+        if webhook:
+            _serve_webhook(application, settings)
+        else:
+            application.run_polling(
+                allowed_updates=["message", "callback_query"], bootstrap_retries=-1
+            )
     except InvalidToken:
-        print("Setting TELEGRAM_BOT_TOKEN is not valid: Telegram refuses it.", file=sys.stderr)
+        reach.refused()
         return 2
-    return 0
+    return 2 if reach.token_refused else 0
+
+
+def _serve_webhook(application: App, settings: Settings) -> None:
+    from bot.channels.telegram.webhook import serve_webhook
+
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
+    post_init, post_shutdown = application.post_init, application.post_shutdown
+    assert post_init is not None
+    assert post_shutdown is not None
+    loop = asyncio.get_event_loop()
+    try:
+        loop.run_until_complete(
+            serve_webhook(
+                application,
+                url=settings.webhook_url,
+                path=settings.webhook_path,
+                secret=settings.webhook_secret.get_secret_value(),
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                post_init=post_init,
+                post_shutdown=post_shutdown,
+            )
+        )
+    finally:
+        loop.close()
 
 
 def add_handlers(application: App) -> None:
@@ -176,8 +227,11 @@ async def on_error(update: object, context: Context) -> None:
     """Log a failure without personal data, and tell the person their answers are safe."""
     error = context.error
     if not isinstance(update, Update):
-        # Polling trouble (Telegram unreachable, 5xx, 429): PTB retries on its own.
-        constituent.log.warning("Telegram request failed: %s", type(error).__name__)
+        # Polling trouble (Telegram unreachable, 5xx, 429): PTB retries on its own. An
+        # unreachable Telegram or an unwritable store has said so once already.
+        quiet = isinstance(error, NetworkError)
+        log = constituent.log.debug if quiet else constituent.log.warning
+        log("Telegram request failed: %s", type(error).__name__)
         return
     if isinstance(error, NetworkError):
         constituent.log.warning(

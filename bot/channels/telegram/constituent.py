@@ -32,7 +32,9 @@ async def on_guard(update: Update, context: Context) -> None:
         and update.effective_chat
         and update.effective_chat.type == "private"
     ):
-        text = context.bot_data.runtime.renderer.text(Msg("flood.warning"))
+        text = context.bot_data.runtime.renderer.text(
+            Msg("flood.warning", context.bot_data.runtime.params)
+        )
         await context.bot.send_message(update.effective_chat.id, text)
     if update.callback_query is not None:
         try:

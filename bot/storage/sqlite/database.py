@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
 import stat
 from collections.abc import AsyncIterator
@@ -14,8 +16,17 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.storage.sqlite.health import (
+    APPLICATION_ID,
+    describe_error,
+    identity,
+    is_disk_fault,
+    path_problem,
+    where,
+)
 from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.tx import SqliteTx
+from bot.storage.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -29,36 +40,109 @@ _PRAGMAS: tuple[str, ...] = (
     # Deleted rows are overwritten, not left in free pages for anyone reading the file.
     "PRAGMA secure_delete=ON",
 )
+# How often a running store checks that its file is still there (it also does on closing).
+WATCH_EVERY = 10.0
 
 
 class SqliteStore:
     """An open database; every read and write happens inside ``transaction()``."""
 
-    def __init__(self, connection: Connection) -> None:
-        """Wrap an open connection."""
+    def __init__(self, connection: Connection, path: Path | None = None) -> None:
+        """Wrap an open connection (to the file at ``path``, None for one in memory)."""
         self._connection = connection
+        self.path = path
         # One connection queues statements, not transactions: the lock keeps two
         # coroutines from interleaving inside each other's transaction.
         self._lock = asyncio.Lock()
+        self._identity = identity(path) if path is not None else None
+        self._failing: str | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self.applied: list[int] = []  # the migrations opening it applied
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
-        """Open (creating, owner-only) the database at ``path`` and bring its schema up to date."""
-        if str(path) != ":memory:":
-            create_private_file(path)
-        connection = await aiosqlite.connect(path, isolation_level=None)
+    async def open(cls, path: Path, *, watch_every: float | None = WATCH_EVERY) -> SqliteStore:
+        """Open (creating, owner-only) the database at ``path`` and bring its schema up to date.
+
+        Raises StoreError, in one plain line, for a path that is a folder, a file that is
+        not a database, a read-only file or a full disk.
+        """
+        if str(path) == ":memory:":
+            return await cls._connect(path, None)
+        existed = _make_file(path)
+        try:
+            store = await cls._connect(path, path)
+        except StoreError:
+            if not existed:  # nothing of it was ever committed: leave no empty file behind
+                for leftover in (path, *_journals(path)):
+                    leftover.unlink(missing_ok=True)
+            raise
+        if not existed:
+            log.info("created a new database at %s", path)
+        keep_private(path)
+        if watch_every:
+            store._watch = asyncio.create_task(store._watch_file(watch_every), name="db-watch")
+        return store
+
+    @classmethod
+    async def _connect(cls, target: Path, path: Path | None) -> SqliteStore:
+        try:
+            connection = await aiosqlite.connect(target, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(describe_error(target, exc)) from exc
+        store = cls(connection, path)
+        try:
+            await store._prepare()
+        except BaseException as exc:
+            # aiosqlite's thread keeps the process alive until the connection is closed.
+            with contextlib.suppress(Exception):
+                await connection.close()
+            if isinstance(exc, sqlite3.Error) and is_disk_fault(exc):  # not the bot's fault
+                raise StoreError(describe_error(target, exc)) from exc
+            raise
+        return store
+
+    async def _prepare(self) -> None:
+        """Set the pragmas, check the file is this bot's, migrate, and prove it can be written."""
+        connection = self._connection
         connection.row_factory = sqlite3.Row
         for pragma in _PRAGMAS:
             await connection.execute(pragma)
-        if str(path) != ":memory:":
-            keep_private(path)
-        store = cls(connection)
-        try:
-            await store.migrate()
-        except BaseException:
-            await connection.close()
-            raise
-        return store
+        await self._check_owner()
+        self.applied = await self.migrate()
+        # A real write at start-up: a read-only file or a full disk shows now, not at the
+        # first constituent's answer.
+        async with self.transaction() as tx:
+            await tx.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    async def _check_owner(self) -> None:
+        rows = await self._connection.execute_fetchall("PRAGMA application_id")
+        stamped = next(iter(rows))[0]
+        tables = {
+            row[0]
+            for row in await self._connection.execute_fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        }
+        ours = stamped == APPLICATION_ID or "schema_migrations" in tables
+        if not ours and (stamped != 0 or tables):
+            raise StoreError(
+                f"{where(self.path or Path(':memory:'))} is another program's SQLite database;"
+                " point it at the bot's database file, or at a new one."
+            )
+        if "schema_migrations" in tables:
+            known = max((number for number, _, _ in migrations()), default=0)
+            newest = next(
+                iter(
+                    await self._connection.execute_fetchall(
+                        "SELECT max(version) FROM schema_migrations"
+                    )
+                )
+            )[0]
+            if newest is not None and newest > known:
+                raise StoreError(
+                    f"{where(self.path or Path(':memory:'))} was written by a newer version of the"
+                    f" bot (schema {newest}, this one knows {known}); run that version."
+                )
 
     async def scrub(self) -> None:
         """Leave no copy of deleted rows in the WAL: checkpoint it and truncate it to nothing."""
@@ -67,6 +151,14 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Close the connection, waiting for any transaction under way."""
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+            self._watch = None
+        try:
+            await self.keep_file()
+        except Exception:  # still close; the WARNING above said where the data is
+            log.exception("could not write the database back to %s", self.path)
         async with self._lock:
             await self._connection.close()
 
@@ -74,19 +166,106 @@ class SqliteStore:
     async def autocommit(self) -> AsyncIterator[SqliteTx]:
         """Run reads, or single statements that commit themselves, without a transaction."""
         async with self._lock:
-            yield SqliteTx(self._connection)
+            try:
+                yield SqliteTx(self._connection)
+            except sqlite3.Error as exc:
+                self._note_failure(exc)
+                raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTx]:
         """Run a block as one write transaction: all of it is committed, or none of it."""
         async with self._lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
             try:
-                yield SqliteTx(self._connection)
-            except BaseException:
-                await self._connection.execute("ROLLBACK")
+                await self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteTx(self._connection)
+                except BaseException:
+                    # SQLite rolls back by itself on some errors (a full disk): then there
+                    # is nothing left to roll back, and the first error is the one to raise.
+                    if self._connection.in_transaction:
+                        await self._connection.execute("ROLLBACK")
+                    raise
+                await self._connection.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._note_failure(exc)
                 raise
-            await self._connection.execute("COMMIT")
+            self._note_success()
+
+    def _note_failure(self, error: sqlite3.Error) -> None:
+        """Say once, as a WARNING, that the disk stops the database being written."""
+        if self.path is None or not is_disk_fault(error):
+            return
+        problem = describe_error(self.path, error)
+        if problem != self._failing:
+            self._failing = problem
+            log.warning(
+                "%s Nothing is lost: what cannot be stored is not answered, and is taken up"
+                " again once it can be.",
+                problem,
+            )
+
+    def _note_success(self) -> None:
+        if self._failing is not None:
+            self._failing = None
+            log.warning("%s can be written again.", where(self.path or Path(":memory:")))
+
+    async def _watch_file(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.keep_file()
+            except Exception:  # the watch must outlive any one failure
+                log.exception("could not check the database file")
+
+    async def keep_file(self) -> None:
+        """If the database file was deleted or replaced while open, put the open one back.
+
+        Until then every write goes to a file that no longer has a name, and a restart would
+        start from nothing (or from whatever now has the name).
+        """
+        path = self.path
+        if path is None or identity(path) == self._identity:
+            return
+        async with self._lock:
+            now = identity(path)
+            if now == self._identity:
+                return
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            if now is None:
+                log.warning(
+                    "The database file %s was deleted while the bot was running; writing the"
+                    " open database back to it.",
+                    path,
+                )
+                target = path.with_name(f"{path.name}.restoring-{stamp}")
+            else:
+                target = path.with_name(f"{path.name}.replaced-{stamp}")
+                log.warning(
+                    "The database file %s was replaced while the bot was running; the open"
+                    " database is saved as %s, and the bot carries on with the new file.",
+                    path,
+                    target,
+                )
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            create_private_file(target)
+            await self._connection.execute("VACUUM INTO ?", (str(target),))
+            await self._connection.close()
+            # SQLite neither checkpoints nor deletes the WAL of a file that has moved: left
+            # under the name, the old database's journal would be replayed onto the file
+            # there now. Everything in it is in the copy just made.
+            for journal in _journals(path):
+                journal.unlink(missing_ok=True)
+            if now is None:
+                os.replace(target, path)
+            fresh = await aiosqlite.connect(path, isolation_level=None)
+            self._connection = fresh
+            self._identity = identity(path)
+            for pragma in _PRAGMAS:
+                await fresh.execute(pragma)
+            fresh.row_factory = sqlite3.Row
+        await self.migrate()
 
     async def migrate(self) -> list[int]:
         """Apply every migration not yet applied, each in one transaction with its record."""
@@ -112,23 +291,28 @@ class SqliteStore:
         return applied
 
 
-def keep_private(path: Path) -> None:
-    """Make the database file and its -wal and -shm owner-only, saying so if one was not."""
-    opened = []
-    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
-        mode = stat.S_IMODE(file.stat().st_mode) if file.exists() else 0
-        if mode & 0o077:
-            file.chmod(0o600)
-            opened.append(f"{file.name} (mode {mode:o})")
-    if opened:
-        log.warning("%s could be read by other users; now owner-only (600)", ", ".join(opened))
-
-
 def create_private_file(path: Path) -> None:
     """Create the database file and its folder, readable by their owner only."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         path.touch(mode=0o600)
+
+
+def _make_file(path: Path) -> bool:
+    """Create the database file if it is missing (StoreError if it cannot be); say if it was."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise StoreError(problem)
+    existed = path.exists()
+    try:
+        create_private_file(path)
+    except OSError as exc:
+        raise StoreError(f"{where(path)} cannot be created: {exc.strerror}.") from exc
+    return existed
+
+
+def _journals(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -158,3 +342,15 @@ def statements(script: str) -> list[str]:
 
 def _only_comments(text: str) -> bool:
     return all(not ln.strip() or ln.strip().startswith("--") for ln in text.splitlines())
+
+
+def keep_private(path: Path) -> None:
+    """Make the database file and its -wal and -shm owner-only, saying so if one was not."""
+    opened = []
+    for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        mode = stat.S_IMODE(file.stat().st_mode) if file.exists() else 0
+        if mode & 0o077:
+            file.chmod(0o600)
+            opened.append(f"{file.name} (mode {mode:o})")
+    if opened:
+        log.warning("%s could be read by other users; now owner-only (600)", ", ".join(opened))

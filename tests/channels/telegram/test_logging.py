@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support.intake import OFFICE_ENV, SAM, STAFF_CHAT, Harness, intake_to_review, new_user
 
-from bot.logs import configure_logging
+from bot import logs
 
 TOKEN = str(OFFICE_ENV["telegram_bot_token"])
 PERSONAL = (
@@ -28,7 +28,7 @@ PERSONAL = (
 async def test_a_whole_intake_and_staff_round_trip_log_nothing_personal(
     harness: Harness, caplog: pytest.LogCaptureFixture, level: str
 ) -> None:
-    configure_logging(level, [TOKEN])
+    logs.configure(level, (TOKEN,))
     caplog.set_level(level)
     user = new_user()
     await harness.run(user, intake_to_review())

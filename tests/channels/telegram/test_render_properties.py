@@ -55,7 +55,6 @@ PARAMS = {
     "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
     "response_days": "10",
     "retention_years": "2",
-    "expiry_days": "7",
 }
 MESSAGE_LIMIT = 4096
 BUTTON_TEXT_LIMIT = 64

@@ -1,0 +1,1 @@
+"""The terminal channel: the demo, run on the same services as Telegram."""
