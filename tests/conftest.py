@@ -10,11 +10,27 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pytest
 from support.intake import Clock, Harness, make_settings
 
 from bot.office import Office, prepare
 from bot.settings import Settings
+
+# Hypothesis profiles, chosen with HYPOTHESIS_PROFILE (or pytest's --hypothesis-profile):
+# "ci", the default everywhere, keeps the whole suite to a few minutes on two cores;
+# "thorough" runs ten times the examples, for a nightly run or after changing the
+# validators, the flow or the renderer. No deadline: timings on a shared machine are noise.
+# Property tests take their example counts from the profile (a fraction of it for the
+# expensive ones); the pinned @example cases run under every profile.
+_PROFILE_BASE = hypothesis.settings.get_profile("default")
+hypothesis.settings.register_profile(
+    "ci", _PROFILE_BASE, max_examples=100, deadline=None, print_blob=True
+)
+hypothesis.settings.register_profile(
+    "thorough", _PROFILE_BASE, max_examples=1000, deadline=None, print_blob=True
+)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

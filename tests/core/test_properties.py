@@ -62,6 +62,12 @@ PARAMS = {
 }
 TELEGRAM_LIMIT = 4096
 
+# Examples per property come from the Hypothesis profile (tests/conftest.py: "ci" 100,
+# "thorough" 1,000). An example that walks a whole intake, up to 40 replies, costs as much
+# as dozens of single checks, so those run a quarter of the profile's count.
+EXAMPLES = settings().max_examples
+WALKS = max(10, EXAMPLES // 4)
+
 # --- hostile text ----------------------------------------------------------------------
 
 CONTROLS = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
@@ -166,7 +172,7 @@ def assert_draft_clean(draft: Draft) -> None:
 # --- validators ------------------------------------------------------------------------
 
 
-@settings(max_examples=600, deadline=None)
+@settings(deadline=None)
 @example(name="address", text="000A\u200e", max_length=None, today=date(2000, 1, 1))
 @given(
     name=st.sampled_from(sorted(VALIDATORS)),
@@ -218,7 +224,8 @@ def answers_of_length(draw: st.DrawFn, word: st.SearchStrategy[str], length: int
     return text + "a" * (length - len(text))
 
 
-@settings(max_examples=160, deadline=None)
+# Half the profile's count: each example builds answers of up to 2,000 characters word by word.
+@settings(max_examples=max(20, EXAMPLES // 2), deadline=None)
 @given(
     rule=st.sampled_from(TEXT_LIMITS),
     excess=st.integers(-3, 3),
@@ -252,7 +259,7 @@ def test_long_answers_are_accepted_to_the_limit_or_refused_but_never_cut(
         assert f"{limit:,}" in assert_renders(catalogue, Msg(result.message, result.params))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(extra=st.integers(1, TELEGRAM_LIMIT - 2000), piece=st.sampled_from(["a", "ب", "🙂", "&"]))
 def test_a_whole_telegram_message_of_free_text_is_refused_not_truncated(
     extra: int, piece: str
@@ -376,7 +383,7 @@ profiles: st.SearchStrategy[dict[str, str]] = st.one_of(
 
 
 @settings(
-    max_examples=150,
+    max_examples=WALKS,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -463,7 +470,7 @@ def drafts_at_typed_steps(intake: Intake) -> dict[str, Draft]:
     return found
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(data=st.data(), text=messages, contact=st.booleans())
 def test_every_typed_step_takes_any_message(
     catalogue: Catalogue,
@@ -489,7 +496,7 @@ def test_every_typed_step_takes_any_message(
 # --- postcodes and references ----------------------------------------------------------
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(text=messages)
 def test_postcode_normalise_and_check_never_raise(text: str) -> None:
     normalised = normalise(text)
@@ -505,7 +512,7 @@ def test_postcode_normalise_and_check_never_raise(text: str) -> None:
         assert check.status in {PostcodeStatus.LIVE, PostcodeStatus.TERMINATED}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(
     noise=st.lists(st.sampled_from([*ZERO_WIDTH, *BIDI, " ", "\t", "\u00a0"]), max_size=8),
     data=st.data(),
@@ -528,14 +535,12 @@ def test_hidden_characters_do_not_change_a_postcode(
 prefixes = st.from_regex(r"[A-Z][A-Z0-9]{0,4}", fullmatch=True)
 
 
-@settings(max_examples=400)
 @given(text=messages, prefix=prefixes)
 def test_parse_reference_never_raises(text: str, prefix: str) -> None:
     parsed = parse_reference(text, prefix)
     assert parsed is None or parse_reference(parsed, prefix) == parsed
 
 
-@settings(max_examples=300)
 @given(
     number=st.integers(0, REFERENCE_SPACE - 1),
     prefix=prefixes,

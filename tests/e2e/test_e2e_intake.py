@@ -123,13 +123,14 @@ async def test_api_faults_lose_no_answers(
     faulted = [c for c in api.calls("getUpdates", since=mark) if c.fault]
     assert statuses(faulted) == [500, 500, 429]
 
-    # Hangs longer than the client waits: the reply's sendMessage (read timeout 5 s) and the
-    # next getUpdates (10 s long poll + 5 s). The apology goes out, /start sent meanwhile is
-    # fetched by the next poll, and the intake carries on at the question that timed out.
+    # Hangs until the client gives up: the reply's sendMessage (after the read timeout, 5 s
+    # by default) and the next getUpdates (after the long poll, 10 s, and the read timeout).
+    # The apology goes out, /start sent meanwhile is fetched by the next poll, and the intake
+    # carries on at the question that timed out.
     await api.wait_until(lambda: api.polling, what="a long poll")
     mark = api.mark()
-    api.hang("sendMessage", 6, chat=ada)
-    api.hang("getUpdates", 16)
+    api.hang("sendMessage", chat=ada)
+    api.hang("getUpdates")
     ada.press("Email")
     await ada.wait_for_text("Something went wrong on our side", timeout=15)
     step, answers = draft_of(database, ada)

@@ -174,9 +174,10 @@ async def test_a_card_post_through_a_hang_a_500_and_a_429_arrives_once(
     ada = api.user("Ada", "Lovelace")
     await play(ada, intake_to_review())
 
-    # The card's first post hangs past the client's 5 s read timeout and never takes effect,
-    # the second gets a 500, the third a 429 (retry after 1 s); then Telegram is back.
-    api.hang("sendMessage", 6, deliver=False, chat=staff_group)
+    # The card's first post hangs until the client gives up (its read timeout, 5 s by
+    # default) and never takes effect, the second gets a 500, the third a 429 (retry after
+    # 1 s); then Telegram is back.
+    api.hang("sendMessage", deliver=False, chat=staff_group)
     api.fail("sendMessage", 500, chat=staff_group)
     api.fail("sendMessage", 429, retry_after=1, chat=staff_group)
     ada.press("Send to the office")

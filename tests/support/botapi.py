@@ -97,6 +97,9 @@ _ERROR_DESCRIPTIONS = {
     502: "Bad Gateway",
 }
 _POLL_SLICE = 0.1  # how often a waiting request checks that its client is still there
+_RECHECK = 0.05  # how often a test's wait re-checks a condition nothing here announces
+# The longest a hang without ``seconds`` waits for its client to give up.
+_HANG_LIMIT = 120.0
 
 
 class _ApiError(Exception):
@@ -233,7 +236,7 @@ class _Fault:
     remaining: int
     chat_id: int | None = None  # only calls to this chat
     body: JSON = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float | None = 0.0  # None: until the client hangs up
     deliver: bool = True
 
 
@@ -735,7 +738,9 @@ class BotApiServer:
                 raise AssertionError(
                     f"timed out after {timeout:g} s waiting for {what}\n\n{self.describe()}"
                 )
-            await self._wait_changed(min(remaining, 0.25))
+            # Calls and updates wake this at once; the re-check is for conditions that change
+            # elsewhere (the bot's database) and would otherwise be seen up to a slice late.
+            await self._wait_changed(min(remaining, _RECHECK))
 
     async def wait_for_text(self, chat: ChatRef, substring: str, timeout: float = 10.0) -> Message:  # noqa: ASYNC109
         """Wait for the bot's next message in ``chat`` that contains ``substring``.
@@ -824,15 +829,17 @@ class BotApiServer:
     def hang(
         self,
         method: str,
-        seconds: float,
+        seconds: float | None = None,
         *,
         times: int = 1,
         deliver: bool = True,
         chat: ChatRef | None = None,
     ) -> None:
-        """Hold the next ``times`` calls of ``method`` (to ``chat``) ``seconds`` before answering.
+        """Hold the next ``times`` calls of ``method`` (to ``chat``) before answering.
 
-        Make ``seconds`` longer than the client's timeout to simulate a request that timed out.
+        Without ``seconds`` a call is held until its client gives up and hangs up: a request
+        that timed out, whatever timeouts the bot runs with, and no longer than they take.
+        With ``seconds`` it is held that long (past the client's timeout, or a slow answer).
         With ``deliver`` the call then takes effect (a message sent late is in the chat), as
         when Telegram did the work but the answer never reached the bot; a held getUpdates
         whose client has gone does nothing (it never confirms updates).
@@ -954,7 +961,10 @@ class BotApiServer:
         long_poll = True
         if fault is not None:
             call.fault = "hang"
-            gone = await self._hold(call, reader, fault.seconds)
+            if fault.seconds is None:
+                gone = await self._hold(call, reader, _HANG_LIMIT, until_gone=True)
+            else:
+                gone = await self._hold(call, reader, fault.seconds)
             if gone and (call.method == "getUpdates" or not fault.deliver):
                 return None
             long_poll = False

@@ -61,6 +61,11 @@ BUTTON_TEXT_LIMIT = 64
 CALLBACK_DATA_LIMIT = 64
 ENTITY_LIMIT = 100
 
+# Examples per property come from the Hypothesis profile (tests/conftest.py: "ci" 100,
+# "thorough" 1,000). An example that walks a whole intake, or plays one through the running
+# bot, costs as much as dozens of single checks, so those run a quarter of the profile's count.
+WALKS = max(10, settings().max_examples // 4)
+
 # Telegram HTML as the catalogue uses it: these tags, and the entities html.escape makes.
 TAG = re.compile(r"<(/?)(b|i|code)>")
 ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
@@ -237,7 +242,7 @@ names = st.one_of(
 
 
 @settings(
-    max_examples=120,
+    max_examples=WALKS,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -359,7 +364,7 @@ def at_postcode(intake: Intake) -> Draft:
     return draft
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @example(text="B\u200bFPO 123")  # repeated the zero-width space
 @example(text="B" + " " * 3863 + "FPO 123")  # too long: cut inside the HTML
 @given(text=PADDED_POSTCODES | HOSTILE)
@@ -396,7 +401,7 @@ def assert_sent_calls_sendable(calls: list[SentCall]) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=WALKS,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
