@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     flood_messages: int = Field(default=40, ge=1, le=1000)
     flood_seconds: int = Field(default=60, ge=1, le=3600)
     flood_pause_seconds: int = Field(default=300, ge=1, le=86400)
+    telegram_poll_timeout: int = Field(default=10, ge=1, le=50)
+    telegram_read_timeout: float = Field(default=5.0, gt=0, le=120)
+    outbox_retry_seconds: float = Field(default=2.0, gt=0, le=300)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     webhook_secret: SecretStr | None = None
@@ -184,6 +187,9 @@ EXPECTED = {
     "office_email": "the office email address shown to constituents",
     "office_address": "the office postal address shown to constituents",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "telegram_poll_timeout": "seconds from 1 to 50",
+    "telegram_read_timeout": "seconds, more than 0 and at most 120",
+    "outbox_retry_seconds": "seconds, more than 0 and at most 300",
     "staff_chat_id": "the staff group's chat id, like -1001234567890",
     "staff_user_ids": "staff user ids with the name to show, like 123456789:Sam,987654321:Priya",
     "category_routes": "category:staff pairs, like immigration:Priya,benefits:Sam",

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.core.postcodes import Constituency, DirectoryEntry, PostcodeChecker, PostcodeStatus
+from bot.storage import postcode_index
 from bot.storage.postcode_index import (
     DEFAULT_DATA_DIR,
     PostcodeIndex,
     load_attribution,
     load_postcode_checker,
+    read_gb_cached,
+    read_gb_file,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "data" / "postcode_fixtures.csv"
@@ -186,3 +189,40 @@ def test_index_ignores_text_that_cannot_be_a_key() -> None:
     assert index.find("ŚT4 1HH") is None
     assert index.find("JE2 4WD") == DirectoryEntry("L99999999", terminated=False)
     assert len(index) == 1
+
+
+def _small_table(folder: Path) -> Path:
+    """Write a tiny postcode table in the shipped format; return its path."""
+    path = folder / "table.csv.gz"
+    rows = "postcode,pcon24cd\nAB1 0AA,S14000061\nST4 1HH,E14001520\nZZ9 9ZZ,\n"
+    path.write_bytes(gzip.compress(rows.encode()))
+    return path
+
+
+def test_the_parsed_table_is_kept_and_read_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASEWORK_CACHE_DIR", str(tmp_path / "cache"))
+    table = _small_table(tmp_path)
+    parsed = read_gb_file(table)
+    assert read_gb_cached(table) == parsed
+    [kept] = (tmp_path / "cache").glob("postcodes-*.bin")
+    monkeypatch.setattr(postcode_index, "read_gb_file", _must_not_parse)
+    assert read_gb_cached(table) == parsed
+    kept.write_bytes(kept.read_bytes()[:30])  # a truncated copy is parsed again
+    monkeypatch.setattr(postcode_index, "read_gb_file", read_gb_file)
+    assert read_gb_cached(table) == parsed
+
+
+def test_a_cache_that_cannot_be_written_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("CASEWORK_CACHE_DIR", str(blocked))
+    table = _small_table(tmp_path)
+    assert read_gb_cached(table) == read_gb_file(table)
+
+
+def _must_not_parse(path: Path) -> object:
+    raise AssertionError(f"{path} was parsed although a parsed copy was kept")

@@ -73,12 +73,15 @@ def live_builder(
     settings: Settings, reach: Reachability, *, webhook: bool = False
 ) -> tuple[Builder, DurableUpdates | None]:
     """Return a builder whose every request is watched, and (polling) the durable inbox."""
+    read = settings.telegram_read_timeout
     builder = default_builder(settings).request(
-        WatchedRequest(HTTPXRequest(connection_pool_size=256), reach)
+        WatchedRequest(HTTPXRequest(connection_pool_size=256, read_timeout=read), reach)
     )
     if webhook:
         return builder.updater(None), None
-    inbox = DurableUpdates(WatchedRequest(HTTPXRequest(connection_pool_size=1), reach))
+    inbox = DurableUpdates(
+        WatchedRequest(HTTPXRequest(connection_pool_size=1, read_timeout=read), reach)
+    )
     return builder.get_updates_request(inbox), inbox
 
 
@@ -152,7 +155,9 @@ def run(office: Office) -> int:
     reach = Reachability(api_root(settings.telegram_api_base_url))
     webhook = settings.webhook_url is not None
     builder, inbox = live_builder(settings, reach, webhook=webhook)
-    application = build_application(office, builder, inbox=inbox)
+    application = build_application(
+        office, builder, inbox=inbox, delivery_backoff=settings.outbox_retry_seconds
+    )
     # A token revoked while running: stop, rather than run on answering no one.
     reach.on_refused = application.stop_running
     try:
@@ -160,7 +165,9 @@ def run(office: Office) -> int:
             _serve_webhook(application, settings)
         else:
             application.run_polling(
-                allowed_updates=["message", "callback_query"], bootstrap_retries=-1
+                allowed_updates=["message", "callback_query"],
+                bootstrap_retries=-1,
+                timeout=settings.telegram_poll_timeout,
             )
     except InvalidToken:
         reach.refused()
