@@ -15,31 +15,19 @@ from typing import Any
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+from bot.channels.telegram.wrapped import WrappedRequest
 from bot.service.guard import Guard
 
 log = logging.getLogger(__name__)
 
 
-class DurableUpdates(BaseRequest):
+class DurableUpdates(WrappedRequest):
     """A getUpdates request that stores each fetched batch before handing it to PTB."""
 
     def __init__(self, inner: BaseRequest) -> None:
         """Wrap the request that actually talks to Telegram."""
-        self.inner = inner
+        super().__init__(inner)
         self.guard: Guard | None = None
-
-    @property
-    def read_timeout(self) -> float | None:
-        """Return the wrapped request's read timeout."""
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        """Open the wrapped request."""
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        """Close the wrapped request."""
-        await self.inner.shutdown()
 
     async def do_request(
         self,

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
+from bot.channels.telegram.wrapped import WrappedRequest
+
 log = logging.getLogger(__name__)
 
 TELEGRAM = "https://api.telegram.org"
@@ -74,25 +76,13 @@ class Reachability:
             self.on_refused()
 
 
-class WatchedRequest(BaseRequest):
+class WatchedRequest(WrappedRequest):
     """A request that tells a ``Reachability`` how each call went."""
 
     def __init__(self, inner: BaseRequest, reach: Reachability) -> None:
         """Wrap the request that talks to Telegram."""
-        self.inner, self.reach = inner, reach
-
-    @property
-    def read_timeout(self) -> float | None:
-        """Return the wrapped request's read timeout."""
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        """Open the wrapped request."""
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        """Close the wrapped request."""
-        await self.inner.shutdown()
+        super().__init__(inner)
+        self.reach = reach
 
     async def do_request(
         self,
