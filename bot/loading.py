@@ -47,6 +47,8 @@ CODE_TEXTS = (
     "notice.stale_button",
     "notice.echo",
     "notice.phone_saved",
+    "notice.went_back",
+    "notice.keyboard_closed",
     "flood.warning",
     "retention.reminder",
     "retention.expired",

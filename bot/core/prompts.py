@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.core.catalogue import Msg
+from bot.core.catalogue import Msg, msg_from_data, msg_to_data
 from bot.core.draft import Draft
 from bot.core.flow import Flow, Step, StepKind
 from bot.core.replies import (
@@ -118,3 +119,49 @@ def summary_value(step: Step, draft: Draft) -> Msg | str:
     if option is not None:
         return Msg(option.label)
     return value
+
+
+def _words_to_data(value: Msg | str) -> Any:
+    """Return a catalogue text as data, and the person's own words as they are."""
+    return msg_to_data(value) if isinstance(value, Msg) else value
+
+
+def _words_from_data(value: Any) -> Msg | str:
+    return msg_from_data(value) if isinstance(value, Mapping) else str(value)
+
+
+def prompt_to_data(prompt: Prompt) -> dict[str, Any]:
+    """Return ``prompt`` as plain data, to be stored and shown later."""
+    return {
+        "text": msg_to_data(prompt.text),
+        "step": prompt.step,
+        "hint": None if prompt.hint is None else msg_to_data(prompt.hint),
+        "summary": [
+            {"step": r.step, "label": msg_to_data(r.label), "value": _words_to_data(r.value)}
+            for r in prompt.summary
+        ],
+        "buttons": [
+            [{"label": _words_to_data(b.label), "action": b.action} for b in row]
+            for row in prompt.buttons
+        ],
+        "request_contact": prompt.request_contact,
+    }
+
+
+def prompt_from_data(data: Mapping[str, Any]) -> Prompt:
+    """Return the prompt stored by ``prompt_to_data``."""
+    hint = data.get("hint")
+    return Prompt(
+        text=msg_from_data(data["text"]),
+        step=data.get("step"),
+        hint=None if hint is None else msg_from_data(hint),
+        summary=tuple(
+            SummaryRow(str(r["step"]), msg_from_data(r["label"]), _words_from_data(r["value"]))
+            for r in data.get("summary", ())
+        ),
+        buttons=tuple(
+            tuple(Button(_words_from_data(b["label"]), str(b["action"])) for b in row)
+            for row in data.get("buttons", ())
+        ),
+        request_contact=bool(data.get("request_contact", False)),
+    )

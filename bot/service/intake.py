@@ -11,12 +11,14 @@ from bot.core.catalogue import Msg
 from bot.core.draft import Draft
 from bot.core.engine import Ask, Ended, Finished, Intake
 from bot.core.flow import StepKind
+from bot.core.outbox import OwedMessage
 from bot.core.prompts import Button, Prompt
 from bot.core.references import make_reference
-from bot.core.replies import Reply
+from bot.core.replies import Back, Reply
 from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
 from bot.service.relay import Relay
+from bot.service.replies import messages_of
 from bot.service.types import Response, Sender
 from bot.storage.records import DuplicateReferenceError
 from bot.storage.store import Store, Tx
@@ -56,10 +58,13 @@ class IntakeService:
         async with self.store.transaction() as tx:
             draft = await tx.get_draft(sender.user_id)
             if draft is not None:
-                return Response(prompt=_resume_prompt(), revision=draft.revision)
-            ask = self.intake.begin(now, sender.profile)
-            await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
-        return Response(prompt=ask.prompt, revision=ask.draft.revision)
+                response = Response(prompt=_resume_prompt(), revision=draft.revision)
+            else:
+                ask = self.intake.begin(now, sender.profile)
+                await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
+                response = Response(prompt=ask.prompt, revision=ask.draft.revision)
+            await owe_response(tx, sender.chat_id, response, now)
+        return response
 
     async def cases_of(self, user_id: int) -> list[Case]:
         """Return a constituent's own cases, oldest first."""
@@ -73,15 +78,22 @@ class IntakeService:
             draft = await tx.get_draft(sender.user_id)
             if draft is None or draft.revision != revision:
                 return Response(stale=True)
-            if action == RESUME:
-                resumed = self.intake.resume(draft, now)
-                if resumed.changed:
-                    await tx.save_draft(sender.user_id, sender.chat_id, resumed.draft)
-                lead = () if resumed.notice is None else (resumed.notice,)
-                return Response(lead=lead, prompt=resumed.prompt, revision=resumed.draft.revision)
-            ask = self.intake.begin(now, sender.profile)
-            fresh = ask.draft.restarted_from(draft)
-            await tx.save_draft(sender.user_id, sender.chat_id, fresh)
+            response = await self._choose(tx, sender, draft, action, now)
+            await owe_response(tx, sender.chat_id, response, now)
+        return response
+
+    async def _choose(
+        self, tx: Tx, sender: Sender, draft: Draft, action: str, now: datetime
+    ) -> Response:
+        if action == RESUME:
+            resumed = self.intake.resume(draft, now)
+            if resumed.changed:
+                await tx.save_draft(sender.user_id, sender.chat_id, resumed.draft)
+            lead = () if resumed.notice is None else (resumed.notice,)
+            return Response(lead=lead, prompt=resumed.prompt, revision=resumed.draft.revision)
+        ask = self.intake.begin(now, sender.profile)
+        fresh = ask.draft.restarted_from(draft)
+        await tx.save_draft(sender.user_id, sender.chat_id, fresh)
         lead = (Msg("intake.restarted"),)
         return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
 
@@ -108,6 +120,9 @@ class IntakeService:
             if revision is None:
                 relayed = await self.relay.to_case(tx, sender, reply, reply_to, draft is not None)
             response = relayed or await self._advance(tx, sender, draft, reply, revision, now)
+            # The reply is owed with the answer it follows: a failed send or a restart delays
+            # the next question, never loses it.
+            await owe_response(tx, sender.chat_id, response, now)
         if relayed is not None or response.case is not None:
             self.on_outbox()
         return response
@@ -135,9 +150,9 @@ class IntakeService:
             return Response(case=await self._send(tx, sender, outcome.draft, now))
         if outcome.changed:
             await tx.save_draft(sender.user_id, sender.chat_id, outcome.draft)
-        return self._ask_response(draft, outcome)
+        return self._ask_response(draft, outcome, reply)
 
-    def _ask_response(self, before: Draft, ask: Ask) -> Response:
+    def _ask_response(self, before: Draft, ask: Ask, reply: Reply) -> Response:
         lead = tuple(m for m in (ask.notice, ask.error) if m is not None)
         # A step the flow no longer has may have shown the share-phone keyboard.
         old = self.intake.flow.find(before.step)
@@ -149,6 +164,7 @@ class IntakeService:
             echo=ask.echo,
             revision=ask.draft.revision,
             remove_keyboard=left_phone,
+            closing=_closing(before, ask.draft, reply) if left_phone else None,
         )
 
     async def _send(self, tx: Tx, sender: Sender, draft: Draft, now: datetime) -> Case:
@@ -201,6 +217,22 @@ class IntakeService:
             "confirmation.sent" if case.consent.answer == "yes" else "confirmation.sent_no_consent"
         )
         return Msg(key, {**self.intake.params, "reference": case.reference})
+
+
+def _closing(before: Draft, after: Draft, reply: Reply) -> Msg:
+    """Return what to say as the share-phone keyboard goes: saved only if a number was."""
+    answer = after.answers.get(before.step)
+    if answer is not None and answer.value and answer != before.answers.get(before.step):
+        return Msg("notice.phone_saved")
+    if isinstance(reply, Back):
+        return Msg("notice.went_back")
+    return Msg("notice.keyboard_closed")
+
+
+async def owe_response(tx: Tx, chat_id: int, response: Response, now: datetime) -> None:
+    """Owe the person the messages of ``response``, in the caller's transaction."""
+    for part in messages_of(response):
+        await tx.owe_message(chat_id, OwedMessage.of_reply(part), now)
 
 
 def _resume_prompt() -> Prompt:

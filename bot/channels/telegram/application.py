@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -88,7 +88,9 @@ def build_application(
         if inbox is not None:
             inbox.guard = found.guard
         await replay(found.guard, application.update_queue, application.bot)
-        found.outbox.start(TelegramTransport(application.bot, staff_renderer.card, renderer.text))
+        found.outbox.start(
+            TelegramTransport(application.bot, staff_renderer.card, renderer.text, renderer.reply)
+        )
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=0)
@@ -170,7 +172,7 @@ async def on_error(update: object, context: Context) -> None:
         # Polling trouble (Telegram unreachable, 5xx, 429): PTB retries on its own.
         constituent.log.warning("Telegram request failed: %s", type(error).__name__)
         return
-    if isinstance(error, NetworkError):
+    if isinstance(error, NetworkError | RetryAfter):
         constituent.log.warning(
             "update %s: reply not sent: %s", update.update_id, type(error).__name__
         )
