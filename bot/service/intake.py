@@ -14,7 +14,7 @@ from bot.core.flow import StepKind
 from bot.core.outbox import OwedMessage
 from bot.core.prompts import Button, Prompt
 from bot.core.references import make_reference
-from bot.core.replies import Back, Reply
+from bot.core.replies import Back, FinishText, Reply
 from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
 from bot.service.relay import Relay
@@ -139,7 +139,11 @@ class IntakeService:
         """Apply the reply to the draft inside the caller's transaction."""
         if draft is None:
             return Response(lead=(Msg("intake.no_draft"),), stale=revision is not None)
-        if revision is not None and revision != draft.revision:
+        if (
+            revision is not None
+            and revision != draft.revision
+            and not _still_gathering(draft, reply)
+        ):
             return Response(stale=True)
         outcome = self.intake.advance(draft, reply, now)
         if isinstance(outcome, Ended):
@@ -217,6 +221,17 @@ class IntakeService:
             "confirmation.sent" if case.consent.answer == "yes" else "confirmation.sent_no_consent"
         )
         return Msg(key, {**self.intake.params, "reference": case.reference})
+
+
+def _still_gathering(draft: Draft, reply: Reply) -> bool:
+    """Tell whether an older "That is everything" still means the answer being gathered.
+
+    Each message of a long answer makes new buttons; the one pressed may be under an earlier
+    message of the same answer.
+    """
+    if not isinstance(reply, FinishText) or reply.step != draft.step:
+        return False
+    return draft.collected_at(reply.step) is not None
 
 
 def _closing(before: Draft, after: Draft, reply: Reply) -> Msg:

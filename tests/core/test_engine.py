@@ -24,7 +24,9 @@ from bot.core.replies import (
     ConfirmCancel,
     ContactReply,
     FileReply,
+    FinishText,
     OtherReply,
+    ShowChanges,
     Reply,
     Send,
     Skip,
@@ -144,16 +146,18 @@ SELF_ROUTE: list[tuple[Reply, Expected]] = [
     (TextReply("Ada Lovelace"), At("postcode")),
     (TextReply("st4 1hh"), At("address")),
     (TextReply("12 Example Road\nStoke-on-Trent"), At("phone")),
-    (ContactReply("447911123456"), At("email")),
-    (TextReply("ada@example.org"), At("contact_by")),
-    (ChoiceReply("email"), At("date_of_birth")),
+    (ContactReply("447911123456"), At("contact_by")),
+    (ChoiceReply("email"), At("email")),
+    (TextReply("ada@example.org"), At("date_of_birth")),
     (Skip(), At("category")),
     (ChoiceReply("housing"), At("organisation")),
     (TextReply("Stoke-on-Trent City Council"), At("their_reference")),
     (TextReply("HB/12345"), At("contacted_them")),
     (ChoiceReply("yes"), At("what_happened")),
-    (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
-    (TextReply("Ask the council to carry out the repair."), At("deadline")),
+    (TextReply("The council has not repaired the damp in my flat."), At("what_happened")),
+    (FinishText("what_happened"), At("desired_outcome")),
+    (TextReply("Ask the council to carry out the repair."), At("desired_outcome")),
+    (FinishText("desired_outcome"), At("deadline")),
     (TextReply("1 December 2026"), At("attachments")),
     (AttachmentsDone(), At("consent")),
     (ChoiceReply("yes"), At("review")),
@@ -164,13 +168,17 @@ OTHER_ROUTE: list[tuple[Reply, Expected]] = [
     (TextReply("Grace Hopper"), At("other_relationship")),
     (TextReply("Her neighbour"), At("other_agrees")),
     (ChoiceReply("yes"), At("full_name")),
-    *SELF_ROUTE[2:],
+    *SELF_ROUTE[2:7],
+    (TextReply("ada@example.org"), At("helper_address")),
+    (Skip(), At("date_of_birth")),
+    *SELF_ROUTE[8:],
 ]
 POLICY_ROUTE: list[tuple[Reply, Expected]] = [
     *SELF_ROUTE[:9],
     (ChoiceReply("policy_view"), At("policy_topic")),
     (TextReply("Bus services"), At("policy_view")),
-    (TextReply("Keep the number 21 bus running on Sundays."), At("attachments")),
+    (TextReply("Keep the number 21 bus running on Sundays."), At("policy_view")),
+    (FinishText("policy_view"), At("attachments")),
     (AttachmentsDone(), At("consent")),
     (ChoiceReply("no"), At("review")),
 ]
@@ -255,8 +263,8 @@ def test_check_answers_lists_each_answer_and_offers_a_change_for_each(intake: In
         "postcode",
         "address",
         "phone",
-        "email",
         "contact_by",
+        "email",
         "date_of_birth",
         "category",
         *CASEWORK_ONLY,
@@ -269,7 +277,13 @@ def test_check_answers_lists_each_answer_and_offers_a_change_for_each(intake: In
     assert values["date_of_birth"] == Msg("summary.not_given")
     assert values["attachments"] == Msg("summary.attachments", {"count": "0"})
     actions = [button.action for line in prompt.buttons for button in line]
-    assert actions == ["send", *(f"c.{step}" for step in rows), "back"]
+    # Send first; the answers to change are one tap away, not seventeen buttons here.
+    assert actions == ["send", "chg", "back"]
+    listed = intake.advance(draft, ShowChanges(show=True), START)
+    assert isinstance(listed, Ask)
+    assert not listed.changed
+    changes = [button.action for line in listed.prompt.buttons for button in line]
+    assert changes == [*(f"c.{step}" for step in rows), "rv"]
 
 
 # --- validators ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from telegram import (
@@ -29,6 +30,7 @@ SUMMARY_VALUE_LIMIT = 400
 ECHO_LIMIT = 200
 BUTTON_LABEL_LIMIT = 60
 _ELLIPSIS = "…"
+_TAG = re.compile(r"</?[a-z]+>")
 
 
 def escape(text: str) -> str:
@@ -158,7 +160,13 @@ def _shorten(value: str, limit: int) -> str:
 
 
 def _fit(text: str) -> str:
-    # Catalogue texts are short and typed answers are shortened to fit; this only guards the limit.
-    if len(text) <= MESSAGE_LIMIT:
+    # Telegram counts what it shows, not the HTML: "&amp;" is one character.
+    if len(text) <= MESSAGE_LIMIT or len(_visible(text)) <= MESSAGE_LIMIT:
         return text
-    return text[: MESSAGE_LIMIT - 1] + _ELLIPSIS
+    # Catalogue texts are short and typed answers are shortened to fit; this only guards the limit.
+    return escape(_visible(text)[: MESSAGE_LIMIT - 1]) + _ELLIPSIS
+
+
+def _visible(text: str) -> str:
+    """Return what Telegram shows of an HTML text."""
+    return html.unescape(_TAG.sub("", text))
