@@ -408,7 +408,7 @@ class Intake:
         if not part:
             empty = validate("", context)
             message = empty.message if isinstance(empty, Rejected) else "error.free_text.empty"
-            return self._stay(draft, Msg(message), None)
+            return self._stay(draft, Msg(message), reply)
         joined = f"{sofar}\n\n{part}" if sofar else part
         notice = None
         if len(joined) > limit:
