@@ -61,8 +61,14 @@ def build_services(
         monotonic=monotonic,
         backoff=delivery_backoff,
     )
+    # Option labels as the person reads them, so a typed "benefits" picks its button.
+    labels = {
+        option.label: office.catalogue.raw(option.label)
+        for step in office.flow.steps
+        for option in step.options
+    }
     engine = Intake(
-        office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params
+        office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params, labels
     )
     intake = IntakeService(
         store,

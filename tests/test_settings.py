@@ -244,7 +244,7 @@ def test_start_up_with_a_broken_flow_stops_naming_the_fault(tmp_path: Path) -> N
     flows = tmp_path / "flows"
     shutil.copytree(FLOWS_DIR, flows)
     data = yaml.safe_load((flows / "intake.yaml").read_text("utf-8"))
-    data["steps"][5]["validator"] = "fullname"
+    next(step for step in data["steps"] if step["id"] == "full_name")["validator"] = "fullname"
     (flows / "intake.yaml").write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
     environment = {
         **office_environment(),

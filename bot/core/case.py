@@ -98,6 +98,8 @@ class Case(BaseModel):
     category: str
     constituency_code: str
     constituency_name: str
+    # False when the person sent it with a postcode not in our data, for staff to check.
+    postcode_verified: bool = True
     answers: dict[str, str | None]
     attachments: list[Attachment] = Field(default_factory=list)
     consent: Consent
@@ -201,6 +203,7 @@ def build_case(
         category=category.value,
         constituency_code=postcode.extra["constituency_code"],
         constituency_name=postcode.extra["constituency_name"],
+        postcode_verified=postcode.extra.get("verified") != "no",
         answers={step: answer.value for step, answer in answers.items()},
         attachments=list(attachments),
         consent=Consent(

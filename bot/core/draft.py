@@ -36,6 +36,36 @@ class Answer(BaseModel):
     answered_at: datetime
 
 
+class PendingPostcode(BaseModel):
+    """A postcode waiting for the person's word: out of the area, or not in the data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    postcode: str
+    kind: Literal["out_of_area", "unverified"]
+    constituency_code: str = ""
+    constituency_name: str = ""
+
+
+class Suggestion(BaseModel):
+    """A likely correction offered for what was typed at one step (once)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    typed: str
+    value: str
+
+
+class Collected(BaseModel):
+    """The messages of a long answer so far, joined, until the person says it is all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: str
+    text: str
+
+
 class Draft(BaseModel):
     """Everything needed to resume an intake exactly where it was left."""
 
@@ -50,6 +80,10 @@ class Draft(BaseModel):
     reminded: bool = False
     linked_to: str | None = None
     confirming_cancel: bool = False
+    pending_postcode: PendingPostcode | None = None
+    postcode_misses: int = 0
+    suggestion: Suggestion | None = None
+    collected: Collected | None = None
     revision: int = 0
     # Safeguarding concerns raised by what the person wrote (bot/core/safeguarding.py).
     concerns: list[str] = Field(default_factory=list)
@@ -64,8 +98,14 @@ class Draft(BaseModel):
     # Typed changes: pydantic's model_copy(update=...) would take a misspelt field silently.
 
     def at(self, step: str, *, reviewing: bool) -> Draft:
-        """Return the draft moved to ``step``; ``reviewing`` returns to check-answers after it."""
-        return self.model_copy(update={"step": step, "reviewing": reviewing})
+        """Return the draft moved to ``step``; ``reviewing`` returns to check-answers after it.
+
+        What waited for the person's word at the step left (a postcode, a correction) goes.
+        """
+        update: dict[str, object] = {"step": step, "reviewing": reviewing}
+        if step != self.step:
+            update |= {"pending_postcode": None, "postcode_misses": 0, "suggestion": None}
+        return self.model_copy(update=update)
 
     def with_answers(self, answers: Mapping[str, Answer]) -> Draft:
         """Return the draft holding ``answers`` in place of its own."""
@@ -74,6 +114,23 @@ class Draft(BaseModel):
     def with_attachment(self, attachment: Attachment) -> Draft:
         """Return the draft with ``attachment`` added after the others."""
         return self.model_copy(update={"attachments": [*self.attachments, attachment]})
+
+    def with_pending_postcode(self, pending: PendingPostcode | None, *, misses: int = 0) -> Draft:
+        """Return the draft with a postcode awaiting the person's word (or none), and misses."""
+        return self.model_copy(update={"pending_postcode": pending, "postcode_misses": misses})
+
+    def with_suggestion(self, suggestion: Suggestion | None) -> Draft:
+        """Return the draft offering ``suggestion`` (None: offering nothing)."""
+        return self.model_copy(update={"suggestion": suggestion})
+
+    def with_collected(self, collected: Collected | None) -> Draft:
+        """Return the draft holding the messages of a long answer so far (None: none)."""
+        return self.model_copy(update={"collected": collected})
+
+    def collected_at(self, step: str) -> str | None:
+        """Return the long answer gathered so far at ``step``, if there is one."""
+        found = self.collected
+        return found.text if found is not None and found.step == step else None
 
     def cancelling(self, *, asked: bool) -> Draft:
         """Return the draft with the are-you-sure question after Cancel asked (or answered)."""

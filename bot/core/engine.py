@@ -6,12 +6,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.core import roles
 from bot.core.catalogue import Msg
-from bot.core.draft import Answer, Attachment, Draft
+from bot.core.draft import Answer, Attachment, Collected, Draft, PendingPostcode, Suggestion
 from bot.core.flow import Flow, Step, StepKind
 from bot.core.postcodes import PostcodeChecker, PostcodeStatus
-from bot.core.prompts import Prompt, SummaryRow, cancel_prompt, step_prompt, summary_value
-from bot.core.reconcile import first_unanswered, fitting_answers, reconcile
+from bot.core.prompts import (
+    Button,
+    Prompt,
+    SummaryRow,
+    cancel_prompt,
+    changes_prompt,
+    collecting_prompt,
+    postcode_confirm_prompt,
+    step_prompt,
+    suggestion_buttons,
+    summary_value,
+)
+from bot.core.reconcile import fitting_answers, reconcile
 from bot.core.replies import (
     AttachmentsDone,
     Back,
@@ -19,17 +31,22 @@ from bot.core.replies import (
     Change,
     ChoiceReply,
     ConfirmCancel,
+    ConfirmPostcode,
     ContactReply,
     FileReply,
+    FinishText,
     OtherReply,
     Reply,
     Send,
+    ShowChanges,
     Skip,
+    TakeSuggestion,
     TextReply,
     UseSuggestion,
+    action_for,
 )
 from bot.core.text import clean_text, one_line
-from bot.core.validators import Rejected, ValidationContext, Validator
+from bot.core.validators import Accepted, Rejected, ValidationContext, Validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +78,34 @@ class Ended:
 
 Outcome = Ask | Finished | Ended
 
-_Result = Answer | Rejected | Ended
+_Result = Answer | Rejected | Ended | Ask
 
 # The most of a typed postcode repeated in an answer, like "BFPO 1234" (codes are shorter).
 _POSTCODE_SHOWN = 20
+# Tries at a well-formed postcode we cannot find before the person is offered a way on.
+POSTCODE_TRIES = 2
+# The most a long answer gathered over several messages keeps, when its step sets no limit.
+COLLECT_LIMIT = 6000
+# What people send that we cannot read, and what to tell them instead.
+_SPOKEN = frozenset({"voice", "audio", "video_note"})
+_PLACES = frozenset({"location", "venue"})
+# Words that say nothing about which option someone means ("the housing one").
+_FILLER = frozenset({"a", "an", "and", "the", "my", "i", "of", "to", "one", "about", "it", "is"})
+
+
+def _words(text: str) -> list[str]:
+    """Return the words of ``text``, lower-cased, without punctuation."""
+    cleaned = "".join(ch if ch.isalnum() else " " for ch in clean_text(text).casefold())
+    return cleaned.split()
+
+
+def _cut(text: str, limit: int) -> str:
+    """Return ``text`` cut to at most ``limit`` characters, at a space if there is one near."""
+    if len(text) <= limit:
+        return text
+    kept = text[:limit]
+    space = kept.rfind(" ", limit - 200)
+    return (kept[:space] if space > 0 else kept).rstrip()
 
 
 def _cleaned(attachment: Attachment) -> Attachment:
@@ -96,13 +137,15 @@ class Intake:
         constituency_code: str,
         validators: Mapping[str, Validator],
         params: Mapping[str, str],
+        labels: Mapping[str, str] | None = None,
     ) -> None:
-        """Keep what every intake of this office needs."""
+        """Keep what every intake of this office needs; ``labels`` are option texts by key."""
         self.flow = flow
         self.postcodes = postcodes
         self.constituency_code = constituency_code
         self.validators = validators
         self.params = dict(params)
+        self.labels = dict(labels or {})
 
     def begin(
         self,
@@ -135,9 +178,54 @@ class Intake:
         if fitted.confirming_cancel:
             return cancel_prompt(self.params)
         step = self.flow.step(fitted.step)
-        rows = self.summary(fitted) if step.kind is StepKind.REVIEW else ()
+        pending = fitted.pending_postcode if step.kind is StepKind.POSTCODE else None
+        if pending is not None and pending.kind == "out_of_area":
+            someone_else = self._someone_else(fitted.answers)
+            return postcode_confirm_prompt(
+                step, pending.postcode, pending.constituency_name, self.params, someone_else
+            )
+        worded = self._worded(step, fitted.answers)
         can_go_back = self._previous(fitted) is not None
-        return step_prompt(self.flow, step, fitted, rows, self.params, can_go_back)
+        gathered = fitted.collected_at(step.id)
+        if gathered is not None:
+            return collecting_prompt(worded, gathered, can_go_back)
+        rows = self.summary(fitted) if step.kind is StepKind.REVIEW else ()
+        optional = self._optional(step, fitted.answers)
+        prompt = step_prompt(self.flow, worded, fitted, rows, self.params, can_go_back, optional)
+        first: tuple[tuple[Button, ...], ...] = ()
+        if pending is not None:  # a postcode not in the data, tried twice: offer a way on
+            label = Msg("button.postcode_unchecked", {"postcode": pending.postcode})
+            first = ((Button(label, action_for(ConfirmPostcode(confirmed=True))),),)
+        offer = fitted.suggestion
+        if offer is not None and offer.step == step.id:
+            first = suggestion_buttons(offer.value, can_refuse=step.kind is not StepKind.POSTCODE)
+        return replace(prompt, buttons=first + prompt.buttons) if first else prompt
+
+    def _value_of(self, step_id: str, answers: Mapping[str, Answer]) -> str | None:
+        """Return the answer to ``step_id`` if it counts (its step applies), else None."""
+        source = self.flow.find(step_id)
+        answer = answers.get(step_id)
+        if source is None or answer is None or not self.applies(source, answers):
+            return None
+        return answer.value
+
+    def _worded(self, step: Step, answers: Mapping[str, Answer]) -> Step:
+        """Return ``step`` in the words that fit the answers (for someone else, say)."""
+        return step.worded(lambda step_id: self._value_of(step_id, answers))
+
+    def _someone_else(self, answers: Mapping[str, Answer]) -> bool:
+        """Tell whether the enquiry is for someone other than the person writing."""
+        return self._value_of(roles.FOR_WHOM, answers) == roles.SOMEONE_ELSE
+
+    def _optional(self, step: Step, answers: Mapping[str, Answer]) -> bool:
+        """Tell whether ``step`` may be skipped, given the answers so far."""
+        rule = step.required_when
+        return step.optional and not (rule and rule.holds(self._value_of(rule.step, answers)))
+
+    def _missing(self, step: Step, answers: Mapping[str, Answer]) -> bool:
+        """Tell whether ``step`` still needs an answer: none, or skipped but needed now."""
+        answer = answers.get(step.id)
+        return answer is None or (answer.value is None and not self._optional(step, answers))
 
     def reconcile(self, draft: Draft) -> Draft | None:
         """Return ``draft`` fitted to the flow as it is now, or None if it is of another flow."""
@@ -155,10 +243,11 @@ class Intake:
     def summary(self, draft: Draft) -> tuple[SummaryRow, ...]:
         """Return the check-your-answers rows for every answered question that applies."""
         return tuple(
-            SummaryRow(step.id, Msg(step.label), summary_value(step, draft))
+            SummaryRow(step.id, Msg(label), summary_value(step, draft))
             for step in self.flow.steps
             if step.label and step.summary and step.id in draft.answers
             if self.applies(step, draft.answers)
+            if (label := self._worded(step, draft.answers).label)
         )
 
     def answers(self, draft: Draft) -> dict[str, Answer]:
@@ -238,14 +327,101 @@ class Intake:
             return self._change(draft, step, reply.step, now)
         if step.kind is StepKind.REVIEW:
             return self._on_review(draft, reply, now)
-        result = self._answer(draft, step, reply, now)
-        if isinstance(result, Ended):
+        if step.kind is StepKind.POSTCODE and draft.pending_postcode is not None:
+            settled = self._on_pending_postcode(draft, step, reply, now)
+            if settled is not None:
+                return settled
+        offer = draft.suggestion if draft.suggestion and draft.suggestion.step == step.id else None
+        if offer is not None and isinstance(reply, TakeSuggestion | TextReply):
+            return self._on_suggestion(draft, step, offer, reply, now)
+        finishing = isinstance(reply, FinishText) and reply.step == step.id
+        if step.collect and (isinstance(reply, TextReply) or finishing):
+            return self._collect(draft, step, reply, now)
+        return self._outcome(draft, step, reply, self._answer(draft, step, reply, now), now)
+
+    def _outcome(
+        self, draft: Draft, step: Step, reply: Reply, result: _Result, now: datetime
+    ) -> Outcome:
+        if isinstance(result, Ended | Ask):
             return result
         if isinstance(result, Rejected):
             return self._stay(draft, Msg(result.message, result.params), reply)
         return self._accept(draft, step, result, now)
 
+    def _on_pending_postcode(
+        self, draft: Draft, step: Step, reply: Reply, now: datetime
+    ) -> Outcome | None:
+        """Settle a postcode awaiting the person's word, or None to read the reply as an answer."""
+        pending = draft.pending_postcode
+        assert pending is not None
+        if isinstance(reply, TextReply):
+            return None  # a postcode typed again is checked again
+        if pending.kind == "unverified":
+            if not (isinstance(reply, ConfirmPostcode) and reply.confirmed):
+                return None
+            extra = {"constituency_code": "", "constituency_name": "", "verified": "no"}
+            answer = Answer(value=pending.postcode, extra=extra, answered_at=now)
+            return self._accept(draft, step, answer, now)
+        if isinstance(reply, ConfirmPostcode) and reply.confirmed:
+            whose = ".someone_else" if self._someone_else(draft.answers) else ""
+            params = {**self.params, "constituency": pending.constituency_name}
+            return Ended(Msg(f"postcode.other_constituency{whose}", params), "out_of_area")
+        if isinstance(reply, ConfirmPostcode):
+            # Every other answer is kept; the person types the postcode again.
+            return self._ask(draft.with_pending_postcode(None), now)
+        return self._stay(draft, Msg("error.postcode.confirm"), reply)
+
+    def _on_suggestion(
+        self, draft: Draft, step: Step, offer: Suggestion, reply: Reply, now: datetime
+    ) -> Outcome:
+        """Take the correction offered, or what the person typed (offered once, never forced)."""
+        cleared = draft.with_suggestion(None)
+        if isinstance(reply, TakeSuggestion) and reply.accepted:
+            text = offer.value
+        elif isinstance(reply, TakeSuggestion) or (
+            isinstance(reply, TextReply) and reply.text.strip() == offer.typed.strip()
+        ):
+            text = offer.typed
+        else:
+            return self._outcome(cleared, step, reply, self._answer(cleared, step, reply, now), now)
+        result = self._answer(cleared, step, TextReply(text), now, suggest=False)
+        return self._outcome(cleared, step, TextReply(text), result, now)
+
+    def _collect(self, draft: Draft, step: Step, reply: Reply, now: datetime) -> Outcome:
+        """Gather the messages of a long answer until the person says that is everything."""
+        assert step.validator is not None  # checked when the flow loads
+        validate = self.validators[step.validator]
+        limit = step.max_length or COLLECT_LIMIT
+        context = ValidationContext(today=now.date(), max_length=limit)
+        sofar = draft.collected_at(step.id)
+        if isinstance(reply, FinishText):
+            checked = validate(sofar or "", context)
+            cleared = draft.with_collected(None)
+            if isinstance(checked, Rejected):
+                moved = cleared.touched(now) if sofar is not None else cleared
+                error = Msg(checked.message, checked.params)
+                return Ask(moved, self.prompt(moved), error=error, changed=sofar is not None)
+            answer = Answer(value=checked.value, answered_at=now)
+            return self._accept(cleared, step, answer, now)
+        assert isinstance(reply, TextReply)
+        part = clean_text(reply.text)
+        if not part:
+            empty = validate("", context)
+            message = empty.message if isinstance(empty, Rejected) else "error.free_text.empty"
+            return self._stay(draft, Msg(message), reply)
+        joined = f"{sofar}\n\n{part}" if sofar else part
+        notice = None
+        if len(joined) > limit:
+            # Nothing is thrown away but what does not fit, and the person is told.
+            joined = _cut(joined, limit)
+            notice = Msg("notice.answer_cut", {"max_length": f"{limit:,}"})
+        moved = draft.with_collected(Collected(step=step.id, text=joined)).touched(now)
+        return Ask(moved, self.prompt(moved), notice=notice)
+
     def _on_review(self, draft: Draft, reply: Reply, now: datetime) -> Outcome:
+        if isinstance(reply, ShowChanges):
+            shown = changes_prompt(self.summary(draft)) if reply.show else self.prompt(draft)
+            return Ask(draft, shown, changed=False)
         if isinstance(reply, Send):
             missing = self._unanswered(draft)
             if missing is None:
@@ -257,14 +433,26 @@ class Intake:
         return self._stay(draft, Msg("error.review.use_buttons"), reply)
 
     def _unanswered(self, draft: Draft) -> Step | None:
-        """Return the first question that applies but has no answer, if there is one."""
-        return first_unanswered(self.flow, draft.answers, self.applies)
+        """Return the first question that applies but still needs an answer, if there is one."""
+        answers = draft.answers
+        return next(
+            (
+                step
+                for step in self.flow.steps
+                if step.kind is not StepKind.REVIEW
+                and self.applies(step, answers)
+                and self._missing(step, answers)
+            ),
+            None,
+        )
 
-    def _answer(self, draft: Draft, step: Step, reply: Reply, now: datetime) -> _Result:
+    def _answer(
+        self, draft: Draft, step: Step, reply: Reply, now: datetime, *, suggest: bool = True
+    ) -> _Result:
         """Turn a reply to ``step`` into an answer, a refusal, or the end of the intake."""
         if isinstance(reply, OtherReply):
-            return Rejected(f"error.unusable.{step.kind.value}", {"what": reply.what})
-        if isinstance(reply, Skip) and step.optional:
+            return self._unusable(step, reply.what)
+        if isinstance(reply, Skip) and self._optional(step, draft.answers):
             return Answer(value=None, answered_at=now)
         if step.kind in {StepKind.NOTICE, StepKind.CHOICE, StepKind.CONSENT}:
             return self._choose(step, reply, now)
@@ -276,13 +464,31 @@ class Intake:
         if text is None:
             return Rejected(f"error.unusable.{step.kind.value}", {"what": "button"})
         if step.kind is StepKind.POSTCODE:
-            return self._postcode(text, now)
+            return self._postcode(draft, step, text, now, suggest=suggest)
         assert step.validator is not None  # checked when the flow loads
         context = ValidationContext(today=now.date(), max_length=step.max_length)
         checked = self.validators[step.validator](text, context)
         if isinstance(checked, Rejected):
             return checked
+        if suggest and checked.suggestion:
+            return self._suggest(draft, step, checked, now)
         return Answer(value=checked.value, answered_at=now)
+
+    def _suggest(self, draft: Draft, step: Step, checked: Accepted, now: datetime) -> Ask:
+        """Offer a likely correction once, keeping the person on the question."""
+        assert checked.suggestion is not None
+        offer = Suggestion(step=step.id, typed=checked.value, value=checked.suggestion)
+        moved = draft.with_suggestion(offer).touched(now)
+        error = Msg(f"error.{step.validator}.did_you_mean", {"suggestion": checked.suggestion})
+        return Ask(moved, self.prompt(moved), error=error)
+
+    def _unusable(self, step: Step, what: str) -> Rejected:
+        """Refuse what cannot be read as an answer, saying what to send instead."""
+        if what in _SPOKEN:
+            return Rejected("error.voice")
+        if what in _PLACES and step.kind in {StepKind.TEXT, StepKind.POSTCODE}:
+            return Rejected(f"error.location.{step.kind.value}")
+        return Rejected(f"error.unusable.{step.kind.value}", {"what": what})
 
     def _typed(self, draft: Draft, step: Step, reply: Reply) -> str | None:
         if isinstance(reply, TextReply):
@@ -293,7 +499,22 @@ class Intake:
             return draft.profile.get(step.suggest)
         return None
 
+    def _typed_choice(self, step: Step, text: str) -> ChoiceReply | None:
+        """Return the option a typed answer names ("benefits"), if it names exactly one."""
+        typed = [word for word in _words(text) if word not in _FILLER]
+        if not typed or step.kind is not StepKind.CHOICE:
+            return None
+        matches = []
+        for option in step.options:
+            own = set(_words(option.value.replace("_", " ")))
+            own |= set(_words(self.labels.get(option.label, "")))
+            if all(any(w == o or (len(w) >= 4 and o.startswith(w)) for o in own) for w in typed):
+                matches.append(option.value)
+        return ChoiceReply(matches[0]) if len(matches) == 1 else None
+
     def _choose(self, step: Step, reply: Reply, now: datetime) -> Answer | Rejected:
+        if isinstance(reply, TextReply):
+            reply = self._typed_choice(step, reply.text) or reply
         if isinstance(reply, ChoiceReply) and (option := step.option(reply.value)):
             extra = (
                 {"version": step.version} if step.kind is StepKind.CONSENT and step.version else {}
@@ -301,25 +522,69 @@ class Intake:
             return Answer(value=option.value, extra=extra, answered_at=now)
         return Rejected(f"error.{step.kind.value}.use_buttons")
 
-    def _postcode(self, text: str, now: datetime) -> _Result:
+    def _postcode(
+        self, draft: Draft, step: Step, text: str, now: datetime, *, suggest: bool = True
+    ) -> _Result:
         check = self.postcodes.check(text)
         found = check.constituency
-        if check.status is PostcodeStatus.LIVE and found is not None:
+        if check.status is PostcodeStatus.LIVE and found is not None and check.normalised:
             if found.code != self.constituency_code:
-                params = {**self.params, "constituency": found.name}
-                return Ended(Msg("postcode.other_constituency", params), "out_of_area")
+                # A slip must not lose the enquiry: ask before ending it.
+                elsewhere = PendingPostcode(
+                    postcode=check.normalised,
+                    kind="out_of_area",
+                    constituency_code=found.code,
+                    constituency_name=found.name,
+                )
+                moved = draft.with_suggestion(None).with_pending_postcode(elsewhere).touched(now)
+                return Ask(moved, self.prompt(moved))
             extra = {"constituency_code": found.code, "constituency_name": found.name}
             return Answer(value=check.normalised, extra=extra, answered_at=now)
         # What was typed is repeated only cleaned and short: it can be a whole message.
         shown = check.normalised or one_line(text, _POSTCODE_SHOWN)
         params = {**self.params, "postcode": shown}
+        guess = self.postcodes.correction(text) if suggest else None
+        if check.status is PostcodeStatus.INVALID_FORMAT and guess is not None:
+            offer = Suggestion(step=step.id, typed=text, value=guess)
+            moved = draft.with_suggestion(offer).touched(now)
+            error = Msg("postcode.did_you_mean", {**params, "suggestion": guess})
+            return Ask(moved, self.prompt(moved), error=error, echo=text)
+        unplaced = check.status is PostcodeStatus.NOT_FOUND or check.status is PostcodeStatus.LIVE
+        if unplaced and check.normalised:
+            misses = draft.postcode_misses + 1
+            key = f"postcode.{check.status.value}"
+            pending: PendingPostcode | None = None
+            if misses >= POSTCODE_TRIES:
+                pending = PendingPostcode(postcode=check.normalised, kind="unverified")
+                key = "postcode.not_found_again"
+            moved = draft.with_suggestion(None).with_pending_postcode(pending, misses=misses)
+            moved = moved.touched(now)
+            return Ask(moved, self.prompt(moved), error=Msg(key, params), echo=text)
         return Rejected(f"postcode.{check.status.value}", params)
 
     def _accept(self, draft: Draft, step: Step, answer: Answer, now: datetime) -> Ask:
-        moved = draft.with_answers({**draft.answers, step.id: answer})
+        answers = {**draft.answers, step.id: answer}
+        if step.id in draft.answers and draft.value(step.id) != answer.value:
+            answers = self._unasked(draft.answers, answers, step)
+        moved = draft.with_answers(answers)
         following = self._next(moved, self.flow.index(step.id))
         reviewing = moved.reviewing and following.kind is not StepKind.REVIEW
         return self._ask(moved.at(following.id, reviewing=reviewing), now)
+
+    def _unasked(
+        self, before: Mapping[str, Answer], after: dict[str, Answer], changed: Step
+    ) -> dict[str, Answer]:
+        """Drop later answers to questions the change has made another question.
+
+        "Their postcode" is not "your postcode": when someone switches to helping another
+        person, the postcode, address and date of birth they gave are asked again.
+        """
+        for step in self.flow.steps[self.flow.index(changed.id) + 1 :]:
+            if step.id not in after or not any(v.when.step == changed.id for v in step.variants):
+                continue
+            if self._worded(step, before).label != self._worded(step, after).label:
+                del after[step.id]
+        return after
 
     def _next(self, draft: Draft, after: int) -> Step:
         """Return the next step that applies; while reviewing, skip ones already answered."""
@@ -327,7 +592,8 @@ class Intake:
         for step in self.flow.steps[after + 1 :]:
             if not self.applies(step, draft.answers):
                 continue
-            if skip_answered and step.id in draft.answers and step.kind is not StepKind.REVIEW:
+            answered = not self._missing(step, draft.answers)
+            if skip_answered and answered and step.kind is not StepKind.REVIEW:
                 continue
             return step
         return self.flow.review

@@ -12,11 +12,16 @@ from datetime import UTC, datetime
 from bot.core.case import Case
 from bot.core.roles import (
     ADDRESS,
+    DATE_OF_BIRTH,
     EMAIL,
     FOR_WHOM,
     FULL_NAME,
+    HELPER_ADDRESS,
     ORGANISATION,
+    OTHER_AGREES,
+    OTHER_AUTHORITY,
     OTHER_NAME,
+    OTHER_RELATIONSHIP,
     PHONE,
     POSTCODE,
     SOMEONE_ELSE,
@@ -46,6 +51,13 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "on_behalf_of",
     "linked_to",
     "last_update",
+    # Added later, at the end so that existing import mappings keep their columns.
+    "date_of_birth",
+    "postcode_checked",
+    "helper_name",
+    "helper_relationship",
+    "helper_address",
+    "agreement",
 )
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection").
@@ -75,8 +87,20 @@ def export_row(
 ) -> dict[str, str]:
     """Return one case as a row with every field in EXPORT_FIELDS, missing ones as ""."""
     answers = case.answers
-    first_name, last_name = split_name(answers.get(FULL_NAME) or "")
-    on_behalf_of = answers.get(OTHER_NAME) if answers.get(FOR_WHOM) == SOMEONE_ELSE else None
+    # The constituent is the person the case is about: for someone else, not the writer, whose
+    # name, relationship and address have their own columns (phone and email reach them).
+    for_other = answers.get(FOR_WHOM) == SOMEONE_ELSE
+    on_behalf_of = answers.get(OTHER_NAME) if for_other else None
+    constituent = on_behalf_of if for_other else answers.get(FULL_NAME)
+    first_name, last_name = split_name(constituent or "")
+    helper = {
+        "helper_name": answers.get(FULL_NAME) or "",
+        "helper_relationship": answers.get(OTHER_RELATIONSHIP) or "",
+        "helper_address": answers.get(HELPER_ADDRESS) or "",
+        "agreement": "; ".join(
+            value for key in (OTHER_AGREES, OTHER_AUTHORITY) if (value := answers.get(key))
+        ),
+    }
     row = {
         "reference": case.reference,
         "created": _timestamp(case.created_at),
@@ -101,6 +125,9 @@ def export_row(
         "on_behalf_of": on_behalf_of or "",
         "linked_to": case.linked_to or "",
         "last_update": _timestamp(case.updated_at),
+        "date_of_birth": answers.get(DATE_OF_BIRTH) or "",
+        "postcode_checked": "yes" if case.postcode_verified else "no",
+        **(helper if for_other else dict.fromkeys(helper, "")),
     }
     return {field: row[field] for field in EXPORT_FIELDS}
 

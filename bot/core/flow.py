@@ -7,7 +7,7 @@ matches, so which steps apply is a function of the answers alone. That keeps "ba
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from bot.core.catalogue import Catalogue
 
+# The longest answer one message can carry; a longer one is gathered from several.
+ONE_MESSAGE = 4000
 STEP_ID = r"^[a-z][a-z0-9_]{0,23}$"
 OPTION_VALUE = r"^[a-z0-9_]{1,24}$"
 
@@ -73,6 +75,15 @@ class Condition(_Frozen):
         return value not in (self.not_in or ())
 
 
+class Variant(_Frozen):
+    """Other words for a step when an earlier answer matches (for someone helping another)."""
+
+    when: Condition
+    text: str | None = None
+    hint: str | None = None
+    label: str | None = None
+
+
 class Step(_Frozen):
     """One question (or notice) of the intake."""
 
@@ -83,16 +94,33 @@ class Step(_Frozen):
     hint: str | None = None
     options: tuple[Option, ...] = ()
     validator: str | None = None
-    max_length: int | None = Field(default=None, gt=0, le=4000)
+    max_length: int | None = Field(default=None, gt=0, le=20000)
     optional: bool = False
     suggest: str | None = None
     when: Condition | None = None
+    # An optional step that must be answered when an earlier answer matches.
+    required_when: Condition | None = None
+    # A long answer people often send as several messages: kept until "That is everything".
+    collect: bool = False
+    variants: tuple[Variant, ...] = ()
     version: str | None = None
     summary: bool = True
 
     def option(self, value: str) -> Option | None:
         """Return the option with ``value``, if the step has one."""
         return next((o for o in self.options if o.value == value), None)
+
+    def worded(self, value_of: Callable[[str], str | None]) -> Step:
+        """Return the step in the words of its first variant whose condition holds."""
+        for variant in self.variants:
+            if variant.when.holds(value_of(variant.when.step)):
+                update = {
+                    name: getattr(variant, name)
+                    for name in ("text", "hint", "label")
+                    if getattr(variant, name) is not None
+                }
+                return self.model_copy(update=update)
+        return self
 
 
 class Flow(_Frozen):
@@ -213,8 +241,19 @@ def _check_step(
     for key in _text_keys(step):
         if key not in catalogue:
             raise FlowError(f"{where}: the message catalogue has no text {key!r}")
-    if step.when is not None and step.when.step not in earlier:
-        raise FlowError(f"{where}: depends on {step.when.step!r}, which is not an earlier step")
+    conditions = [step.when, step.required_when, *(v.when for v in step.variants)]
+    for condition in conditions:
+        if condition is not None and condition.step not in earlier:
+            raise FlowError(f"{where}: depends on {condition.step!r}, which is not an earlier step")
+    if step.required_when is not None and not step.optional:
+        raise FlowError(f"{where}: 'required_when' is only for an optional step")
+    if step.collect and step.kind is not StepKind.TEXT:
+        raise FlowError(f"{where}: only a text step can collect several messages")
+    if (step.max_length or 0) > ONE_MESSAGE and not step.collect:
+        raise FlowError(
+            f"{where}: an answer longer than {ONE_MESSAGE:,} characters needs 'collect: true'"
+            " (one message cannot hold it)"
+        )
     if step.kind in NEEDS_VALIDATOR:
         if step.validator is None:
             raise FlowError(f"{where}: a {step.kind} step needs a validator")
@@ -239,6 +278,8 @@ def _check_step(
 def _text_keys(step: Step) -> list[str]:
     keys = [step.text, *(o.label for o in step.options)]
     keys += [k for k in (step.label, step.hint) if k is not None]
+    for variant in step.variants:
+        keys += [k for k in (variant.text, variant.hint, variant.label) if k is not None]
     return keys
 
 

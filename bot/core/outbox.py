@@ -1,12 +1,14 @@
-"""What the office owes someone: a catalogue text rendered at delivery time, maybe with a file."""
+"""What the office owes someone: a catalogue text or an intake's reply, rendered at delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.catalogue import Msg, msg_from_data, msg_to_data
+from bot.core.prompts import Prompt, prompt_from_data, prompt_to_data
 
 
 class FileRef(BaseModel):
@@ -18,19 +20,68 @@ class FileRef(BaseModel):
     file_id: str
 
 
+class OwedReply(BaseModel):
+    """One message of the intake's answer to a person: lines, then maybe the next question.
+
+    Stored whole (texts, buttons with their actions, the draft's revision), so that what the
+    person is shown after a restart or a Telegram outage is what they were owed at the time.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    lead: tuple[dict[str, Any], ...] = ()
+    echo: str | None = None
+    prompt: dict[str, Any] | None = None
+    revision: int = 0
+    # The message takes away a keyboard that is not its own (the share-phone button).
+    remove_keyboard: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        lead: Sequence[Msg] = (),
+        *,
+        echo: str | None = None,
+        prompt: Prompt | None = None,
+        revision: int = 0,
+        remove_keyboard: bool = False,
+    ) -> OwedReply:
+        """Return the message with these lines, echo and question."""
+        return cls(
+            lead=tuple(msg_to_data(m) for m in lead),
+            echo=echo,
+            prompt=None if prompt is None else prompt_to_data(prompt),
+            revision=revision,
+            remove_keyboard=remove_keyboard,
+        )
+
+    @property
+    def lines(self) -> tuple[Msg, ...]:
+        """Return the catalogue texts shown before the question."""
+        return tuple(msg_from_data(m) for m in self.lead)
+
+    @property
+    def question(self) -> Prompt | None:
+        """Return the question to show, if there is one."""
+        return None if self.prompt is None else prompt_from_data(self.prompt)
+
+
 class OwedMessage(BaseModel):
     """A message owed to one chat, stored with the change that owes it."""
 
     model_config = ConfigDict(frozen=True)
 
-    msg: dict[str, Any]
+    msg: dict[str, Any] = Field(default_factory=dict)
     attachment: FileRef | None = None
     # The case message (a staff reply) this carries, so a reply to it finds the case.
     case_message_id: int | None = None
-    # A notice about a failed delivery: if it fails too, it is only logged.
+    # A message whose failure staff are not told of, only logged: a notice about a failed
+    # delivery, or an intake's own reply (the person's answers are safe; staff can do nothing).
     notice: bool = False
     # Replace the text of this earlier message (its buttons removed) instead of sending anew.
     edit_message_id: int | None = None
+    # An intake's reply, in place of ``msg``.
+    reply: OwedReply | None = None
 
     @classmethod
     def of(
@@ -50,6 +101,11 @@ class OwedMessage(BaseModel):
             notice=notice,
             edit_message_id=edit_message_id,
         )
+
+    @classmethod
+    def of_reply(cls, reply: OwedReply) -> OwedMessage:
+        """Return a message owing one message of an intake's reply."""
+        return cls(reply=reply, notice=True)
 
     @property
     def text(self) -> Msg:

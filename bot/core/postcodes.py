@@ -55,6 +55,9 @@ class PostcodeCheck:
     constituency: Constituency | None
 
 
+# Characters people type for one another on a phone keyboard: "ST4 IHH" for "ST4 1HH".
+_LOOK_ALIKE = {"O": "0", "I": "1", "L": "1", "S": "5", "Z": "2", "B": "8", "0": "O", "1": "I"}
+
 # ONS pseudo-constituency codes for the Channel Islands and the Isle of Man.
 CROWN_DEPENDENCY_CODES = frozenset({"L99999999", "M99999999"})
 
@@ -141,6 +144,27 @@ class PostcodeChecker:
     def constituency(self, code: str) -> Constituency | None:
         """Return the constituency with this GSS code, or None if there is none."""
         return self._constituencies.get(code)
+
+    def correction(self, text: str) -> str | None:
+        """Return the one live postcode that text becomes with one look-alike changed, if any.
+
+        Only for text that is not a postcode as typed: "ST4 IHH" (a letter I for a one).
+        """
+        compact = _compact(text)
+        if is_valid_format(normalise(compact)) or not 5 <= len(compact) <= 7:
+            return None
+        found = set()
+        for position, character in enumerate(compact):
+            swapped = _LOOK_ALIKE.get(character)
+            if swapped is None:
+                continue
+            candidate = normalise(compact[:position] + swapped + compact[position + 1 :])
+            if not is_valid_format(candidate):
+                continue
+            entry = self._directory.find(candidate)
+            if entry is not None and not entry.terminated and entry.constituency_code:
+                found.add(candidate)
+        return found.pop() if len(found) == 1 else None
 
     def check(self, text: str) -> PostcodeCheck:
         """Return what the typed text is and, for a listed postcode, its constituency."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.core.catalogue import Msg
+from bot.core.catalogue import Msg, msg_from_data, msg_to_data
+from bot.core.display import shown_answer
 from bot.core.draft import Draft
 from bot.core.flow import Flow, Step, StepKind
 from bot.core.replies import (
@@ -14,8 +16,13 @@ from bot.core.replies import (
     Change,
     ChoiceReply,
     ConfirmCancel,
+    ConfirmPostcode,
+    FinishText,
+    Reply,
     Send,
+    ShowChanges,
     Skip,
+    TakeSuggestion,
     UseSuggestion,
     action_for,
 )
@@ -63,6 +70,55 @@ def cancel_prompt(params: Mapping[str, str]) -> Prompt:
     )
 
 
+def _one(label: Msg, reply: Reply) -> tuple[Button, ...]:
+    return (Button(label, action_for(reply)),)
+
+
+def changes_prompt(rows: tuple[SummaryRow, ...]) -> Prompt:
+    """Return the list of answers to change, asked from check-your-answers."""
+    buttons: list[tuple[Button, ...]] = [
+        (Button(row.label, action_for(Change(row.step))),) for row in rows
+    ]
+    buttons.append(_one(Msg("button.back_to_answers"), ShowChanges(show=False)))
+    return Prompt(text=Msg("review.which_change"), buttons=tuple(buttons))
+
+
+def postcode_confirm_prompt(
+    step: Step, postcode: str, constituency: str, params: Mapping[str, str], someone_else: bool
+) -> Prompt:
+    """Return the question asked of a postcode in another constituency, before ending."""
+    whose = ".someone_else" if someone_else else ""
+    texts: dict[str, str | Msg] = {**params, "postcode": postcode, "elsewhere": constituency}
+    return Prompt(
+        text=Msg(f"postcode.confirm_other{whose}", texts),
+        step=step.id,
+        buttons=(
+            _one(Msg(f"button.postcode_right{whose}"), ConfirmPostcode(confirmed=True)),
+            _one(Msg("button.postcode_wrong"), ConfirmPostcode(confirmed=False)),
+        ),
+        params=texts,
+    )
+
+
+def collecting_prompt(step: Step, text: str, can_go_back: bool) -> Prompt:
+    """Return what is shown after each message of a long answer: send more, or say it is all."""
+    counted: dict[str, str | Msg] = {"count": f"{len(text):,}"}
+    buttons = [_one(Msg("button.finish_text"), FinishText(step.id))]
+    if can_go_back:
+        buttons.append(_one(Msg("button.back"), Back()))
+    return Prompt(
+        text=Msg("intake.collecting", counted), step=step.id, buttons=tuple(buttons), params=counted
+    )
+
+
+def suggestion_buttons(value: str, *, can_refuse: bool) -> tuple[tuple[Button, ...], ...]:
+    """Return the buttons that take a suggested correction, or keep what was typed."""
+    rows = [_one(Msg("button.suggestion_yes", {"value": value}), TakeSuggestion(accepted=True))]
+    if can_refuse:
+        rows.append(_one(Msg("button.suggestion_no"), TakeSuggestion(accepted=False)))
+    return tuple(rows)
+
+
 def step_prompt(
     flow: Flow,
     step: Step,
@@ -70,8 +126,10 @@ def step_prompt(
     rows: tuple[SummaryRow, ...],
     params: Mapping[str, str],
     can_go_back: bool,
+    optional: bool | None = None,
 ) -> Prompt:
-    """Return the prompt for ``step`` in ``draft``."""
+    """Return the prompt for ``step`` in ``draft`` (``optional``: whether it may be skipped now)."""
+    skippable = step.optional if optional is None else optional
     buttons: list[tuple[Button, ...]] = []
     suggestion = draft.profile.get(step.suggest) if step.suggest else None
     # A name of only hidden characters would make a blank button.
@@ -81,15 +139,14 @@ def step_prompt(
     if step.kind is StepKind.ATTACHMENTS:
         label = "button.attachments_done" if draft.attachments else "button.attachments_none"
         buttons.append((Button(Msg(label), action_for(AttachmentsDone())),))
-    if step.optional and step.kind is not StepKind.ATTACHMENTS:
+    if skippable and step.kind is not StepKind.ATTACHMENTS:
         buttons.append((Button(Msg("button.skip"), action_for(Skip())),))
     if step.kind is StepKind.REVIEW:
-        # Send comes first: on a phone, a button below seventeen others is easy to miss.
+        # Send comes first, and the answers to change are one button away: on a phone, a
+        # summary under seventeen buttons is hard to read and Send easy to miss.
         buttons.append((Button(Msg("button.send"), action_for(Send())),))
-        buttons += [
-            (Button(Msg("button.change", {"label": row.label}), action_for(Change(row.step))),)
-            for row in rows
-        ]
+        if rows:
+            buttons.append(_one(Msg("button.change_an_answer"), ShowChanges(show=True)))
     if can_go_back:
         buttons.append((Button(Msg("button.back"), action_for(Back())),))
     texts = dict(params)
@@ -117,4 +174,50 @@ def summary_value(step: Step, draft: Draft) -> Msg | str:
     option = step.option(value)
     if option is not None:
         return Msg(option.label)
-    return value
+    return shown_answer(step.validator, value)
+
+
+def _words_to_data(value: Msg | str) -> Any:
+    """Return a catalogue text as data, and the person's own words as they are."""
+    return msg_to_data(value) if isinstance(value, Msg) else value
+
+
+def _words_from_data(value: Any) -> Msg | str:
+    return msg_from_data(value) if isinstance(value, Mapping) else str(value)
+
+
+def prompt_to_data(prompt: Prompt) -> dict[str, Any]:
+    """Return ``prompt`` as plain data, to be stored and shown later."""
+    return {
+        "text": msg_to_data(prompt.text),
+        "step": prompt.step,
+        "hint": None if prompt.hint is None else msg_to_data(prompt.hint),
+        "summary": [
+            {"step": r.step, "label": msg_to_data(r.label), "value": _words_to_data(r.value)}
+            for r in prompt.summary
+        ],
+        "buttons": [
+            [{"label": _words_to_data(b.label), "action": b.action} for b in row]
+            for row in prompt.buttons
+        ],
+        "request_contact": prompt.request_contact,
+    }
+
+
+def prompt_from_data(data: Mapping[str, Any]) -> Prompt:
+    """Return the prompt stored by ``prompt_to_data``."""
+    hint = data.get("hint")
+    return Prompt(
+        text=msg_from_data(data["text"]),
+        step=data.get("step"),
+        hint=None if hint is None else msg_from_data(hint),
+        summary=tuple(
+            SummaryRow(str(r["step"]), msg_from_data(r["label"]), _words_from_data(r["value"]))
+            for r in data.get("summary", ())
+        ),
+        buttons=tuple(
+            tuple(Button(_words_from_data(b["label"]), str(b["action"])) for b in row)
+            for row in data.get("buttons", ())
+        ),
+        request_contact=bool(data.get("request_contact", False)),
+    )

@@ -86,6 +86,34 @@ class ConfirmCancel:
     confirmed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmPostcode:
+    """Answer whether a postcode out of the area (or not in the data) is the right one."""
+
+    confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TakeSuggestion:
+    """Take (or turn down) the correction offered for what was typed."""
+
+    accepted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FinishText:
+    """Say that the long answer sent so far at ``step`` is all of it ("That is everything")."""
+
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowChanges:
+    """At check-your-answers, show the list of answers to change (or go back to the summary)."""
+
+    show: bool
+
+
 Reply = (
     TextReply
     | ChoiceReply
@@ -100,6 +128,10 @@ Reply = (
     | Send
     | Cancel
     | ConfirmCancel
+    | ConfirmPostcode
+    | TakeSuggestion
+    | FinishText
+    | ShowChanges
 )
 
 _SIMPLE: dict[str, Reply] = {
@@ -111,6 +143,12 @@ _SIMPLE: dict[str, Reply] = {
     "cancel": Cancel(),
     "cx.yes": ConfirmCancel(confirmed=True),
     "cx.no": ConfirmCancel(confirmed=False),
+    "pc.yes": ConfirmPostcode(confirmed=True),
+    "pc.no": ConfirmPostcode(confirmed=False),
+    "sg.yes": TakeSuggestion(accepted=True),
+    "sg.no": TakeSuggestion(accepted=False),
+    "chg": ShowChanges(show=True),
+    "rv": ShowChanges(show=False),
 }
 
 
@@ -120,6 +158,8 @@ def action_for(reply: Reply) -> str:
         return f"o.{reply.value}"
     if isinstance(reply, Change):
         return f"c.{reply.step}"
+    if isinstance(reply, FinishText):
+        return f"fin.{reply.step}"
     for action, simple in _SIMPLE.items():
         if simple == reply:
             return action
@@ -135,4 +175,6 @@ def reply_for_action(action: str) -> Reply | None:
         return ChoiceReply(rest)
     if rest and kind == "c":
         return Change(rest)
+    if rest and kind == "fin":
+        return FinishText(rest)
     return None

@@ -26,6 +26,11 @@ POLICY_TOPIC: Final = "policy_topic"
 POLICY_VIEW: Final = "policy_view"
 FOR_WHOM: Final = "for_whom"
 OTHER_NAME: Final = "other_name"
+OTHER_RELATIONSHIP: Final = "other_relationship"
+OTHER_AGREES: Final = "other_agrees"
+OTHER_AUTHORITY: Final = "other_authority"
+HELPER_ADDRESS: Final = "helper_address"
+DATE_OF_BIRTH: Final = "date_of_birth"
 FULL_NAME: Final = "full_name"
 ADDRESS: Final = "address"
 PHONE: Final = "phone"
@@ -68,7 +73,17 @@ ROLES: Final[tuple[Role, ...]] = (
         f"exports say who a case is for when the answer is {SOMEONE_ELSE!r}; {_COPIED}",
         options=(SOMEONE_ELSE,),
     ),
-    Role(OTHER_NAME, StepKind.TEXT, "exports name who a case is for from it"),
+    Role(OTHER_NAME, StepKind.TEXT, "exports and cards name who a case is for from it"),
+    Role(OTHER_RELATIONSHIP, StepKind.TEXT, "cards and exports say how the helper knows them"),
+    Role(OTHER_AGREES, StepKind.CHOICE, "cards and exports say whether the constituent agrees"),
+    Role(OTHER_AUTHORITY, StepKind.CHOICE, "exports say what authority the helper has"),
+    Role(HELPER_ADDRESS, StepKind.TEXT, "exports read the helper's own address from it"),
+    Role(
+        DATE_OF_BIRTH,
+        StepKind.TEXT,
+        "exports read the constituent's date of birth from it",
+        validator="date_of_birth",
+    ),
     Role(FULL_NAME, StepKind.TEXT, f"staff cards and exports show the name from it; {_COPIED}"),
     Role(ADDRESS, StepKind.TEXT, f"exports read the address from it; {_COPIED}"),
     Role(PHONE, StepKind.PHONE, f"exports read the phone number from it; {_COPIED}"),

@@ -16,9 +16,10 @@ from bot.core.text import clean_text
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """An answer that passed, with the normalised value to store."""
+    """An answer that passed, with the normalised value to store (and a likely correction)."""
 
     value: str
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,28 @@ class ValidationContext:
 
 
 Validator = Callable[[str, ValidationContext], Accepted | Rejected]
+
+# Common slips in the domains most people use; a match is offered once, never forced.
+MISSPELT_DOMAINS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        **dict.fromkeys(
+            ("gmial.com", "gmal.com", "gmai.com", "gamil.com", "gnail.com", "gmaill.com"),
+            "gmail.com",
+        ),
+        **dict.fromkeys(("gmail.co", "gmail.con", "gmail.cm", "gmail.co.uk"), "gmail.com"),
+        **dict.fromkeys(
+            ("hotmial.com", "hotmal.com", "hotmai.com", "hotmail.con", "hotmail.cm"),
+            "hotmail.com",
+        ),
+        **dict.fromkeys(("hotmial.co.uk", "hotmail.co.k", "hotmail.couk"), "hotmail.co.uk"),
+        **dict.fromkeys(("outlok.com", "outloo.com", "outlook.con"), "outlook.com"),
+        **dict.fromkeys(("yahooo.com", "yaho.com", "yahoo.con"), "yahoo.com"),
+        **dict.fromkeys(("yahoo.co.k", "yahoo.couk", "yaho.co.uk"), "yahoo.co.uk"),
+        **dict.fromkeys(("iclod.com", "icoud.com", "icloud.con"), "icloud.com"),
+        **dict.fromkeys(("btinternet.co", "btinternt.com", "btinternet.con"), "btinternet.com"),
+        **dict.fromkeys(("live.co.k", "live.couk"), "live.co.uk"),
+    }
+)
 
 _PHONE_CHARACTERS: Final = re.compile(r"[0-9\s+()\-./]+")
 _REFERENCE_CHARACTERS: Final = re.compile(r"[A-Za-z0-9 ./\-]+")
@@ -152,7 +175,9 @@ def validate_phone(text: str, context: ValidationContext) -> Accepted | Rejected
     except phonenumbers.NumberParseException:
         return Rejected("error.phone.invalid")
     if not phonenumbers.is_valid_number(number):
-        return Rejected("error.phone.invalid")
+        # Shaped like a number, but in a range no one has (07700 900xxx is kept for dramas).
+        possible = phonenumbers.is_possible_number(number)
+        return Rejected("error.phone.not_in_use" if possible else "error.phone.invalid")
     return Accepted(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -165,7 +190,9 @@ def validate_email_address(text: str, context: ValidationContext) -> Accepted | 
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         return Rejected("error.email.invalid")
-    return Accepted(checked.normalized)
+    local, _, domain = checked.normalized.rpartition("@")
+    meant = MISSPELT_DOMAINS.get(domain.lower())
+    return Accepted(checked.normalized, f"{local}@{meant}" if meant else None)
 
 
 def validate_deadline_date(text: str, context: ValidationContext) -> Accepted | Rejected:
@@ -266,6 +293,7 @@ MESSAGES = (
     "error.phone.empty",
     "error.phone.characters",
     "error.phone.invalid",
+    "error.phone.not_in_use",
     "error.email.empty",
     "error.email.invalid",
     "error.date.not_real",

@@ -12,13 +12,15 @@ from bot.core.catalogue import Catalogue, Msg
 from bot.core.draft import Draft
 from bot.core.engine import Ask, Ended, Finished, Intake
 from bot.core.flow import StepKind
+from bot.core.outbox import OwedMessage
 from bot.core.prompts import Button, Prompt
 from bot.core.references import make_reference
-from bot.core.replies import Reply
+from bot.core.replies import Back, FinishText, Reply
 from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
 from bot.core.text import without_markup
 from bot.service.relay import Relay, concerns_of, safeguarding_alert
+from bot.service.replies import messages_of
 from bot.service.types import Response, Sender
 from bot.storage.records import DuplicateReferenceError
 from bot.storage.store import Store, Tx
@@ -60,10 +62,13 @@ class IntakeService:
         async with self.store.transaction() as tx:
             draft = await tx.get_draft(sender.user_id)
             if draft is not None:
-                return Response(prompt=_resume_prompt(), revision=draft.revision)
-            ask = self.intake.begin(now, sender.profile)
-            await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
-        return Response(prompt=ask.prompt, revision=ask.draft.revision)
+                response = Response(prompt=_resume_prompt(), revision=draft.revision)
+            else:
+                ask = self.intake.begin(now, sender.profile)
+                await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
+                response = Response(prompt=ask.prompt, revision=ask.draft.revision)
+            await owe_response(tx, sender.chat_id, response, now)
+        return response
 
     async def cases_of(self, user_id: int) -> list[Case]:
         """Return a constituent's own cases, oldest first."""
@@ -77,15 +82,22 @@ class IntakeService:
             draft = await tx.get_draft(sender.user_id)
             if draft is None or draft.revision != revision:
                 return Response(stale=True)
-            if action == RESUME:
-                resumed = self.intake.resume(draft, now)
-                if resumed.changed:
-                    await tx.save_draft(sender.user_id, sender.chat_id, resumed.draft)
-                lead = () if resumed.notice is None else (resumed.notice,)
-                return Response(lead=lead, prompt=resumed.prompt, revision=resumed.draft.revision)
-            ask = self.intake.begin(now, sender.profile)
-            fresh = ask.draft.restarted_from(draft)
-            await tx.save_draft(sender.user_id, sender.chat_id, fresh)
+            response = await self._choose(tx, sender, draft, action, now)
+            await owe_response(tx, sender.chat_id, response, now)
+        return response
+
+    async def _choose(
+        self, tx: Tx, sender: Sender, draft: Draft, action: str, now: datetime
+    ) -> Response:
+        if action == RESUME:
+            resumed = self.intake.resume(draft, now)
+            if resumed.changed:
+                await tx.save_draft(sender.user_id, sender.chat_id, resumed.draft)
+            lead = () if resumed.notice is None else (resumed.notice,)
+            return Response(lead=lead, prompt=resumed.prompt, revision=resumed.draft.revision)
+        ask = self.intake.begin(now, sender.profile)
+        fresh = ask.draft.restarted_from(draft)
+        await tx.save_draft(sender.user_id, sender.chat_id, fresh)
         lead = (Msg("intake.restarted"),)
         return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
 
@@ -117,10 +129,13 @@ class IntakeService:
                 has_draft = draft is not None
                 relayed = await self.relay.to_case(tx, sender, reply, reply_to, has_draft, concerns)
             response = relayed or await self._advance(tx, sender, draft, reply, revision, now)
-        if concerns:
-            # Help first, before anything else the bot says.
-            help_now = Msg(f"safeguarding.{concerns[0]}", self.intake.params)
-            response = replace(response, lead=(help_now, *response.lead))
+            if concerns:
+                # Help first, before anything else the bot says.
+                help_now = Msg(f"safeguarding.{concerns[0]}", self.intake.params)
+                response = replace(response, lead=(help_now, *response.lead))
+            # The reply is owed with the answer it follows: a failed send or a restart delays
+            # the next question, never loses it.
+            await owe_response(tx, sender.chat_id, response, now)
         if response.erased:
             await self.store.scrub()
         if relayed is not None or response.case is not None:
@@ -139,7 +154,11 @@ class IntakeService:
         """Apply the reply to the draft inside the caller's transaction."""
         if draft is None:
             return Response(lead=(Msg("intake.no_draft"),), stale=revision is not None)
-        if revision is not None and revision != draft.revision:
+        if (
+            revision is not None
+            and revision != draft.revision
+            and not _still_gathering(draft, reply)
+        ):
             return Response(stale=True)
         outcome = self.intake.advance(draft, reply, now)
         if isinstance(outcome, Ended):
@@ -150,9 +169,9 @@ class IntakeService:
             return Response(case=await self._send(tx, sender, outcome.draft, now))
         if outcome.changed:
             await tx.save_draft(sender.user_id, sender.chat_id, outcome.draft)
-        return self._ask_response(draft, outcome)
+        return self._ask_response(draft, outcome, reply)
 
-    def _ask_response(self, before: Draft, ask: Ask) -> Response:
+    def _ask_response(self, before: Draft, ask: Ask, reply: Reply) -> Response:
         lead = tuple(m for m in (ask.notice, ask.error) if m is not None)
         # A step the flow no longer has may have shown the share-phone keyboard.
         old = self.intake.flow.find(before.step)
@@ -164,6 +183,7 @@ class IntakeService:
             echo=ask.echo,
             revision=ask.draft.revision,
             remove_keyboard=left_phone,
+            closing=_closing(before, ask.draft, reply) if left_phone else None,
         )
 
     async def _send(self, tx: Tx, sender: Sender, draft: Draft, now: datetime) -> Case:
@@ -237,6 +257,33 @@ class IntakeService:
 def _as_is(text: str) -> str:
     """Fill a text's values as they are (the result is made plain text as a whole)."""
     return text
+
+
+def _still_gathering(draft: Draft, reply: Reply) -> bool:
+    """Tell whether an older "That is everything" still means the answer being gathered.
+
+    Each message of a long answer makes new buttons; the one pressed may be under an earlier
+    message of the same answer.
+    """
+    if not isinstance(reply, FinishText) or reply.step != draft.step:
+        return False
+    return draft.collected_at(reply.step) is not None
+
+
+def _closing(before: Draft, after: Draft, reply: Reply) -> Msg:
+    """Return what to say as the share-phone keyboard goes: saved only if a number was."""
+    answer = after.answers.get(before.step)
+    if answer is not None and answer.value and answer != before.answers.get(before.step):
+        return Msg("notice.phone_saved")
+    if isinstance(reply, Back):
+        return Msg("notice.went_back")
+    return Msg("notice.keyboard_closed")
+
+
+async def owe_response(tx: Tx, chat_id: int, response: Response, now: datetime) -> None:
+    """Owe the person the messages of ``response``, in the caller's transaction."""
+    for part in messages_of(response):
+        await tx.owe_message(chat_id, OwedMessage.of_reply(part), now)
 
 
 def _resume_prompt() -> Prompt:

@@ -280,6 +280,43 @@ class OutboxWorker:
             await asyncio.sleep(min(wait, 0.05) if wait > 0 else 0)
         raise TimeoutError("outbox not empty")
 
+    async def deliver_lane(self, chat_id: int) -> None:
+        """Send what a private chat is owed now, in order, before returning.
+
+        The handler that owed an intake's reply calls this right after the commit, so the
+        next question does not wait for the background worker. It takes its turns under the
+        worker's lock and marks the lane in flight like the worker, so an entry is never sent
+        by both at once; what cannot be sent now stays owed, and the worker retries it (with
+        backoff, honouring ``retry_after``) like any other entry.
+        """
+        lane: Lane = (chat_id, None)
+        tried: set[int] = set()
+        while not self._stopping and self.transport is not None:
+            async with self._busy:
+                task = self._in_flight.get(lane)
+                if task is None:
+                    async with self.store.transaction() as tx:
+                        head = await tx.head_of_chat(chat_id)
+                    if head is None:
+                        return
+                    entry, due = head
+                    if entry.id in tried or due > self.clock():
+                        self.wake()  # a retry waits: the worker keeps its time
+                        return
+                    tried.add(entry.id)
+                    task = asyncio.create_task(self._deliver_in_lane(entry, lane))
+                    self._in_flight[lane] = task
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _deliver_in_lane(self, entry: OutboxEntry, lane: Lane) -> None:
+        """Try one entry for ``deliver_lane``; unlike the worker's sends, success wakes no one."""
+        try:
+            await self._deliver(entry)
+        except Exception as exc:  # the outcome was not recorded: the worker tries it again
+            log.warning("outbox entry %s: %s; left to the worker", entry.id, type(exc).__name__)
+        finally:
+            del self._in_flight[lane]
+
     async def _deliver(self, entry: OutboxEntry) -> None:
         """Try an entry once and record the outcome: sent, a retry with backoff, or failed."""
         try:

@@ -122,6 +122,8 @@ class Relay:
                 "constituency_code": case.constituency_code,
                 "constituency_name": case.constituency_name,
             }
+            if not case.postcode_verified:
+                extra["verified"] = "no"
             prefill[roles.POSTCODE] = Answer(value=postcode, extra=extra, answered_at=now)
         ask = self.intake.begin(now, sender.profile, prefill, linked_to=case.reference)
         await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)

@@ -30,6 +30,8 @@ class Response:
     revision: int | None = None
     stale: bool = False
     remove_keyboard: bool = False
+    # What the message that takes the share-phone keyboard away says, when there is no lead.
+    closing: Msg | None = None
     case: Case | None = None
     # The person's answers were deleted (out of area, cancelled): scrub the store after.
     erased: bool = False

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.draft import Draft
-from bot.core.outbox import FileRef
+from bot.core.outbox import FileRef, OwedMessage
 from bot.storage.records import (
     AuditEntry,
     CaseMessage,
@@ -157,6 +157,12 @@ class Outbox(Protocol):
 
     async def owe_card(self, case_id: int, chat_id: int, now: datetime) -> None:
         """Owe the staff group an up-to-date card for a case (one waiting update per case)."""
+
+    async def owe_message(self, chat_id: int, owed: OwedMessage, now: datetime) -> None:
+        """Owe ``chat_id`` a message made in full by the caller (an intake's reply)."""
+
+    async def head_of_chat(self, chat_id: int) -> tuple[OutboxEntry, datetime] | None:
+        """Return the oldest entry waiting for a private chat (its one lane), and when it is due."""
 
     async def list_due(self, now: datetime, limit: int = 50) -> list[OutboxEntry]:
         """Return entries due now, each the oldest waiting in its lane."""

@@ -22,12 +22,16 @@ from bot.core.replies import (
     Change,
     ChoiceReply,
     ConfirmCancel,
+    ConfirmPostcode,
     ContactReply,
     FileReply,
+    FinishText,
     OtherReply,
     Reply,
     Send,
+    ShowChanges,
     Skip,
+    TakeSuggestion,
     TextReply,
     UseSuggestion,
 )
@@ -144,16 +148,18 @@ SELF_ROUTE: list[tuple[Reply, Expected]] = [
     (TextReply("Ada Lovelace"), At("postcode")),
     (TextReply("st4 1hh"), At("address")),
     (TextReply("12 Example Road\nStoke-on-Trent"), At("phone")),
-    (ContactReply("447911123456"), At("email")),
-    (TextReply("ada@example.org"), At("contact_by")),
-    (ChoiceReply("email"), At("date_of_birth")),
+    (ContactReply("447911123456"), At("contact_by")),
+    (ChoiceReply("email"), At("email")),
+    (TextReply("ada@example.org"), At("date_of_birth")),
     (Skip(), At("category")),
     (ChoiceReply("housing"), At("organisation")),
     (TextReply("Stoke-on-Trent City Council"), At("their_reference")),
     (TextReply("HB/12345"), At("contacted_them")),
     (ChoiceReply("yes"), At("what_happened")),
-    (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
-    (TextReply("Ask the council to carry out the repair."), At("deadline")),
+    (TextReply("The council has not repaired the damp in my flat."), At("what_happened")),
+    (FinishText("what_happened"), At("desired_outcome")),
+    (TextReply("Ask the council to carry out the repair."), At("desired_outcome")),
+    (FinishText("desired_outcome"), At("deadline")),
     (TextReply("1 December 2026"), At("attachments")),
     (AttachmentsDone(), At("consent")),
     (ChoiceReply("yes"), At("review")),
@@ -164,13 +170,17 @@ OTHER_ROUTE: list[tuple[Reply, Expected]] = [
     (TextReply("Grace Hopper"), At("other_relationship")),
     (TextReply("Her neighbour"), At("other_agrees")),
     (ChoiceReply("yes"), At("full_name")),
-    *SELF_ROUTE[2:],
+    *SELF_ROUTE[2:7],
+    (TextReply("ada@example.org"), At("helper_address")),
+    (Skip(), At("date_of_birth")),
+    *SELF_ROUTE[8:],
 ]
 POLICY_ROUTE: list[tuple[Reply, Expected]] = [
     *SELF_ROUTE[:9],
     (ChoiceReply("policy_view"), At("policy_topic")),
     (TextReply("Bus services"), At("policy_view")),
-    (TextReply("Keep the number 21 bus running on Sundays."), At("attachments")),
+    (TextReply("Keep the number 21 bus running on Sundays."), At("policy_view")),
+    (FinishText("policy_view"), At("attachments")),
     (AttachmentsDone(), At("consent")),
     (ChoiceReply("no"), At("review")),
 ]
@@ -255,8 +265,8 @@ def test_check_answers_lists_each_answer_and_offers_a_change_for_each(intake: In
         "postcode",
         "address",
         "phone",
-        "email",
         "contact_by",
+        "email",
         "date_of_birth",
         "category",
         *CASEWORK_ONLY,
@@ -269,7 +279,13 @@ def test_check_answers_lists_each_answer_and_offers_a_change_for_each(intake: In
     assert values["date_of_birth"] == Msg("summary.not_given")
     assert values["attachments"] == Msg("summary.attachments", {"count": "0"})
     actions = [button.action for line in prompt.buttons for button in line]
-    assert actions == ["send", *(f"c.{step}" for step in rows), "back"]
+    # Send first; the answers to change are one tap away, not seventeen buttons here.
+    assert actions == ["send", "chg", "back"]
+    listed = intake.advance(draft, ShowChanges(show=True), START)
+    assert isinstance(listed, Ask)
+    assert not listed.changed
+    changes = [button.action for line in listed.prompt.buttons for button in line]
+    assert changes == [*(f"c.{step}" for step in rows), "rv"]
 
 
 # --- validators ------------------------------------------------------------------------
@@ -287,11 +303,11 @@ VALIDATOR_ERRORS: list[tuple[str, str, str, str, dict[str, str]]] = [
     ("email", "email", "ada@", "error.email.invalid", {}),
     ("deadline_date", "deadline", "1 January 2020", "error.deadline_date.past", {}),
     ("date_of_birth", "date_of_birth", "1 January 2030", "error.date_of_birth.future", {}),
-    ("free_text", "what_happened", TOO_LONG_2000, "error.free_text.too_long",
-     {"max": "2,000", "length": "2,001"}),
-    ("free_text", "desired_outcome", "y" * 1001, "error.free_text.too_long",
-     {"max": "1,000", "length": "1,001"}),
+    # Long answers are gathered over messages and never refused for length (see below).
+    ("short_text", "organisation", "o" * 201, "error.short_text.too_long",
+     {"max": "200", "length": "201"}),
     ("short_text", "organisation", "!!!", "error.short_text.no_letters_or_digits", {}),
+    ("free_text", "what_happened", "", "error.free_text.empty", {}),
     ("their_reference", "their_reference", "AB#12", "error.their_reference.characters", {}),
 ]  # fmt: skip
 
@@ -369,7 +385,11 @@ def test_back_skips_questions_of_a_branch_no_longer_taken(intake: Intake) -> Non
     outcome = play(
         intake,
         helping,
-        [(Change("for_whom"), At("for_whom")), (ChoiceReply("self"), At("review"))],
+        [
+            (Change("for_whom"), At("for_whom")),
+            # Their postcode is not the writer's: switching back asks it (and the rest) again.
+            (ChoiceReply("self"), At("postcode")),
+        ],
     )
     assert isinstance(outcome, Ask)
     assert {"other_name", "other_agrees"} <= outcome.draft.answers.keys()
@@ -423,13 +443,27 @@ def test_changing_to_helping_someone_else_asks_the_new_questions(intake: Intake)
             (ChoiceReply("other"), At("other_name")),
             (TextReply("Grace Hopper"), At("other_relationship")),
             (TextReply("Her neighbour"), At("other_agrees")),
-            (ChoiceReply("unable"), At("review")),
+            (ChoiceReply("unable"), At("other_authority")),
+            (ChoiceReply("parent"), At("postcode")),
+            (TextReply("ST4 1HH"), At("address")),
+            (TextReply("3 Other Road, Stoke-on-Trent"), At("helper_address")),
+            (TextReply("1 Far Lane, Leeds LS1 1AA"), At("date_of_birth")),
+            (TextReply("1 2 2015"), At("review")),
         ],
     )
     assert isinstance(outcome, Ask)
     rows = [row.step for row in outcome.prompt.summary]
-    assert rows[:5] == ["for_whom", "other_name", "other_relationship", "other_agrees", "full_name"]
-    assert intake.answers(outcome.draft)["other_agrees"].value == "unable"
+    assert rows[:6] == [
+        "for_whom",
+        "other_name",
+        "other_relationship",
+        "other_agrees",
+        "other_authority",
+        "full_name",
+    ]
+    labels = {row.step: row.label.key for row in outcome.prompt.summary}
+    assert labels["postcode"] == "label.postcode.someone_else"
+    assert intake.answers(outcome.draft)["other_authority"].value == "parent"
 
 
 def test_changing_to_a_policy_view_drops_the_casework_questions(intake: Intake) -> None:
@@ -440,7 +474,8 @@ def test_changing_to_a_policy_view_drops_the_casework_questions(intake: Intake) 
             (Change("category"), At("category")),
             (ChoiceReply("policy_view"), At("policy_topic")),
             (TextReply("Bus services"), At("policy_view")),
-            (TextReply("Keep the Sunday buses."), At("review")),
+            (TextReply("Keep the Sunday buses."), At("policy_view")),
+            (FinishText("policy_view"), At("review")),
         ],
     )
     assert isinstance(outcome, Ask)
@@ -473,7 +508,11 @@ def test_send_asks_a_question_left_unanswered_by_an_abandoned_change(intake: Int
             (Send(), At("other_name")),
             (TextReply("Grace Hopper"), At("other_relationship")),
             (TextReply("Her neighbour"), At("other_agrees")),
-            (ChoiceReply("yes"), At("review")),
+            (ChoiceReply("yes"), At("postcode")),
+            (TextReply("ST4 1HH"), At("address")),
+            (TextReply("3 Other Road, Stoke-on-Trent"), At("helper_address")),
+            (Skip(), At("date_of_birth")),
+            (Skip(), At("review")),
             (Send(), FINISHED),
         ],
     )
@@ -538,9 +577,67 @@ def test_a_postcode_elsewhere_ends_the_intake_naming_the_constituency(intake: In
     expected = Stopped(
         "out_of_area", {"constituency": "Stoke-on-Trent North", "mp_name": "Jo Example"}
     )
-    outcome = play(intake, draft, [(TextReply("ST6 1AA"), expected)])
+    outcome = play(
+        intake,
+        draft,
+        [
+            (TextReply("ST6 1AA"), At("postcode")),
+            (ConfirmPostcode(confirmed=True), expected),
+        ],
+    )
     assert isinstance(outcome, Ended)
     assert outcome.message.key == "postcode.other_constituency"
+
+
+def test_a_postcode_elsewhere_asks_first_and_no_keeps_every_answer(intake: Intake) -> None:
+    draft = reach(intake, "postcode")
+    asked = play(intake, draft, [(TextReply("ST6 1AA"), At("postcode"))])
+    assert isinstance(asked, Ask)
+    assert asked.prompt.text.key == "postcode.confirm_other"
+    assert asked.prompt.text.params["elsewhere"] == "Stoke-on-Trent North"
+    actions = [b.action for row in asked.prompt.buttons for b in row]
+    assert actions == ["pc.yes", "pc.no"]
+    outcome = play(
+        intake,
+        asked.draft,
+        [
+            (OtherReply("sticker"), stay("postcode", "error.postcode.confirm")),
+            (ConfirmPostcode(confirmed=False), At("postcode")),
+            (TextReply("ST4 1HH"), At("address")),
+        ],
+    )
+    assert isinstance(outcome, Ask)
+    assert outcome.draft.value("full_name") == "Ada Lovelace"
+    assert outcome.draft.pending_postcode is None
+
+
+def test_a_postcode_not_in_the_data_twice_may_be_sent_unchecked(intake: Intake) -> None:
+    draft = reach(intake, "postcode")
+    params = {**PARAMS, "postcode": "ST4 1ZZ"}
+    outcome = intake.advance(draft, TextReply("ST4 1ZZ"), START)
+    assert isinstance(outcome, Ask)
+    assert outcome.error == Msg("postcode.not_found", params)
+    assert [b.action for row in outcome.prompt.buttons for b in row] == ["back"]
+    again = intake.advance(outcome.draft, TextReply("st41zz"), START)
+    assert isinstance(again, Ask)
+    assert again.error == Msg("postcode.not_found_again", params)
+    assert again.prompt.buttons[0][0].action == "pc.yes"
+    sent = intake.advance(again.draft, ConfirmPostcode(confirmed=True), START)
+    assert isinstance(sent, Ask)
+    assert sent.draft.step == "address"
+    assert sent.draft.answers["postcode"].extra["verified"] == "no"
+
+
+def test_a_look_alike_slip_in_a_postcode_is_offered_its_correction(intake: Intake) -> None:
+    draft = reach(intake, "postcode")
+    outcome = intake.advance(draft, TextReply(" ST4 IHH "), START)
+    assert isinstance(outcome, Ask)
+    assert outcome.error is not None
+    assert outcome.error.key == "postcode.did_you_mean"
+    assert outcome.error.params["suggestion"] == "ST4 1HH"
+    taken = intake.advance(outcome.draft, TakeSuggestion(accepted=True), START)
+    assert isinstance(taken, Ask)
+    assert (taken.draft.step, taken.draft.value("postcode")) == ("address", "ST4 1HH")
 
 
 POSTCODE_REFUSALS = [
@@ -552,7 +649,7 @@ POSTCODE_REFUSALS = [
     ("BFPO 1234", PostcodeStatus.SPECIAL, "BFPO 1234"),
     ("FIQQ 1ZZ", PostcodeStatus.OVERSEAS_TERRITORY, "FIQQ 1ZZ"),
     ("ZZ99 3VZ", PostcodeStatus.PSEUDO, "ZZ99 3VZ"),
-    (" ST4 IHH ", PostcodeStatus.INVALID_FORMAT, "ST4 IHH"),
+    (" ST4 IHX ", PostcodeStatus.INVALID_FORMAT, "ST4 IHX"),
     ("SE1P 6AD", PostcodeStatus.LIVE, "SE1P 6AD"),  # listed, but in no constituency
 ]
 
@@ -567,7 +664,12 @@ def test_a_postcode_we_cannot_use_gets_its_own_answer(
 ) -> None:
     draft = reach(intake, "postcode")
     error = Msg(f"postcode.{status.value}", {**PARAMS, "postcode": shown})
-    play(intake, draft, [(TextReply(typed), At("postcode", error=error))])
+    outcome = intake.advance(draft, TextReply(typed), START)
+    assert isinstance(outcome, Ask)
+    assert (outcome.draft.step, outcome.error) == ("postcode", error)
+    # A postcode we cannot place counts as a try (a second is offered a way on).
+    counted = status in {PostcodeStatus.NOT_FOUND, PostcodeStatus.LIVE}
+    assert outcome.draft.postcode_misses == (1 if counted else 0)
 
 
 # --- revision, attachments, unusable replies --------------------------------------------
@@ -708,7 +810,6 @@ def test_skip_is_refused_on_a_question_that_needs_an_answer(
 @pytest.mark.parametrize(
     ("at", "following"),
     [
-        ("email", "contact_by"),
         ("date_of_birth", "category"),
         ("their_reference", "contacted_them"),
         ("deadline", "attachments"),
@@ -756,8 +857,10 @@ FLOW_CHANGED = Msg("intake.flow_changed")
 # The rest of SELF_ROUTE in the edited flow, from the renamed question on.
 EDITED_REST: list[tuple[Reply, Expected]] = [
     (ChoiceReply("yes"), At("what_happened")),
-    (TextReply("The council has not repaired the damp in my flat."), At("desired_outcome")),
-    (TextReply("Ask the council to carry out the repair."), At("deadline")),
+    (TextReply("The council has not repaired the damp in my flat."), At("what_happened")),
+    (FinishText("what_happened"), At("desired_outcome")),
+    (TextReply("Ask the council to carry out the repair."), At("desired_outcome")),
+    (FinishText("desired_outcome"), At("deadline")),
     (TextReply("1 December 2026"), At("attachments")),
     (AttachmentsDone(), At("consent")),
     (ChoiceReply("yes"), At("review")),
@@ -899,6 +1002,7 @@ def _new_consent_wording(data: dict[str, Any]) -> None:
 
 def _email_required(data: dict[str, Any]) -> None:
     flow_step(data, "email")["optional"] = False
+    del flow_step(data, "email")["required_when"]
 
 
 def _shorter_account(data: dict[str, Any]) -> None:
@@ -911,6 +1015,7 @@ CHANGED_ANSWERS = [
     (_email_required, "email", TextReply("ada@example.org")),
     (_shorter_account, "what_happened", TextReply("Damp in my flat.")),
 ]
+FINISHED_WITH = {"what_happened": FinishText("what_happened")}
 
 
 @pytest.mark.parametrize(
@@ -930,10 +1035,12 @@ def test_an_answer_the_question_no_longer_takes_is_asked_again(
         draft = draft.with_answers(
             {**draft.answers, "email": Answer(value=None, answered_at=START)}
         )
+    finish = FINISHED_WITH.get(asked)
+    answered = [(answer, At(asked)), (finish, At("review"))] if finish else [(answer, At("review"))]
     outcome = play(
         changed,
         draft,
-        [(Send(), At(asked, notice=FLOW_CHANGED)), (answer, At("review")), (Send(), FINISHED)],
+        [(Send(), At(asked, notice=FLOW_CHANGED)), *answered, (Send(), FINISHED)],
     )
     assert isinstance(outcome, Finished)
     assert kept(draft, asked).items() <= values(outcome.draft).items()

@@ -123,6 +123,12 @@ def test_export_fields_are_the_import_columns_in_order() -> None:
         "on_behalf_of",
         "linked_to",
         "last_update",
+        "date_of_birth",
+        "postcode_checked",
+        "helper_name",
+        "helper_relationship",
+        "helper_address",
+        "agreement",
     )
 
 
@@ -154,6 +160,12 @@ def test_export_row_of_a_full_case() -> None:
         "on_behalf_of": "",
         "linked_to": "MP-2222222",
         "last_update": "2026-11-25T10:30:05Z",
+        "date_of_birth": "",
+        "postcode_checked": "yes",
+        "helper_name": "",
+        "helper_relationship": "",
+        "helper_address": "",
+        "agreement": "",
     }
 
 
@@ -189,6 +201,11 @@ def test_export_row_of_a_minimal_case_leaves_missing_answers_empty() -> None:
         "urgent_reasons",
         "on_behalf_of",
         "linked_to",
+        "date_of_birth",
+        "helper_name",
+        "helper_relationship",
+        "helper_address",
+        "agreement",
     }
     assert (row["first_name"], row["status"], row["urgent"]) == ("Prince", "new", "no")
     assert row["consent_answer"] == "no"
@@ -388,3 +405,24 @@ def test_rows_are_read_once_from_a_generator() -> None:
     assert [row["reference"] for row in _read_csv(to_csv(rows()))] == ["MP-0", "MP-1", "MP-2"]
     references = [case["reference"] for case in json.loads(to_json(rows()))["cases"]]
     assert references == ["MP-0", "MP-1", "MP-2"]
+
+
+def test_a_case_for_someone_else_exports_the_constituent_and_the_helper_apart() -> None:
+    """The constituent fills the name columns; whoever wrote for them has columns of their own."""
+    answers = ANSWERS | {
+        "for_whom": "other",
+        "other_name": "Grace Hopper",
+        "other_relationship": "Her son",
+        "other_agrees": "unable",
+        "other_authority": "attorney",
+        "full_name": "Alan Hopper",
+        "helper_address": "1 Far Lane, Leeds LS1 1AA",
+        "date_of_birth": "1950-03-14",
+    }
+    row = _row(_case(answers=answers))
+    assert (row["first_name"], row["last_name"]) == ("Grace", "Hopper")
+    assert row["on_behalf_of"] == "Grace Hopper"
+    assert (row["helper_name"], row["helper_relationship"]) == ("Alan Hopper", "Her son")
+    assert row["helper_address"] == "1 Far Lane, Leeds LS1 1AA"
+    assert row["agreement"] == "unable; attorney"
+    assert row["date_of_birth"] == "1950-03-14"

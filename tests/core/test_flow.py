@@ -297,9 +297,12 @@ def test_a_broken_flow_fails_at_load_naming_the_fault(
     assert fault in message
 
 
+_EMAIL = next(i for i, s in enumerate(shipped_flow_data()["steps"]) if s["id"] == "email")
+
+
 @pytest.mark.parametrize(
     ("breaks", "fault"),
-    [(_unknown_kind, "steps.9.kind"), (_unknown_field, "steps.9.prompt")],
+    [(_unknown_kind, f"steps.{_EMAIL}.kind"), (_unknown_field, f"steps.{_EMAIL}.prompt")],
     ids=["kind", "field"],
 )
 def test_a_malformed_flow_names_the_place(
@@ -470,6 +473,12 @@ def test_a_flow_may_leave_out_a_step_the_code_only_reads_if_present(
     removed(data, step_id)
     for other in [s for s in data["steps"] if s.get("when", {}).get("step") == step_id]:
         del other["when"]
+    for other in data["steps"]:
+        if other.get("required_when", {}).get("step") == step_id:
+            del other["required_when"]
+        kept = [v for v in other.get("variants", []) if v["when"]["step"] != step_id]
+        if "variants" in other:
+            other["variants"] = kept
     flow = load(write_flows(tmp_path, data))
     assert flow.find(step_id) is None
 
@@ -663,7 +672,7 @@ def test_every_text_the_rest_of_the_bot_names_is_checked_at_load() -> None:
     assert [row for row in OTHER_MSG_KEYS if row[2] not in required_texts()] == []
 
 
-VALIDATOR_PARAMS = frozenset({"max", "length", "min", "example", "years", "earliest"})
+VALIDATOR_PARAMS = frozenset({"max", "length", "min", "example", "years", "earliest", "suggestion"})
 _VALIDATOR_NAMES = "|".join(sorted(VALIDATORS))
 
 # What each family of texts is filled with, from where the code makes its Msg; first match wins.
@@ -671,7 +680,13 @@ PARAMS_BY_KEY: list[tuple[str, frozenset[str]]] = [
     (r"(question|hint)\.", OFFICE | {"attachments", "max_length"}),
     (r"(help|privacy|about)$", OFFICE | {"attribution"}),
     (r"confirmation\.", OFFICE | {"reference"}),
-    (r"postcode\.", OFFICE | {"postcode"}),
+    (r"postcode\.", OFFICE | {"postcode", "suggestion", "elsewhere"}),
+    (r"intake\.collecting$", frozenset({"count"})),
+    (r"notice\.answer_cut$", frozenset({"max_length"})),
+    (r"button\.postcode_unchecked$", frozenset({"postcode"})),
+    (r"button\.suggestion_yes$", frozenset({"value"})),
+    (r"review\.in_full$", frozenset({"label", "text"})),
+    (r"review\.", frozenset()),
     (r"cancel\.|error\.internal$", OFFICE),
     (r"flood\.warning$", OFFICE),
     (r"staff\.assigned_to_you$", frozenset({"reference"})),
@@ -761,6 +776,8 @@ def test_every_prompt_of_the_shipped_flow_renders() -> None:
     answers["consent"] = Answer(
         value="yes", extra={"version": consent.version or ""}, answered_at=NOW
     )
+    # Someone helping another person: every question of that branch applies.
+    answers["for_whom"] = Answer(value="other", answered_at=NOW)
     place = {"constituency_code": "E14001520", "constituency_name": "Stoke-on-Trent Central"}
     answers["postcode"] = Answer(value="ST4 1HH", extra=place, answered_at=NOW)
     draft = draft.with_answers(answers)

@@ -17,6 +17,7 @@ from bot.core.references import make_reference
 from bot.core.replies import (
     ChoiceReply,
     ContactReply,
+    FinishText,
     Reply,
     Send,
     Skip,
@@ -45,8 +46,14 @@ class RecordingTransport:
         return Shown(message_id or len(self.cards), sent=True)
 
     async def send(self, chat_id: int, owed: OwedMessage) -> int:
-        self.messages.append((chat_id, owed.text.key))
+        question = owed.reply.question if owed.reply is not None else None
+        key = owed.text.key if owed.reply is None else f"reply:{question and question.step}"
+        self.messages.append((chat_id, key))
         return len(self.messages)
+
+    def texts(self) -> list[tuple[int, str]]:
+        """Return the catalogue texts delivered, leaving out the intake's own replies."""
+        return [(chat, key) for chat, key in self.messages if not key.startswith("reply:")]
 
 
 @pytest.fixture
@@ -84,15 +91,17 @@ INTAKE: list[Reply] = [
     TextReply("ST4 1HH"),
     TextReply("12 Example Road, Stoke-on-Trent"),
     ContactReply("447911123456"),
-    Skip(),
     ChoiceReply("phone"),
+    Skip(),
     Skip(),
     ChoiceReply("housing"),
     TextReply("Stoke-on-Trent City Council"),
     Skip(),
     ChoiceReply("yes"),
     TextReply("The council has not repaired the damp in my flat since June."),
+    FinishText("what_happened"),
     TextReply("Ask the council to carry out the repair."),
+    FinishText("desired_outcome"),
     Skip(),
     finished_attachments(),
     ChoiceReply("yes"),
@@ -120,7 +129,11 @@ async def test_a_whole_intake_makes_a_case_and_owes_a_confirmation_and_a_card(
     assert case.reference.startswith("SOT-")
     assert case.category == "housing"
     await services.outbox.drain(seconds=5)
-    assert transport(services).messages == [(5001, "confirmation.sent")]
+    assert transport(services).texts() == [(5001, "confirmation.sent")]
+    # Every answer's next question was owed to the person, up to check-your-answers.
+    asked = [key for _, key in transport(services).messages if key.startswith("reply:")]
+    assert asked[0] == "reply:welcome"
+    assert asked[-1] == "reply:review"
     assert transport(services).cards == [(STAFF_CHAT, case.reference)]
 
 
@@ -142,7 +155,7 @@ async def test_a_reply_in_an_update_applied_twice_is_owed_once(services: Service
     again = await services.staff.reply(who, case.reference, "We have written to the council.")
     assert (first.duplicate, again.duplicate) == (False, True)
     await services.outbox.drain(seconds=5)
-    sent = [key for chat, key in transport(services).messages if chat == 5001]
+    sent = [key for chat, key in transport(services).texts() if chat == 5001]
     assert sent == ["confirmation.sent", "reply.to_constituent"]
 
 

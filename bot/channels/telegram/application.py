@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -112,7 +112,9 @@ def build_application(
                 "the database held %s update ids of another bot; they were forgotten", forgotten
             )
         await replay(found.guard, application.update_queue, application.bot)
-        found.outbox.start(TelegramTransport(application.bot, staff_renderer.card, renderer.text))
+        found.outbox.start(
+            TelegramTransport(application.bot, staff_renderer.card, renderer.text, renderer.reply)
+        )
         # The first sweep runs now, not one interval after start-up: a bot restarted more
         # often than SWEEP_MINUTES would otherwise never expire or delete anything.
         await privacy.sweep(found.privacy, found.guard)
@@ -240,7 +242,7 @@ async def on_error(update: object, context: Context) -> None:
         log = constituent.log.debug if quiet else constituent.log.warning
         log("Telegram request failed: %s", type(error).__name__)
         return
-    if isinstance(error, NetworkError):
+    if isinstance(error, NetworkError | RetryAfter):
         constituent.log.warning(
             "update %s: reply not sent: %s", update.update_id, type(error).__name__
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.channels.telegram.context import Context
@@ -100,8 +100,10 @@ async def on_message(update: Update, context: Context) -> None:
         if replied is not None and replied.from_user and replied.from_user.is_bot
         else None
     )
-    response = await context.bot_data.runtime.intake.handle(
-        sender_of(update), reply_of(message), reply_to=reply_to
+    found = context.bot_data.runtime
+    typed = found.renderer.keyboard_reply(message.text) if message.text else None
+    response = await found.intake.handle(
+        sender_of(update), typed or reply_of(message), reply_to=reply_to
     )
     await send(update, context, response)
 
@@ -113,7 +115,9 @@ async def on_button(update: Update, context: Context) -> None:
     parsed = parse_callback(query.data)
     reply = reply_for_action(parsed[1]) if parsed else None
     found = context.bot_data.runtime
-    if parsed is None or (reply is None and parsed[1] not in (RESUME, RESTART)):
+    # A button of a message sent inline (through another chat) has no chat of ours to answer in.
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    if not private or parsed is None or (reply is None and parsed[1] not in (RESUME, RESTART)):
         await query.answer(found.renderer.text(Msg("notice.stale_button")))
         return
     revision, action = parsed
@@ -125,20 +129,23 @@ async def on_button(update: Update, context: Context) -> None:
     if response.stale:
         await query.answer(found.renderer.text(Msg("notice.stale_button")))
         return
-    await query.answer()
+    try:
+        await query.answer()
+    except TelegramError as exc:  # the press is applied and its answer owed: carry on
+        log.warning("button press %s not answered: %s", update.update_id, type(exc).__name__)
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await _drop_buttons(query.message)
     await send(update, context, response)
 
 
 async def send(update: Update, context: Context, response: Response) -> None:
-    """Send the rendered response to the chat the update came from."""
+    """Deliver what the response owes the chat now (the outbox keeps whatever cannot go yet)."""
     chat = update.effective_chat
     assert chat is not None
-    for outgoing in context.bot_data.runtime.renderer.render(response):
-        await context.bot.send_message(chat.id, outgoing.text, reply_markup=outgoing.markup)
     if response.case is not None:
         log.info("case %s created", response.case.reference)
+    if not response.stale:
+        await context.bot_data.runtime.outbox.deliver_lane(chat.id)
 
 
 async def _drop_buttons(message: Message) -> None:
@@ -147,6 +154,8 @@ async def _drop_buttons(message: Message) -> None:
     except BadRequest as exc:
         # Already edited (a double tap that raced), or too old to edit: nothing is lost.
         log.debug("could not remove buttons: %s", exc.message)
+    except TelegramError as exc:  # old buttons are harmless: they carry an old revision
+        log.debug("could not remove buttons: %s", type(exc).__name__)
 
 
 async def _say(update: Update, context: Context, key: str) -> None:

@@ -39,7 +39,9 @@ def sender_of(update: Update) -> Sender:
 
 
 def _profile(user: User) -> dict[str, str]:
-    name = user.full_name.strip()
+    # The Bot API allows an empty first name (PTB then reads the full name as None).
+    parts = (user.first_name or "", user.last_name or "")
+    name = " ".join(part.strip() for part in parts if part and part.strip())
     return {"telegram_name": name} if name else {}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from telegram import (
@@ -15,8 +16,11 @@ from telegram import (
 
 from bot.channels.telegram.parse import callback_data
 from bot.core.catalogue import Catalogue, Msg
+from bot.core.outbox import OwedReply
 from bot.core.prompts import Button, Prompt
+from bot.core.replies import Back, Reply, Skip
 from bot.core.text import one_line
+from bot.service.replies import messages_of
 from bot.service.types import Response
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -26,6 +30,7 @@ SUMMARY_VALUE_LIMIT = 400
 ECHO_LIMIT = 200
 BUTTON_LABEL_LIMIT = 60
 _ELLIPSIS = "…"
+_TAG = re.compile(r"</?[a-z]+>")
 
 
 def escape(text: str) -> str:
@@ -52,6 +57,15 @@ class Renderer:
     def __init__(self, catalogue: Catalogue) -> None:
         """Use ``catalogue`` for every text."""
         self.catalogue = catalogue
+        # Buttons of the share-phone keyboard send their label as text; read it back.
+        self._typed_buttons: dict[str, Reply] = {
+            self._label(Msg("button.back")): Back(),
+            self._label(Msg("button.skip")): Skip(),
+        }
+
+    def _label(self, label: Msg | str) -> str:
+        text = self.catalogue.render(label, plain) if isinstance(label, Msg) else label
+        return one_line(text, BUTTON_LABEL_LIMIT)
 
     def text(self, msg: Msg) -> str:
         """Render a catalogue text as HTML."""
@@ -59,23 +73,25 @@ class Renderer:
 
     def render(self, response: Response) -> list[Outgoing]:
         """Return the messages for ``response``, in order."""
-        lead = [self.text(m) for m in response.lead]
-        if response.echo:
-            echo = self.text(Msg("notice.echo", {"text": one_line(response.echo, ECHO_LIMIT)}))
+        return [self.reply(part) for part in messages_of(response)]
+
+    def reply(self, part: OwedReply) -> Outgoing:
+        """Return one message of an intake's reply, with its keyboard."""
+        lead = [self.text(m) for m in part.lines]
+        if part.echo:
+            echo = self.text(Msg("notice.echo", {"text": one_line(part.echo, ECHO_LIMIT)}))
             lead.append(f"<i>{echo}</i>")
-        out: list[Outgoing] = []
-        if response.remove_keyboard:
-            closing = lead or [self.text(Msg("notice.phone_saved"))]
-            out.append(Outgoing(_fit("\n\n".join(closing)), ReplyKeyboardRemove()))
-            lead = []
-        if response.prompt is not None:
-            room = MESSAGE_LIMIT - sum(len(line) + 2 for line in lead)
-            body = [*lead, self._prompt_text(response.prompt, room)]
-            markup = self._markup(response.prompt, response.revision or 0)
-            out.append(Outgoing(_fit("\n\n".join(body)), markup))
-        elif lead:
-            out.append(Outgoing(_fit("\n\n".join(lead))))
-        return out
+        prompt = part.question
+        if prompt is None:
+            markup: Markup | None = ReplyKeyboardRemove() if part.remove_keyboard else None
+            return Outgoing(_fit("\n\n".join(lead)), markup)
+        room = MESSAGE_LIMIT - sum(len(line) + 2 for line in lead)
+        body = [*lead, self._prompt_text(prompt, room)]
+        return Outgoing(_fit("\n\n".join(body)), self._markup(prompt, part.revision))
+
+    def keyboard_reply(self, text: str) -> Reply | None:
+        """Return what a typing keyboard's button (Back, Skip) stands for, if ``text`` is one."""
+        return self._typed_buttons.get(text)
 
     def _prompt_text(self, prompt: Prompt, room: int) -> str:
         """Return the prompt's HTML, with typed answers shortened to fit in room characters."""
@@ -94,8 +110,16 @@ class Renderer:
 
     def _markup(self, prompt: Prompt, revision: int) -> Markup | None:
         if prompt.request_contact:
-            share = KeyboardButton(self.catalogue.render(Msg("button.share_phone"), plain))
-            return ReplyKeyboardMarkup([[share]], resize_keyboard=True, one_time_keyboard=True)
+            # Inline buttons cannot go with it: Skip and Back become buttons that type.
+            share = KeyboardButton(self._label(Msg("button.share_phone")), request_contact=True)
+            rows = [[share]]
+            rows += [
+                [KeyboardButton(self._label(b.label))]
+                for row in prompt.buttons
+                for b in row
+                if self.keyboard_reply(self._label(b.label)) is not None
+            ]
+            return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
         if not prompt.buttons:
             return None
         return InlineKeyboardMarkup(
@@ -103,10 +127,8 @@ class Renderer:
         )
 
     def _button(self, button: Button, revision: int) -> InlineKeyboardButton:
-        label = button.label
-        text = self.catalogue.render(label, plain) if isinstance(label, Msg) else label
         return InlineKeyboardButton(
-            one_line(text, BUTTON_LABEL_LIMIT), callback_data=callback_data(revision, button.action)
+            self._label(button.label), callback_data=callback_data(revision, button.action)
         )
 
 
@@ -138,7 +160,13 @@ def _shorten(value: str, limit: int) -> str:
 
 
 def _fit(text: str) -> str:
-    # Catalogue texts are short and typed answers are shortened to fit; this only guards the limit.
-    if len(text) <= MESSAGE_LIMIT:
+    # Telegram counts what it shows, not the HTML: "&amp;" is one character.
+    if len(text) <= MESSAGE_LIMIT or len(_visible(text)) <= MESSAGE_LIMIT:
         return text
-    return text[: MESSAGE_LIMIT - 1] + _ELLIPSIS
+    # Catalogue texts are short and typed answers are shortened to fit; this only guards the limit.
+    return escape(_visible(text)[: MESSAGE_LIMIT - 1]) + _ELLIPSIS
+
+
+def _visible(text: str) -> str:
+    """Return what Telegram shows of an HTML text."""
+    return html.unescape(_TAG.sub("", text))

@@ -11,6 +11,7 @@ from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
+from bot.core.display import shown_answer, shown_time
 from bot.core.flow import Flow
 from bot.core.staff import StaffDirectory
 from bot.service.staff import CaseView, QueuePage
@@ -35,8 +36,8 @@ def age(since: datetime, now: datetime) -> str:
 
 
 def when(moment: datetime) -> str:
-    """Return a timestamp as staff read it: 23 Nov 09:30."""
-    return moment.strftime("%d %b %H:%M")
+    """Return a timestamp as people in the office read it: 23 Nov 2026 09:30, London time."""
+    return shown_time(moment)
 
 
 class StaffRenderer:
@@ -82,11 +83,15 @@ class StaffRenderer:
                     {
                         "reference": case.reference,
                         "category": self.category(case.category),
-                        "name": case.answers.get(roles.FULL_NAME) or "",
+                        "name": constituent_name(case),
                         "received": when(case.created_at),
                         "age": age(case.created_at, self.clock()),
                         "postcode": case.answers.get(roles.POSTCODE) or "",
-                        "constituency": case.constituency_name,
+                        "place": Msg(
+                            "card.in_constituency", {"constituency": case.constituency_name}
+                        )
+                        if case.postcode_verified
+                        else Msg("card.postcode_unverified"),
                         "assignee": self.assignee(case.assignee),
                         "status": Msg(f"status.{case.status.value}"),
                         "consent": Msg(_consent_key(case)),
@@ -94,6 +99,8 @@ class StaffRenderer:
                 )
             )
         )
+        if on_behalf(case):
+            lines.append(self.text(Msg("card.on_behalf", self._helper(case))))
         if case.linked_to:
             lines.append(self.text(Msg("card.linked", {"linked": case.linked_to})))
         if case.summary:
@@ -110,6 +117,26 @@ class StaffRenderer:
             ),
         ]
         return "\n".join(lines), InlineKeyboardMarkup([buttons])
+
+    def _helper(self, case: Case) -> dict[str, str | Msg]:
+        """Return who wrote for the constituent, how they know them, and their agreement."""
+        answers = case.answers
+        return {
+            "helper": answers.get(roles.FULL_NAME) or "",
+            "relationship": answers.get(roles.OTHER_RELATIONSHIP) or "",
+            "agreement": self._agreement(case),
+        }
+
+    def _agreement(self, case: Case) -> str:
+        """Return whether the constituent agrees, and the helper's authority if they cannot."""
+        parts = [self._option(roles.OTHER_AGREES, case), self._option(roles.OTHER_AUTHORITY, case)]
+        return "; ".join(part for part in parts if part) or self.label("summary.not_given")
+
+    def _option(self, step_id: str, case: Case) -> str:
+        step = self.flow.find(step_id)
+        value = case.answers.get(step_id)
+        option = step.option(value) if step is not None and value is not None else None
+        return self.label(option.label) if option is not None else ""
 
     def close_question(self, reference: str) -> tuple[str, InlineKeyboardMarkup]:
         """Return the are-you-sure question the card's Close button asks."""
@@ -211,13 +238,17 @@ class StaffRenderer:
         """Return the whole case as one or more messages, each within Telegram's limit."""
         case = view.stored.case
         card, _ = self.card(case)
-        parts = [card, self.text(Msg("case.answers"))]
+        parts = [card]
+        if on_behalf(case):
+            parts.append(self.text(Msg("case.on_behalf", self._people(case))))
+        parts.append(self.text(Msg("case.answers")))
         for step in self.flow.steps:
             value = case.answers.get(step.id)
             if step.label is None or step.id not in case.answers:
                 continue
             option = step.option(value) if value is not None else None
-            shown: str | Msg = Msg(option.label) if option else (value or Msg("summary.not_given"))
+            typed = shown_answer(step.validator, value) if value else None
+            shown: str | Msg = Msg(option.label) if option else (typed or Msg("summary.not_given"))
             parts.append(
                 self.text(Msg("case.answer_row", {"label": Msg(step.label), "value": shown}))
             )
@@ -264,6 +295,31 @@ class StaffRenderer:
         lines = [self.text(Msg("audit.title", {"reference": reference}))]
         lines += [self.history_row(e) for e in entries] or [self.text(Msg("audit.empty"))]
         return pack(lines)
+
+    def _people(self, case: Case) -> dict[str, str | Msg]:
+        """Return both people of an enquiry made for someone else, for the case view."""
+        answers = case.answers
+        phone = answers.get(roles.PHONE)
+        contact = [shown_answer("phone", phone) if phone else ""]
+        contact += [answers.get(roles.EMAIL) or "", answers.get(roles.HELPER_ADDRESS) or ""]
+        return {
+            "name": answers.get(roles.OTHER_NAME) or "",
+            "address": answers.get(roles.ADDRESS) or "",
+            "postcode": answers.get(roles.POSTCODE) or "",
+            "contact": ", ".join(part for part in contact if part),
+            **self._helper(case),
+        }
+
+
+def on_behalf(case: Case) -> bool:
+    """Tell whether someone wrote in for the constituent."""
+    return case.answers.get(roles.FOR_WHOM) == roles.SOMEONE_ELSE
+
+
+def constituent_name(case: Case) -> str:
+    """Return the name of the person the case is about (not the helper's, for someone else)."""
+    key = roles.OTHER_NAME if on_behalf(case) else roles.FULL_NAME
+    return case.answers.get(key) or ""
 
 
 def _consent_key(case: Case) -> str:

@@ -9,13 +9,15 @@ from typing import TypeVar
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.telegram.render import Outgoing
 from bot.core.case import Case
 from bot.core.catalogue import Msg
-from bot.core.outbox import OwedMessage
+from bot.core.outbox import OwedMessage, OwedReply
 from bot.service.outbox import Refused, RetryLater, Shown, Unreachable
 
 CardRenderer = Callable[[Case], tuple[str, InlineKeyboardMarkup]]
 TextRenderer = Callable[[Msg], str]
+ReplyRenderer = Callable[[OwedReply], Outgoing]
 CAPTION_LIMIT = 1024
 
 T = TypeVar("T")
@@ -24,10 +26,17 @@ T = TypeVar("T")
 class TelegramTransport:
     """Deliver the outbox's entries with a python-telegram-bot ``Bot``."""
 
-    def __init__(self, bot: Bot, render_card: CardRenderer, render_text: TextRenderer) -> None:
-        """Send with ``bot``, rendering cards and texts with the office's catalogue."""
+    def __init__(
+        self,
+        bot: Bot,
+        render_card: CardRenderer,
+        render_text: TextRenderer,
+        render_reply: ReplyRenderer | None = None,
+    ) -> None:
+        """Send with ``bot``, rendering cards, texts and intake replies with the office's texts."""
         self.bot = bot
         self.render_card, self.render_text = render_card, render_text
+        self.render_reply = render_reply
         # What each card message was last made to say (a restart costs one redundant edit).
         self._shown: dict[int, str] = {}
 
@@ -42,6 +51,10 @@ class TelegramTransport:
 
     async def send(self, chat_id: int, owed: OwedMessage) -> int:
         """Send an owed text, or a photo or document with the text as its caption."""
+        if owed.reply is not None and self.render_reply is not None:
+            out = self.render_reply(owed.reply)
+            sent = await _outcome(self.bot.send_message(chat_id, out.text, reply_markup=out.markup))
+            return sent.message_id
         text = self.render_text(owed.text)
         attachment = owed.attachment
         if owed.edit_message_id is not None:

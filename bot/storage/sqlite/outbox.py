@@ -68,6 +68,24 @@ class OutboxRows:
             (chat_id, case_id, owed.model_dump_json(), now.isoformat(), now.isoformat()),
         )
 
+    async def owe_message(self, chat_id: int, owed: OwedMessage, now: datetime) -> None:
+        """Owe ``chat_id`` a message made in full by the caller (an intake's reply)."""
+        await self.db.execute(
+            "INSERT INTO outbox (kind, chat_id, payload, created_at, due_at)"
+            " VALUES ('message', ?, ?, ?, ?)",
+            (chat_id, owed.model_dump_json(), now.isoformat(), now.isoformat()),
+        )
+
+    async def head_of_chat(self, chat_id: int) -> tuple[OutboxEntry, datetime] | None:
+        """Return the oldest entry waiting for a private chat (its one lane), and when it is due."""
+        row = await first_row(
+            self.db,
+            "SELECT id, kind, chat_id, case_id, payload, attempts, created_at, due_at FROM outbox"
+            " WHERE chat_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
+            (chat_id,),
+        )
+        return None if row is None else (_entry(row), datetime.fromisoformat(row[7]))
+
     async def owe_card(self, case_id: int, chat_id: int, now: datetime) -> None:
         """Owe the staff group an up-to-date card for a case (one waiting update per case)."""
         await self.db.execute(

@@ -110,9 +110,12 @@ async def press_send(harness: Harness, user: FakeUser) -> str:
 
 
 def outbox_rows(office: Office) -> list[tuple[str, int, str, str | None]]:
-    """Return every outbox entry as (kind, chat, state, last error)."""
+    """Return every outbox entry but the intake's replies as (kind, chat, state, last error)."""
     with sqlite3.connect(office.settings.database_path) as db:
-        rows = db.execute("SELECT kind, chat_id, state, last_error FROM outbox ORDER BY id")
+        rows = db.execute(
+            "SELECT kind, chat_id, state, last_error FROM outbox"
+            " WHERE json_extract(payload, '$.reply') IS NULL ORDER BY id"
+        )
         return [(r[0], r[1], r[2], r[3]) for r in rows.fetchall()]
 
 

@@ -40,15 +40,17 @@ def intake(postcode: str, consent: str = "Yes, I give permission") -> list[Actio
         ("text", postcode),
         ("text", ADDRESS),
         ("text", PHONE_TYPED),
-        ("text", EMAIL),
         ("tap", "Email"),
+        ("text", EMAIL),
         ("tap", "Skip this question"),
         ("tap", "Housing"),
         ("text", ORGANISATION),
         ("tap", "Skip this question"),
         ("tap", "Yes"),
         ("text", STORY),
+        ("tap", "That is everything"),
         ("text", OUTCOME),
+        ("tap", "That is everything"),
         ("tap", "Skip this question"),
         ("tap", "I have no documents"),
         ("tap", consent),
@@ -128,19 +130,21 @@ async def test_the_checks_see_answers_that_are_kept(persona: Persona) -> None:
 
 
 async def test_an_out_of_area_intake_leaves_nothing(persona: Persona) -> None:
-    texts = await persona.play(intake(POSTCODE_OUT)[:5])
+    asked = await persona.play(intake(POSTCODE_OUT)[:5])
+    assert f"Is {POSTCODE_OUT} right?" in "\n".join(asked)
+    texts = await persona.play([("tap", "Yes, that is my postcode")])
     assert "we have not kept your details" in "\n".join(texts)
     assert left_behind(database_of(persona), (NAME, POSTCODE_OUT)) == {}
 
 
 async def test_a_cancelled_intake_leaves_nothing(persona: Persona) -> None:
-    await persona.play(intake(POSTCODE_IN)[:16])
+    await persona.play(intake(POSTCODE_IN)[:17])
     await persona.play([("command", "/cancel"), ("tap", "Yes, delete my answers")])
     assert left_behind(database_of(persona)) == {}
 
 
 async def test_an_expired_intake_leaves_nothing(persona: Persona) -> None:
-    await persona.play(intake(POSTCODE_IN)[:16])
+    await persona.play(intake(POSTCODE_IN)[:17])
     persona.harness.clock.advance(days=8)
     await services_of(persona.harness.app).privacy.sweep()
     assert left_behind(database_of(persona)) == {}

@@ -68,7 +68,7 @@ async def test_check_answers_lists_what_was_given(harness: Harness) -> None:
     user = new_user()
     texts = await harness.run(user, intake_to_review())
     review = texts[-1]
-    for shown in ("Ada Lovelace", "ST4 1HH", "+447911123456", "Housing", "1 sent", "Yes, I give"):
+    for shown in ("Ada Lovelace", "ST4 1HH", "07911 123 456", "Housing", "1 sent", "Yes, I give"):
         assert shown in review
 
 
@@ -80,6 +80,9 @@ async def test_out_of_area_postcode_names_the_constituency_and_keeps_nothing(
     await harness.run(user, transcript)
     texts = await harness.act(user, ("text", "ST6 1AA"))
     assert "Stoke-on-Trent North" in texts[-1]
+    assert "Is ST6 1AA right?" in texts[-1]
+    assert _drafts(office) == 1  # kept until the person says the postcode is right
+    texts = await harness.act(user, ("tap", "Yes, that is my postcode"))
     assert "contact the MP for Stoke-on-Trent North" in texts[-1].replace("Contact", "contact")
     assert _drafts(office) == 0
     assert _cases(office) == []
@@ -124,7 +127,8 @@ async def test_change_an_answer_from_check_answers_returns_there(
     await harness.run(
         user,
         [
-            (("tap", "Change: Your name"), "What is your full name?"),
+            (("tap", "Change an answer"), "Which answer do you want to change?"),
+            (("tap", "Your name"), "What is your full name?"),
             (("text", "Ada King"), "Check your answers before sending"),
         ],
     )
@@ -142,11 +146,17 @@ async def test_changing_to_helping_someone_else_asks_the_new_questions(harness: 
     await harness.run(
         user,
         [
-            (("tap", "Change: Enquiry for"), "Is this enquiry about you"),
+            (("tap", "Change an answer"), "Which answer do you want to change?"),
+            (("tap", "Enquiry for"), "Is this enquiry about you"),
             (("tap", "I am helping someone else"), "full name of the person you are helping"),
             (("text", "Grace Hopper"), "How do you know them?"),
             (("text", "Her neighbour"), "Do they agree"),
-            (("tap", "Yes, they agree"), "Check your answers before sending"),
+            # Their postcode and address, not the helper's, decide: they are asked again.
+            (("tap", "Yes, they agree"), "home postcode of the person you are helping"),
+            (("text", "ST4 1HH"), "What is their address?"),
+            (("text", "3 Other Road, Stoke-on-Trent"), "What is your own address?"),
+            (("tap", "Skip this question"), "What is their date of birth?"),
+            (("text", "14 3 1950"), "Check your answers before sending"),
         ],
     )
 
@@ -164,7 +174,7 @@ async def test_restart_in_the_middle_resumes_at_the_same_question(
             user,
             [
                 (("command", "/start"), "Do you want to carry on"),
-                (("tap", "Carry on"), "How would you like us to contact you?"),
+                (("tap", "Carry on"), "What is your email address?"),
             ],
         )
         rest = transcript[8:]

@@ -48,6 +48,7 @@ async def test_out_of_area_and_cancelled_intakes_keep_only_counts(
     away, quitter = new_user(), new_user()
     await harness.run(away, intake_to_review()[:4])
     await harness.act(away, ("text", "ST6 1AA"))
+    await harness.act(away, ("tap", "Yes, that is my postcode"))
     await harness.run(quitter, intake_to_review()[:3])
     await harness.act(quitter, ("command", "/cancel"))
     await harness.act(quitter, ("tap", "Yes, delete my answers"))

@@ -56,9 +56,9 @@ def intake(
     steps = intake_to_review(name)
     steps[10] = (("tap", category), "Which organisation is it about?")
     if happened is not None:
-        steps[14] = (("text", happened), "What would you like the MP to do?")
+        steps[14] = (("text", happened), "That is everything")
     if deadline is not None:
-        steps[16] = (("text", deadline), "letters or documents")
+        steps[18] = (("text", deadline), "letters or documents")
     return steps
 
 
@@ -143,7 +143,7 @@ async def test_a_finished_intake_posts_a_card_and_confirms_with_the_reference(
     assert posted[0].text == text
     assert f"<b>{reference}</b> · Housing" in text
     assert "⚪ Not urgent" in text
-    assert "Received 23 Nov 09:30 (0m ago)" in text
+    assert "Received 23 Nov 2026 09:30 (0m ago)" in text
     assert "Postcode ST4 1HH: in Stoke-on-Trent Central ✓" in text
     assert "Assigned to: nobody yet" in text
     assert "Status: New" in text
@@ -165,7 +165,7 @@ async def test_the_card_shows_the_age_of_the_case(harness: Harness, clock: Clock
     clock.advance(hours=5)
     await command(harness, SAM, "/note", reference, "Rang them")
     _, text, _ = await card(harness, reference)
-    assert "Received 23 Nov 09:30 (5h ago)" in text
+    assert "Received 23 Nov 2026 09:30 (5h ago)" in text
 
 
 async def test_a_name_with_markup_is_escaped_on_the_card(harness: Harness) -> None:
@@ -571,7 +571,7 @@ async def test_status_shows_a_constituent_only_their_own_cases(harness: Harness)
     [text] = await harness.send(harness.updates.command(bob, "/status"), bob.user_id)
     assert text == (
         f"<b>Your enquiries</b>\n<b>{bob_ref}</b> · Benefits and pensions · New"
-        " · last update 23 Nov 09:30"
+        " · last update 23 Nov 2026 09:30"
     )
     nobody = new_user("Cy")
     [text] = await harness.send(harness.updates.command(nobody, "/status"), nobody.user_id)
@@ -686,16 +686,16 @@ async def test_audit_lists_every_view_and_action(harness: Harness, clock: Clock)
     texts = await command(harness, PRIYA, "/audit", reference, chat_id=PRIYA.user_id)
     assert texts[0].split("\n") == [
         f"<b>Audit of {reference}</b>",
-        "23 Nov 09:30 system: created category=housing urgent=no",
-        f"23 Nov 09:31 Sam: claimed to={SAM.user_id}",
-        "23 Nov 09:32 Priya: viewed ",
-        "23 Nov 09:33 Sam: viewed ",
-        "23 Nov 09:34 Sam: note ",
-        f"23 Nov 09:35 Sam: assigned to={PRIYA.user_id}",
-        "23 Nov 09:36 Priya: status waiting",
-        "23 Nov 09:37 Priya: reply ",
-        "23 Nov 09:38 Priya: status closed_unable",
-        "23 Nov 09:39 Sam: audit_viewed ",
+        "23 Nov 2026 09:30 system: created category=housing urgent=no",
+        f"23 Nov 2026 09:31 Sam: claimed to={SAM.user_id}",
+        "23 Nov 2026 09:32 Priya: viewed ",
+        "23 Nov 2026 09:33 Sam: viewed ",
+        "23 Nov 2026 09:34 Sam: note ",
+        f"23 Nov 2026 09:35 Sam: assigned to={PRIYA.user_id}",
+        "23 Nov 2026 09:36 Priya: status waiting",
+        "23 Nov 2026 09:37 Priya: reply ",
+        "23 Nov 2026 09:38 Priya: status closed_unable",
+        "23 Nov 2026 09:39 Sam: audit_viewed ",
     ]
     # The audit never holds what was written.
     assert "Rang the council" not in texts[0]

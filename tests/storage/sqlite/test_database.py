@@ -14,7 +14,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.core.draft import Answer, Attachment, Draft
+from bot.core.draft import Answer, Attachment, Collected, Draft, PendingPostcode, Suggestion
 from bot.storage.sqlite import database as database_module
 from bot.storage.sqlite.database import SqliteStore, migrations, statements
 
@@ -360,6 +360,10 @@ def make_draft(revision: int = 7) -> Draft:
         concerns=["self_harm"],
         linked_to="SOT-7K4X9Q5",
         confirming_cancel=True,
+        pending_postcode=PendingPostcode(postcode="ST4 1ZZ", kind="unverified"),
+        postcode_misses=2,
+        suggestion=Suggestion(step="email", typed="ada@gmial.com", value="ada@gmail.com"),
+        collected=Collected(step="what_happened", text="My benefits stopped."),
         revision=revision,
         started_at=STARTED,
         updated_at=STARTED + timedelta(hours=49),
