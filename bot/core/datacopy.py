@@ -10,19 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.dates import long_date
+from bot.core.display import LONDON, shown_answer
 from bot.core.draft import Draft
 from bot.core.flow import Flow
 from bot.core.text import without_markup
-
-LONDON = ZoneInfo("Europe/London")
-# Answers these validators accept are stored as ISO dates.
-DATE_VALIDATORS = frozenset({"date_of_birth", "deadline_date"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +112,8 @@ class DataCopy:
                 shown = self.text("summary.not_given")
             elif option is not None:
                 shown = self.text(option.label)
-            elif step.validator in DATE_VALIDATORS:
-                shown = long_date(date.fromisoformat(value))
             else:
-                shown = value
+                shown = shown_answer(step.validator, value)
             lines.append(f"  {self.text(step.label)}: {shown}")
         return lines
 

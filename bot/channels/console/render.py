@@ -7,8 +7,10 @@ import re
 from datetime import datetime
 
 from bot.core import roles
+from bot.core.cards import card_body
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
+from bot.core.display import shown_time
 from bot.core.flow import Flow
 from bot.core.prompts import Button, Prompt
 from bot.core.staff import StaffDirectory
@@ -66,20 +68,12 @@ class ConsoleRenderer:
             head = self.text(Msg("card.not_urgent"))
         option = self.flow.step(roles.CATEGORY).option(case.category)
         minutes = max(0, int((now - case.created_at).total_seconds() // 60))
-        body = Msg(
-            "card.body",
-            {
-                "reference": case.reference,
-                "category": self.text(Msg(option.label)) if option else case.category,
-                "name": case.answers.get(roles.FULL_NAME) or "",
-                "received": case.created_at.strftime("%d %b %H:%M"),
-                "age": f"{minutes}m",
-                "postcode": case.answers.get(roles.POSTCODE) or "",
-                "constituency": case.constituency_name,
-                "assignee": self.staff.name_of(case.assignee) or self.text(Msg("card.unassigned")),
-                "status": Msg(f"status.{case.status.value}"),
-                "consent": Msg(f"consent.{case.consent.answer}"),
-            },
+        body = card_body(
+            case,
+            category=self.text(Msg(option.label)) if option else case.category,
+            assignee=self.staff.name_of(case.assignee) or Msg("card.unassigned"),
+            received=shown_time(case.created_at),
+            age=f"{minutes}m",
         )
         lines = [head, self.text(body)]
         if case.summary:

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
+from bot.core.cards import card_body, consent_key, on_behalf
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.display import shown_answer, shown_time
@@ -76,29 +77,14 @@ class StaffRenderer:
         if case.concerns:
             labels = ", ".join(self.label(f"concern.{c}") for c in case.concerns)
             lines.append(self.text(Msg("card.safeguarding", {"concerns": labels})))
-        lines.append(
-            self.text(
-                Msg(
-                    "card.body",
-                    {
-                        "reference": case.reference,
-                        "category": self.category(case.category),
-                        "name": constituent_name(case),
-                        "received": when(case.created_at),
-                        "age": age(case.created_at, self.clock()),
-                        "postcode": case.answers.get(roles.POSTCODE) or "",
-                        "place": Msg(
-                            "card.in_constituency", {"constituency": case.constituency_name}
-                        )
-                        if case.postcode_verified
-                        else Msg("card.postcode_unverified"),
-                        "assignee": self.assignee(case.assignee),
-                        "status": Msg(f"status.{case.status.value}"),
-                        "consent": Msg(_consent_key(case)),
-                    },
-                )
-            )
+        body = card_body(
+            case,
+            category=self.category(case.category),
+            assignee=self.assignee(case.assignee),
+            received=when(case.created_at),
+            age=age(case.created_at, self.clock()),
         )
+        lines.append(self.text(body))
         if on_behalf(case):
             lines.append(self.text(Msg("card.on_behalf", self._helper(case))))
         if case.linked_to:
@@ -258,7 +244,7 @@ class StaffRenderer:
                 Msg(
                     "case.consent",
                     {
-                        "answer": Msg(_consent_key(case)),
+                        "answer": Msg(consent_key(case)),
                         "version": consent.version,
                         "at": when(consent.recorded_at),
                     },
@@ -309,23 +295,6 @@ class StaffRenderer:
             "contact": ", ".join(part for part in contact if part),
             **self._helper(case),
         }
-
-
-def on_behalf(case: Case) -> bool:
-    """Tell whether someone wrote in for the constituent."""
-    return case.answers.get(roles.FOR_WHOM) == roles.SOMEONE_ELSE
-
-
-def constituent_name(case: Case) -> str:
-    """Return the name of the person the case is about (not the helper's, for someone else)."""
-    key = roles.OTHER_NAME if on_behalf(case) else roles.FULL_NAME
-    return case.answers.get(key) or ""
-
-
-def _consent_key(case: Case) -> str:
-    if case.consent.withdrawn_at is not None:
-        return "consent.withdrawn"
-    return f"consent.{case.consent.answer}"
 
 
 def pack(parts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:

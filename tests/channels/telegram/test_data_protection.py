@@ -57,7 +57,8 @@ async def test_a_delivered_message_keeps_no_copy_of_what_it_said(
         await harness.run(user, intake_to_review())
         await harness.act(user, ("tap", "Send to the office"))
     assert count(database, "SELECT count(*) FROM outbox WHERE state = 'sent'") >= 2
-    assert count(database, "SELECT count(*) FROM outbox WHERE payload != '{}'") == 0
+    kept = "SELECT count(*) FROM outbox WHERE payload NOT IN ('{}', '{\"reply\":{}}')"
+    assert count(database, kept) == 0
 
 
 async def test_a_database_used_with_another_bot_token_forgets_the_old_update_ids(

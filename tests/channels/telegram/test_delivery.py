@@ -468,9 +468,12 @@ async def test_a_hanging_chat_does_not_hold_up_other_chats(office: Office, clock
 
 
 def attempts_to(office: Office, chat_id: int) -> list[tuple[str, int]]:
-    """Return the state and attempt count of each outbox entry for a chat, oldest first."""
+    """Return the state and attempt count of each entry but intake replies for a chat."""
     with sqlite3.connect(office.settings.database_path) as db:
-        sql = "SELECT state, attempts FROM outbox WHERE chat_id = ? ORDER BY id"
+        sql = (
+            "SELECT state, attempts FROM outbox WHERE chat_id = ?"
+            " AND json_extract(payload, '$.reply') IS NULL ORDER BY id"
+        )
         return [(r[0], r[1]) for r in db.execute(sql, (chat_id,)).fetchall()]
 
 

@@ -5,10 +5,13 @@ BEGIN
     DELETE FROM inbox WHERE update_id = NEW.update_id;
 END;
 
+-- (An intake's reply keeps only that it was one.)
 CREATE TRIGGER outbox_forgets_delivered AFTER UPDATE OF state ON outbox
-WHEN NEW.state != 'pending' AND NEW.payload != '{}'
+WHEN NEW.state != 'pending' AND NEW.payload NOT IN ('{}', '{"reply":{}}')
 BEGIN
-    UPDATE outbox SET payload = '{}' WHERE id = NEW.id;
+    UPDATE outbox SET payload = CASE
+        WHEN json_extract(NEW.payload, '$.reply') IS NOT NULL THEN '{"reply":{}}' ELSE '{}'
+    END WHERE id = NEW.id;
 END;
 
 -- What staff see of an erased case: its reference, when and why, and nothing personal.
