@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,13 @@ def populate_drafts(database_path: Path, count: int, templates: list[str]) -> in
     def rows() -> Iterator[tuple[int, int, str, str]]:
         stages = itertools.cycle(templates)
         names = itertools.cycle(_NAMES)
+        touched = datetime.now(UTC).isoformat()
         for number in range(count):
             user_id = OTHER_ID_BASE + number
             state = next(stages).replace("Ada Lovelace", next(names))
-            yield user_id, user_id, state, "2026-11-23T09:30:00+00:00"
+            # Touched just now, as the calibration's drafts were: the retention sweep at
+            # start-up leaves them alone instead of reminding every one of them.
+            yield user_id, user_id, state, touched
 
     with closing(sqlite3.connect(database_path)) as db:
         db.executemany(
