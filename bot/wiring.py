@@ -63,7 +63,8 @@ def build_services(
     )
     # Option labels as the person reads them, so a typed "benefits" picks its button.
     labels = {
-        option.label: office.catalogue.raw(option.label)
+        option.label: " ".join(found.raw(option.label) for found in office.catalogues.values())
+        or office.catalogue.raw(option.label)
         for step in office.flow.steps
         for option in step.options
     }
@@ -79,6 +80,8 @@ def build_services(
         clock=clock,
         random_number=random_number,
         on_outbox=outbox.wake,
+        languages=office.languages,
+        consent_texts=office.catalogues,
     )
     staff_service = StaffService(
         store,

@@ -82,6 +82,8 @@ class OwedMessage(BaseModel):
     edit_message_id: int | None = None
     # An intake's reply, in place of ``msg``.
     reply: OwedReply | None = None
+    # The language to render it in: the person's choice, looked up when it is delivered.
+    language: str | None = None
 
     @classmethod
     def of(
@@ -111,3 +113,7 @@ class OwedMessage(BaseModel):
     def text(self) -> Msg:
         """Return the catalogue text to render."""
         return msg_from_data(self.msg)
+
+    def in_language(self, language: str | None) -> OwedMessage:
+        """Return the message to be rendered in ``language`` (None: the office's own)."""
+        return self if language is None else self.model_copy(update={"language": language})

@@ -393,11 +393,19 @@ class OutboxWorker:
             self.group_limit.forget(entry.chat_id, at)
 
     async def _send(self, entry: OutboxEntry, owed: OwedMessage) -> None:
+        owed = owed.in_language(await self._language_of(entry.chat_id))
         message_id = await self._transport().send(entry.chat_id, owed)
         async with self.store.transaction() as tx:
             if owed.case_message_id is not None:
                 await tx.set_telegram_message(owed.case_message_id, message_id)
             await tx.mark_sent(entry.id, self.clock())
+
+    async def _language_of(self, chat_id: int) -> str | None:
+        """Return the language a constituent reads, as chosen by now; staff read the office's."""
+        if chat_id == self.staff_chat_id or chat_id in self.staff_ids:
+            return None
+        async with self.store.transaction() as tx:
+            return await tx.language_of(chat_id)
 
     async def _sent(self, entry: OutboxEntry) -> None:
         async with self.store.transaction() as tx:

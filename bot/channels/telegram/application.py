@@ -33,6 +33,7 @@ from bot.channels.telegram.render import Renderer, plain
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.channels.telegram.transport import TelegramTransport
 from bot.core.catalogue import Msg
+from bot.core.languages import ENGLISH, WELSH
 from bot.office import Office, random_reference_number, utc_now
 from bot.settings import Settings
 from bot.wiring import build_services, open_store
@@ -44,6 +45,8 @@ DEFAULTS = Defaults(
     parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
 )
 COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
+# The command that switches language, as each language's menu names it (both always work).
+LANGUAGE_COMMANDS = {WELSH: "iaith", ENGLISH: "language"}
 STAFF_COMMANDS = (
     "queue",
     "case",
@@ -102,7 +105,7 @@ def build_application(
             office, store, clock, random_number, delivery_backoff=delivery_backoff
         )
         staff_renderer = StaffRenderer(office.catalogue, office.flow, office.staff, clock)
-        renderer = Renderer(office.catalogue)
+        renderer = Renderer(office.catalogue, office.catalogues)
         application.bot_data.running = Runtime(found, renderer, staff_renderer)
         if inbox is not None:
             inbox.guard = found.guard
@@ -121,14 +124,7 @@ def build_application(
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=interval)
-        commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
-        menu = [
-            BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands
-        ]
-        try:
-            await application.bot.set_my_commands(menu)
-        except TelegramError as exc:  # the menu is a convenience: start without it
-            constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
+        await set_menus(application, office)
 
     async def close_services(application: App) -> None:
         running = application.bot_data.running
@@ -149,6 +145,21 @@ def build_application(
     )
     add_handlers(application)
     return application
+
+
+async def set_menus(application: App, office: Office) -> None:
+    """Set the command menu in each language: Telegram shows the one of the person's app."""
+    for language in office.languages:
+        commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
+        if len(office.languages) > 1:
+            commands.append(LANGUAGE_COMMANDS.get(language, "language"))
+        texts = office.texts(language)
+        menu = [BotCommand(n, texts.render(Msg(f"command.{n}"), plain)) for n in commands]
+        code = None if language == ENGLISH else language
+        try:
+            await application.bot.set_my_commands(menu, language_code=code)
+        except TelegramError as exc:  # the menu is a convenience: start without it
+            constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
 
 
 def run(office: Office) -> int:
@@ -214,6 +225,7 @@ def add_handlers(application: App) -> None:
     application.add_handler(CommandHandler("help", constituent.on_help))
     application.add_handler(CommandHandler("privacy", constituent.on_privacy))
     application.add_handler(CommandHandler("about", constituent.on_about))
+    application.add_handler(CommandHandler(("iaith", "language"), constituent.on_language, private))
     application.add_handler(CommandHandler("start", constituent.on_group_message, ~private))
     application.add_handler(CommandHandler("mydata", privacy.on_mydata, private))
     application.add_handler(CommandHandler("delete", privacy.on_delete, private))
@@ -254,7 +266,8 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or chat.type != "private":
         return
     found = context.bot_data.runtime
-    text = found.renderer.text(Msg("error.internal", found.params))
+    language = await found.intake.language_of(chat.id)
+    text = found.renderer.text(Msg("error.internal", found.params), language)
     try:
         await context.bot.send_message(chat.id, text)
     except TelegramError as exc:

@@ -16,8 +16,9 @@ from bot.core.outbox import OwedMessage, OwedReply
 from bot.service.outbox import Refused, RetryLater, Shown, Unreachable
 
 CardRenderer = Callable[[Case], tuple[str, InlineKeyboardMarkup]]
-TextRenderer = Callable[[Msg], str]
-ReplyRenderer = Callable[[OwedReply], Outgoing]
+# Texts are rendered in the language the message carries (None: the office's own).
+TextRenderer = Callable[[Msg, str | None], str]
+ReplyRenderer = Callable[[OwedReply, str | None], Outgoing]
 CAPTION_LIMIT = 1024
 
 T = TypeVar("T")
@@ -52,10 +53,10 @@ class TelegramTransport:
     async def send(self, chat_id: int, owed: OwedMessage) -> int:
         """Send an owed text, or a photo or document with the text as its caption."""
         if owed.reply is not None and self.render_reply is not None:
-            out = self.render_reply(owed.reply)
+            out = self.render_reply(owed.reply, owed.language)
             sent = await _outcome(self.bot.send_message(chat_id, out.text, reply_markup=out.markup))
             return sent.message_id
-        text = self.render_text(owed.text)
+        text = self.render_text(owed.text, owed.language)
         attachment = owed.attachment
         if owed.edit_message_id is not None:
             await _outcome(self._replace(chat_id, owed.edit_message_id, text))
