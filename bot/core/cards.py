@@ -47,3 +47,10 @@ def card_body(case: Case, *, category: str, assignee: str | Msg, received: str, 
             "consent": Msg(consent_key(case)),
         },
     )
+
+
+def language_line(case: Case) -> Msg | None:
+    """Return the card's line saying which language the constituent writes in (not English)."""
+    if case.language == "en":
+        return None
+    return Msg("card.language", {"language": Msg(f"language.name.{case.language}")})

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 from bot.core import roles
-from bot.core.cards import card_body
+from bot.core.cards import card_body, language_line
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.display import shown_time
@@ -76,6 +76,8 @@ class ConsoleRenderer:
             age=f"{minutes}m",
         )
         lines = [head, self.text(body)]
+        if (language := language_line(case)) is not None:
+            lines.append(self.text(language))
         if case.summary:
             lines.append(self.text(Msg("card.summary", {"summary": case.summary})))
         buttons = ("button.claim", "button.show", "button.close")

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
-from bot.core.cards import card_body, consent_key, on_behalf
+from bot.core.cards import card_body, consent_key, language_line, on_behalf
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.display import shown_answer, shown_time
@@ -87,6 +87,8 @@ class StaffRenderer:
         lines.append(self.text(body))
         if on_behalf(case):
             lines.append(self.text(Msg("card.on_behalf", self._helper(case))))
+        if (language := language_line(case)) is not None:
+            lines.append(self.text(language))
         if case.linked_to:
             lines.append(self.text(Msg("card.linked", {"linked": case.linked_to})))
         if case.summary:
