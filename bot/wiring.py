@@ -100,7 +100,13 @@ def build_services(
         frozenset(m.user_id for m in staff.members),
     )
     copy = DataCopy(office.catalogue, office.flow, office.params)
-    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy, office.params)
+    copies = {
+        code: DataCopy(texts, office.flow, office.params)
+        for code, texts in office.catalogues.items()
+    }
+    privacy = PrivacyService(
+        store, staff, rules.retention, clock, outbox.wake, copy, office.params, copies
+    )
     return Services(office, store, intake, staff_service, privacy, guard, outbox)
 
 

@@ -127,14 +127,25 @@ def long_date(day: date, language: str = "en") -> str:
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
-_LONG_DATE: Final = re.compile(r"\b(\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4})\b")
+# A value that is a date the bot wrote ("14 March 1982", "14 March 1982, 09:30", "14 Mar 1982
+# 09:30"): a person's own words that merely contain a date are theirs, left as they wrote them.
+_LONG_DATE: Final = re.compile(r"(\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4})(, \d\d:\d\d)?")
+_SHORT_DATE: Final = re.compile(
+    r"(\d{1,2}) (" + "|".join(m[:3] for m in MONTHS) + r") (\d{4})( \d\d:\d\d)?"
+)
+_WELSH_SHORT: Final = ("Ion", "Chwef", "Maw", "Ebr", "Mai", "Meh", "Gorff", "Awst", "Medi")
+_WELSH_SHORT_END: Final = ("Hyd", "Tach", "Rhag")
 
 
 def dates_in_language(value: str, language: str) -> str:
-    """Return a value with each date written like "14 March 1982" written in ``language``."""
+    """Return a value that is a date written like "14 March 1982" written in ``language``."""
     if language != WELSH:
         return value
-    return _LONG_DATE.sub(
-        lambda found: " ".join((found[1], WELSH_MONTHS[MONTHS.index(found[2])], found[3])),
-        value,
-    )
+    if found := _LONG_DATE.fullmatch(value):
+        month = WELSH_MONTHS[MONTHS.index(found[2])]
+    elif found := _SHORT_DATE.fullmatch(value):
+        short = [m[:3] for m in MONTHS].index(found[2])
+        month = (*_WELSH_SHORT, *_WELSH_SHORT_END)[short]
+    else:
+        return value
+    return f"{found[1]} {month} {found[3]}{found[4] or ''}"

@@ -101,8 +101,12 @@ def test_welsh_ordinals_and_long_dates() -> None:
     assert welsh_long_date(date(1982, 3, 14)) == "14 Mawrth 1982"
     assert long_date(date(1982, 3, 14), "cy") == "14 Mawrth 1982"
     assert long_date(date(1982, 3, 14)) == "14 March 1982"
-    assert dates_in_language("erased on 1 May 2026.", "cy") == "erased on 1 Mai 2026."
-    assert dates_in_language("erased on 1 May 2026.", "en") == "erased on 1 May 2026."
+    assert dates_in_language("1 May 2026", "cy") == "1 Mai 2026"
+    assert dates_in_language("23 November 2026, 09:30", "cy") == "23 Tachwedd 2026, 09:30"
+    assert dates_in_language("1 May 2026", "en") == "1 May 2026"
+    assert dates_in_language("23 Nov 2026 09:30", "cy") == "23 Tach 2026 09:30"
+    # What a person wrote is theirs, even with a date in it.
+    assert dates_in_language("since 1 May 2026", "cy") == "since 1 May 2026"
 
 
 @pytest.mark.parametrize(

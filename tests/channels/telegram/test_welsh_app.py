@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.intake import STAFF_CHAT, Action, Clock, Harness, make_settings, new_user
+from support.intake import (
+    SAM,
+    STAFF_CHAT,
+    Action,
+    Clock,
+    Harness,
+    make_settings,
+    new_user,
+    services_of,
+)
 from support.telegram import JSON, RecordingRequest
 from telegram.request import RequestData
 
@@ -309,3 +318,47 @@ async def test_a_welsh_confirmation_is_delivered_in_welsh_after_a_restart(
     )
     assert confirmation == expected
     assert "Mae eich ymholiad wedi'i anfon" in confirmation
+
+
+async def test_what_the_office_sends_later_is_in_welsh(
+    cymraeg: Harness, welsh_office: Office, clock: Clock
+) -> None:
+    user = new_user("Siân", "Jones")
+    await cymraeg.run(user, welsh_intake(welsh_office))
+    await cymraeg.act(user, ("tap", label(welsh_office, "button.send")))
+    [case] = _cases(welsh_office)
+    reference = case["reference"]
+
+    reply = cymraeg.updates.group_command(SAM, STAFF_CHAT, "/reply", reference, "Diolch, Siân.")
+    staff_saw = await cymraeg.send(reply, chat_id=STAFF_CHAT)
+    assert any("Reply sent" in text or reference in text for text in staff_saw)  # in English
+    relayed = cymraeg.request.sent_texts(user.user_id)[-1]
+    assert f"swyddfa Jo Example</b> am eich ymholiad {reference}" in relayed
+    assert "Diolch, Siân." in relayed
+
+    texts = await cymraeg.act(user, ("command", "/status"))
+    assert "Eich ymholiadau" in texts[-1]
+    assert label(welsh_office, "category.housing") in texts[-1]
+    assert "23 Tach 2026 09:30" in texts[-1]
+
+    await cymraeg.act(user, ("command", "/mydata"))
+    readable, _ = cymraeg.request.calls("sendDocument")
+    assert "Mae'r ffeil hon yn cynnwys popeth" in (readable.text or "")
+    [document] = readable.uploads.values()
+    copy = document.decode()
+    assert "Alun a Glannau Dyfrdwy" in copy
+    assert "23 Tachwedd 2026" in copy
+    assert "November" not in copy
+
+
+async def test_a_reminder_of_a_welsh_draft_is_in_welsh(
+    cymraeg: Harness, welsh_office: Office, clock: Clock
+) -> None:
+    user = new_user("Siân", "Jones")
+    await cymraeg.run(user, welsh_intake(welsh_office)[:5])
+    clock.advance(hours=welsh_office.settings.draft_reminder_hours + 1)
+    await services_of(cymraeg.app).privacy.sweep()
+    await cymraeg.settle()
+    reminder = cymraeg.request.sent_texts(user.user_id)[-1]
+    assert "Rydych wedi dechrau ymholiad" in reminder
+    assert "ar ôl 7 diwrnod heb ateb" in reminder
