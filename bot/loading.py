@@ -288,6 +288,11 @@ def load_catalogue(folder: Path, locale: str = "en") -> Catalogue:
     return Catalogue(texts, locale, plurals=plurals)
 
 
+def read_locale_files(folder: Path, locale: str) -> dict[str, dict[str, object]]:
+    """Return what each of a locale's files holds, by file name, in the files' order."""
+    return _read_locale(folder, locale)[2]
+
+
 def constituent_keys(folder: Path) -> set[str]:
     """Return the keys of the English texts a constituent can be sent (every language needs)."""
     _, _, files = _read_locale(folder, "en")
