@@ -82,6 +82,7 @@ def prepare(settings: Settings) -> Office:
     check_texts(catalogue, reference, flow, params)
     catalogues = {ENGLISH: catalogue}
     for language in settings.languages or offered_by_default(constituency.code):
+        check_language(settings, catalogue, language)
         if language != ENGLISH:
             catalogues[language] = _translation(settings, language, catalogue, params, postcodes)
             check_texts(catalogues[language], catalogue, flow, params)
@@ -96,6 +97,23 @@ def prepare(settings: Settings) -> Office:
         rules_of(settings),
         catalogues,
     )
+
+
+def check_language(settings: Settings, english: Catalogue, language: str) -> None:
+    """Fail fast if a language in LANGUAGES has no texts, or no name to be chosen by."""
+    locales = settings.flows_dir / "locales"
+    if language != ENGLISH and not (locales / language).is_dir():
+        raise SetupError(
+            f"Setting LANGUAGES is not valid: there are no {language} texts in"
+            f" {locales / language} (casework-bot translations export {language} FILE.po"
+            " gives translators the texts)."
+        )
+    for key in (f"button.language.{language}", f"language.name.{language}"):
+        if key not in english:
+            raise SetupError(
+                f"Setting LANGUAGES is not valid: {language} needs the English text {key!r}"
+                f" in {locales / ENGLISH} (the language's name on its button, and for staff)."
+            )
 
 
 def _translation(

@@ -145,7 +145,11 @@ class PostcodeChecker:
         """Return each constituency's English name mapped to its name in ``language``, if other."""
         if language != "cy":
             return {}
-        return {c.name: c.name_cy for c in self._constituencies.values() if c.name_cy}
+        return {
+            c.name: c.name_cy
+            for c in self._constituencies.values()
+            if c.name_cy not in (None, c.name)
+        }
 
     def constituency(self, code: str) -> Constituency | None:
         """Return the constituency with this GSS code, or None if there is none."""
