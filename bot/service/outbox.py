@@ -404,7 +404,7 @@ class OutboxWorker:
         """Return the language a constituent reads, as chosen by now; staff read the office's."""
         if chat_id == self.staff_chat_id or chat_id in self.staff_ids:
             return None
-        async with self.store.transaction() as tx:
+        async with self.store.autocommit() as tx:  # one read: no write lock taken
             return await tx.language_of(chat_id)
 
     async def _sent(self, entry: OutboxEntry) -> None:

@@ -266,7 +266,10 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or chat.type != "private":
         return
     found = context.bot_data.runtime
-    language = await found.intake.language_of(chat.id)
+    try:
+        language = await found.intake.language_of(chat.id)
+    except Exception:  # the store may be what failed: apologise in the office language
+        language = None
     text = found.renderer.text(Msg("error.internal", found.params), language)
     try:
         await context.bot.send_message(chat.id, text)
