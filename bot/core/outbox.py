@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import IntEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.core.catalogue import Msg, msg_from_data, msg_to_data
+
+# Relayed messages of one case combined into one, up to this many characters of their text.
+JOINED_LIMIT = 3500
+# Messages one deletion takes at most (Telegram's deleteMessages).
+DELETE_BATCH = 100
+
+
+class Priority(IntEnum):
+    """Which lanes of a chat go first: urgent notices, then new cases' cards, then the rest."""
+
+    URGENT = 0
+    NEW_CASE = 1
+    NORMAL = 2
+    BACKGROUND = 3
 
 
 class FileRef(BaseModel):
@@ -31,6 +47,8 @@ class OwedMessage(BaseModel):
     notice: bool = False
     # Replace the text of this earlier message (its buttons removed) instead of sending anew.
     edit_message_id: int | None = None
+    # A relayed message: several waiting in a row for one case are sent as one.
+    joinable: bool = False
 
     @classmethod
     def of(
@@ -41,6 +59,7 @@ class OwedMessage(BaseModel):
         case_message_id: int | None = None,
         notice: bool = False,
         edit_message_id: int | None = None,
+        joinable: bool = False,
     ) -> OwedMessage:
         """Return a message owing ``msg``."""
         return cls(
@@ -49,9 +68,35 @@ class OwedMessage(BaseModel):
             case_message_id=case_message_id,
             notice=notice,
             edit_message_id=edit_message_id,
+            joinable=joinable and attachment is None,
         )
 
     @property
     def text(self) -> Msg:
         """Return the catalogue text to render."""
         return msg_from_data(self.msg)
+
+
+class Cleanup(BaseModel):
+    """What to take out of a chat after a case is erased: its topic, or the bot's messages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic_id: int | None = None
+    message_ids: tuple[int, ...] = ()
+    # The erased case's reference, for staff to be told if the cleanup cannot be done.
+    reference: str = ""
+
+
+def joinable_run(messages: Sequence[OwedMessage]) -> int:
+    """Return how many of ``messages``, from the first, can be sent as one relayed message."""
+    count, size = 0, 0
+    for owed in messages:
+        text = owed.text.params.get("text", "")
+        if not owed.joinable or not isinstance(text, str):
+            break
+        size += len(text)
+        if count and size > JOINED_LIMIT:
+            break
+        count += 1
+    return count

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.storage.sqlite.rows import Connection
+from bot.storage.sqlite.search import merge_if_marked
 from bot.storage.sqlite.tx import SqliteTx
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,21 @@ class SqliteStore:
         store = cls(connection)
         try:
             await store.migrate()
+            async with store.transaction() as tx:
+                await tx.index_unindexed()
         except BaseException:
             await connection.close()
             raise
         return store
 
     async def scrub(self) -> None:
-        """Leave no copy of deleted rows in the WAL: checkpoint it and truncate it to nothing."""
+        """Leave no copy of deleted rows: merge the search index, then empty the WAL.
+
+        The merge drops an erased case's words from the index's old segments (which
+        secure_delete then overwrites); the checkpoint and truncation leave no copy in the WAL.
+        """
+        async with self.transaction() as tx:
+            await merge_if_marked(tx.db)
         async with self._lock:
             await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
