@@ -58,6 +58,7 @@ def build_services(
         clock=clock,
         monotonic=monotonic,
         backoff=delivery_backoff,
+        topics=staff.topics,
     )
     engine = Intake(
         office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params
