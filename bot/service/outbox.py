@@ -345,11 +345,10 @@ class OutboxWorker:
         return opening + 1
 
     async def _deliver_and_release(self, entry: OutboxEntry, lane: Lane) -> None:
+        used: int | None = None
         try:
             used = await self._deliver(entry)
             self._unrecorded.pop(entry.id, None)
-            if used is not None:
-                self._give_back(entry, used)
         except Exception as exc:  # the outcome could not be recorded: the lane rests a while
             times = self._unrecorded[entry.id] = self._unrecorded.get(entry.id, 0) + 1
             delay = self._backoff(entry.attempts + times)
@@ -363,7 +362,7 @@ class OutboxWorker:
                 exc_info=self._first_trace(entry, exc),
             )
         finally:
-            self._noted.pop(entry.id, None)
+            self._give_back(entry, used)
             del self._in_flight[lane]
             self.wake()
 
@@ -506,13 +505,19 @@ class OutboxWorker:
         """Give back the group's rate-limit slots taken for an entry that called no one."""
         self._give_back(entry, 0)
 
-    def _give_back(self, entry: OutboxEntry, used: int) -> None:
-        """Give back the group's rate-limit slots an entry took but did not use."""
+    def _give_back(self, entry: OutboxEntry, used: int | None) -> None:
+        """Settle the group's rate-limit slots an entry took, once its calls are over.
+
+        The slots it did not use are given back; those it used (all, if an attempt failed:
+        each call may have reached the group) count from now, as Telegram may have had the
+        last call only just now.
+        """
         noted = self._noted.pop(entry.id, [])
-        for at in noted[used:]:
+        kept = len(noted) if used is None else used
+        for at in noted:
             self.group_limit.forget(entry.chat_id, at)
-        if entry.chat_id < 0:  # more calls than foreseen: they count all the same
-            for _ in range(used - len(noted)):
+        if entry.chat_id < 0:
+            for _ in range(kept):
                 self.group_limit.note(entry.chat_id)
 
     async def _send(self, entry: OutboxEntry, owed: OwedMessage) -> int:
