@@ -22,9 +22,11 @@ _HEAD_OF_LANE = (
     "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.state = 'pending' AND e.id < o.id"  # noqa: S608
     f" AND {_SAME_LANE})"
 )
-# A lane goes as early as the most pressing entry it holds (an urgent notice behind a relay).
+# A group's lane goes as early as the most pressing entry it holds (an urgent notice behind a
+# relay); a private chat is one lane, and its head's priority is what it has.
 _LANE_PRIORITY = (
-    f"(SELECT min(e.priority) FROM outbox e WHERE e.state = 'pending' AND {_SAME_LANE})"  # noqa: S608
+    "CASE WHEN o.chat_id > 0 THEN o.priority ELSE (SELECT min(e.priority) FROM outbox e"  # noqa: S608
+    f" WHERE e.state = 'pending' AND {_SAME_LANE}) END"
 )
 _COLUMNS = (
     "o.id, o.kind, o.chat_id, o.case_id, o.payload, o.attempts, o.created_at, {priority},"
@@ -32,14 +34,16 @@ _COLUMNS = (
 )
 # Within a chat, lanes go by priority, then age; across chats, each chat's first lane comes
 # before any chat's second, so a backlog of cards for many cases in the staff group never
-# crowds a private chat's message out of the first ``limit``.
+# crowds a private chat's message out of the first ``limit``. Cases are read for the listed
+# entries only.
 _LIST_DUE = (
-    "SELECT * FROM ("  # noqa: S608
-    f"SELECT {_COLUMNS.format(priority=_LANE_PRIORITY)}, row_number() OVER (PARTITION BY o.chat_id"
-    f" ORDER BY {_LANE_PRIORITY}, o.id) AS turn"
-    " FROM outbox o LEFT JOIN cases c ON c.id = o.case_id"
+    f"SELECT {_COLUMNS.format(priority='h.lane_priority')} FROM ("  # noqa: S608
+    "SELECT id, lane_priority, row_number() OVER (PARTITION BY chat_id"
+    " ORDER BY lane_priority, id) AS turn FROM ("
+    f"SELECT o.id, o.chat_id, {_LANE_PRIORITY} AS lane_priority FROM outbox o"
     f" WHERE o.state = 'pending' AND o.due_at <= ? AND {_HEAD_OF_LANE})"
-    " ORDER BY turn, id LIMIT ?"
+    " ORDER BY turn, id LIMIT ?) h JOIN outbox o ON o.id = h.id"
+    " LEFT JOIN cases c ON c.id = o.case_id ORDER BY h.turn, h.id"
 )
 _NEXT_DUE = f"SELECT min(due_at) FROM outbox o WHERE state = 'pending' AND {_HEAD_OF_LANE}"  # noqa: S608
 # The entries waiting behind one, in its lane, in order.
