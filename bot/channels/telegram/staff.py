@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 
 from bot.channels.telegram import constituent
 from bot.channels.telegram.context import Context, Runtime
-from bot.channels.telegram.staff_render import STAFF_PREFIX, when
+from bot.channels.telegram.staff_render import OPEN_WORDS, STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
@@ -300,6 +300,13 @@ async def on_staff_button(update: Update, context: Context) -> None:
         return
     if action == "claim":
         await answer(message, found, await found.staff.claim(who, reference))
+    elif action == "st":
+        question, choices = found.staff_renderer.status_question(reference)
+        await say(message, found, question, choices)
+    elif action == "set" and len(parts) == 4 and parts[3] in OPEN_WORDS:
+        done = await found.staff.set_status(who, reference, parts[3])
+        await _drop_question(message)
+        await answer(message, found, done)
     elif action == "close":
         # Closing tells the constituent, so the card's button asks first.
         question, choices = found.staff_renderer.close_question(reference)

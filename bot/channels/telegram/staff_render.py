@@ -19,6 +19,8 @@ from bot.service.staff import CaseView, Found, QueuePage
 from bot.storage.records import AuditEntry, QueueRow
 
 STAFF_PREFIX = "s1"
+# The statuses the card's Status button offers (closing has its own button, as it tells).
+OPEN_WORDS = ("new", "open", "waiting")
 TOPIC_TITLE_LIMIT = 128
 
 
@@ -129,18 +131,41 @@ class StaffRenderer:
             lines.append(self.text(Msg("card.linked", {"linked": case.linked_to})))
         if in_topic:
             lines.append(self.text(Msg("card.in_topic")))
+        reference = case.reference
         buttons = [
-            InlineKeyboardButton(
-                self.label("button.claim"), callback_data=staff_data("claim", case.reference)
-            ),
-            InlineKeyboardButton(
-                self.label("button.show"), callback_data=staff_data("show", case.reference)
-            ),
-            InlineKeyboardButton(
-                self.label("button.close"), callback_data=staff_data("close", case.reference)
-            ),
+            [
+                InlineKeyboardButton(
+                    self.label("button.claim"), callback_data=staff_data("claim", reference)
+                ),
+                InlineKeyboardButton(
+                    self.label("button.show"), callback_data=staff_data("show", reference)
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    self.label("button.status"), callback_data=staff_data("st", reference)
+                ),
+                InlineKeyboardButton(
+                    self.label("button.close"), callback_data=staff_data("close", reference)
+                ),
+            ],
         ]
-        return "\n".join(lines), InlineKeyboardMarkup([buttons])
+        return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+    def status_question(self, reference: str) -> tuple[str, InlineKeyboardMarkup]:
+        """Return the question the card's Status button asks: which open status."""
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    self.label(f"status.{word}"), callback_data=staff_data("set", reference, word)
+                )
+            ]
+            for word in OPEN_WORDS
+        ]
+        keep = staff_data("keep", reference)
+        buttons.append([InlineKeyboardButton(self.label("button.status_keep"), callback_data=keep)])
+        text = self.text(Msg("card.status_question", {"reference": reference}))
+        return text, InlineKeyboardMarkup(buttons)
 
     def close_question(self, reference: str) -> tuple[str, InlineKeyboardMarkup]:
         """Return the are-you-sure question the card's Close button asks."""

@@ -366,3 +366,22 @@ async def test_without_the_right_to_manage_topics_the_group_runs_flat_and_says_w
         [card] = [c for c in calls(harness, "sendMessage") if reference in (c.text or "")]
         assert "message_thread_id" not in card.params
     assert any("may not manage its topics" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_cards_status_button_sets_an_open_status(forum: Harness) -> None:
+    reference = await send_case(forum, new_user())
+    topic = await topic_of(forum, reference)
+    asked = await forum.send(forum.updates.press(SAM, "Status", chat_id=STAFF_CHAT))
+    assert f"Status of {reference}?" in asked
+    assert forum.request.last_keyboard(STAFF_CHAT) == [
+        [("New", f"s1:set:{reference}:new")],
+        [("Open", f"s1:set:{reference}:open")],
+        [("Waiting on organisation", f"s1:set:{reference}:waiting")],
+        [("Leave it as it is", f"s1:keep:{reference}")],
+    ]
+    texts = await forum.send(
+        forum.updates.press(SAM, "Waiting on organisation", chat_id=STAFF_CHAT)
+    )
+    assert f"{reference} is now: Waiting on organisation." in texts
+    assert title(forum, topic) == f"{reference} · Housing · Waiting on organisation"
+    assert "Status: Waiting on organisation" in in_topic(forum, topic)[0]["text"]

@@ -151,11 +151,8 @@ async def test_a_finished_intake_posts_a_card_and_confirms_with_the_reference(
     for personal in ("Ada", "Lovelace", "ST4 1HH", "damp", "Example Road"):
         assert personal not in text
     assert buttons == [
-        [
-            ("Claim", f"s1:claim:{reference}"),
-            ("Show case", f"s1:show:{reference}"),
-            ("Close", f"s1:close:{reference}"),
-        ]
+        [("Claim", f"s1:claim:{reference}"), ("Show case", f"s1:show:{reference}")],
+        [("Status", f"s1:st:{reference}"), ("Close", f"s1:close:{reference}")],
     ]
     assert posted[0].params["parse_mode"] == "HTML"
     assert message_id > 0
