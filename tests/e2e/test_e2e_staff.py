@@ -64,7 +64,7 @@ async def test_a_caseworker_claims_and_answers_a_case_from_the_staff_group(
 ) -> None:
     sam = staff_group.members[SAM]
     sam.command("/help")  # staff have talked to the bot, so it may write to them privately
-    await sam.wait_for_text("Send /start to begin")
+    await sam.wait_for_text("Casework commands")
 
     ada = api.user("Ada", "Lovelace")
     await play(ada, intake_to_review())
