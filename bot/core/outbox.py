@@ -47,8 +47,9 @@ class OwedMessage(BaseModel):
     notice: bool = False
     # Replace the text of this earlier message (its buttons removed) instead of sending anew.
     edit_message_id: int | None = None
-    # A relayed message: several waiting in a row for one case are sent as one.
-    joinable: bool = False
+    # A constituent's message relayed to staff: a reply to it answers them, and several
+    # waiting in a row for one case (with no file) are sent as one.
+    relayed: bool = False
 
     @classmethod
     def of(
@@ -59,7 +60,7 @@ class OwedMessage(BaseModel):
         case_message_id: int | None = None,
         notice: bool = False,
         edit_message_id: int | None = None,
-        joinable: bool = False,
+        relayed: bool = False,
     ) -> OwedMessage:
         """Return a message owing ``msg``."""
         return cls(
@@ -68,13 +69,18 @@ class OwedMessage(BaseModel):
             case_message_id=case_message_id,
             notice=notice,
             edit_message_id=edit_message_id,
-            joinable=joinable and attachment is None,
+            relayed=relayed,
         )
 
     @property
     def text(self) -> Msg:
         """Return the catalogue text to render."""
         return msg_from_data(self.msg)
+
+    @property
+    def joinable(self) -> bool:
+        """Tell whether this may be sent joined with the relayed messages waiting behind it."""
+        return self.relayed and self.attachment is None
 
 
 class Cleanup(BaseModel):

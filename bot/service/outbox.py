@@ -534,7 +534,9 @@ class OutboxWorker:
                 await tx.mark_sent(done.id, now)
             if entry.case_id is not None and self._staff_side(entry.chat_id):
                 if owed.edit_message_id is None:
-                    await tx.record_post(entry.case_id, entry.chat_id, message_id, topic, now)
+                    await tx.record_post(
+                        entry.case_id, entry.chat_id, message_id, topic, now, owed.relayed
+                    )
                 if await tx.get_case_by_id(entry.case_id) is None:
                     # The case was erased while this was on its way: take it down again.
                     gone = Cleanup(message_ids=(message_id,))
@@ -676,7 +678,7 @@ def join(messages: Sequence[OwedMessage]) -> OwedMessage:
         "count": str(len(messages)),
         "text": "\n\n".join(texts),
     }
-    return OwedMessage.of(Msg("relay.to_staff_many", params), joinable=True)
+    return OwedMessage.of(Msg("relay.to_staff_many", params), relayed=True)
 
 
 async def _linked_topic(tx: Tx, stored: StoredCase | None) -> int | None:

@@ -107,7 +107,7 @@ class Relay:
             await tx.owe(chat, alert, now, stored.id, priority=Priority.URGENT)
             # The card shows the concern, and the case is now urgent.
             await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
-        await tx.owe(chat, note, now, stored.id, attachment=attachment_ref, joinable=True)
+        await tx.owe(chat, note, now, stored.id, attachment=attachment_ref, relayed=True)
 
     def relayed_to(self, case: Case) -> int:
         """Return where a constituent's message goes: the case's topic, or its caseworker.

@@ -73,7 +73,7 @@ class Cases(Protocol):
         """Return the case whose topic in the staff group this is, if any."""
 
     async def case_for_post(self, chat_id: int, message_id: int) -> StoredCase | None:
-        """Return the case a staff-side message of the bot's (its card, a relay...) is about."""
+        """Return the case whose card, or relayed message, a staff-side message of the bot's is."""
 
     async def get_case(self, reference: str) -> StoredCase | None:
         """Return the case with ``reference``, if there is one."""
@@ -127,9 +127,18 @@ class Posts(Protocol):
     """Messages the bot posted about each case on the staff side."""
 
     async def record_post(
-        self, case_id: int, chat_id: int, message_id: int, thread_id: int | None, at: datetime
+        self,
+        case_id: int,
+        chat_id: int,
+        message_id: int,
+        thread_id: int | None,
+        at: datetime,
+        answerable: bool = False,
     ) -> None:
-        """Remember a message the bot posted about a case on the staff side (a gone case: no)."""
+        """Remember a message the bot posted about a case on the staff side (a gone case: no).
+
+        A reply to an ``answerable`` one (a relayed message) answers the constituent.
+        """
 
     async def list_posts(self, case_id: int) -> list[CasePost]:
         """Return the messages the bot posted about a case on the staff side, oldest first."""
@@ -188,7 +197,7 @@ class Outbox(Protocol):
         notice: bool = False,
         edit_message_id: int | None = None,
         priority: Priority = Priority.NORMAL,
-        joinable: bool = False,
+        relayed: bool = False,
     ) -> None:
         """Owe ``chat_id`` the catalogue text ``msg`` (rendered when it is sent)."""
 

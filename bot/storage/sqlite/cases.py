@@ -97,11 +97,15 @@ class CaseRows:
         return None if row is None else _stored(row)
 
     async def case_for_post(self, chat_id: int, message_id: int) -> StoredCase | None:
-        """Return the case a staff-side message of the bot's (its card, a relay...) is about."""
+        """Return the case whose card, or relayed message, a staff-side message of the bot's is.
+
+        Nothing else the bot posts about a case (a notice, a case view) finds it: a reply to
+        those is talk among staff, not an answer to the constituent.
+        """
         row = await first_row(
             self.db,
             f"{_SELECT} WHERE id = (SELECT case_id FROM case_posts"  # noqa: S608
-            " WHERE chat_id = ? AND message_id = ?)",
+            " WHERE chat_id = ? AND message_id = ? AND answerable = 1)",
             (chat_id, message_id),
         )
         if row is None and chat_id < 0:

@@ -97,7 +97,7 @@ class OutboxRows:
         notice: bool = False,
         edit_message_id: int | None = None,
         priority: Priority = Priority.NORMAL,
-        joinable: bool = False,
+        relayed: bool = False,
     ) -> None:
         """Owe ``chat_id`` the catalogue text ``msg`` (rendered when it is sent)."""
         owed = OwedMessage.of(
@@ -106,7 +106,7 @@ class OutboxRows:
             case_message_id=case_message_id,
             notice=notice,
             edit_message_id=edit_message_id,
-            joinable=joinable,
+            relayed=relayed,
         )
         await self.db.execute(
             "INSERT INTO outbox (kind, chat_id, case_id, payload, created_at, due_at, priority)"

@@ -14,13 +14,23 @@ class PostRows:
     db: Connection
 
     async def record_post(
-        self, case_id: int, chat_id: int, message_id: int, thread_id: int | None, at: datetime
+        self,
+        case_id: int,
+        chat_id: int,
+        message_id: int,
+        thread_id: int | None,
+        at: datetime,
+        answerable: bool = False,
     ) -> None:
-        """Remember a message the bot posted about a case on the staff side (a gone case: no)."""
+        """Remember a message the bot posted about a case on the staff side (a gone case: no).
+
+        A reply to an ``answerable`` one (a relayed message) answers the constituent.
+        """
         await self.db.execute(
-            "INSERT OR IGNORE INTO case_posts (case_id, chat_id, message_id, thread_id, sent_at)"
-            " SELECT id, ?, ?, ?, ? FROM cases WHERE id = ?",
-            (chat_id, message_id, thread_id, at.isoformat(), case_id),
+            "INSERT OR IGNORE INTO case_posts"
+            " (case_id, chat_id, message_id, thread_id, sent_at, answerable)"
+            " SELECT id, ?, ?, ?, ?, ? FROM cases WHERE id = ?",
+            (chat_id, message_id, thread_id, at.isoformat(), int(answerable), case_id),
         )
 
     async def list_posts(self, case_id: int) -> list[CasePost]:

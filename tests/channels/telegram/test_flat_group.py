@@ -193,3 +193,20 @@ async def test_a_staff_group_the_bot_cannot_look_at_runs_flat(
         await send_case(harness, new_user())
         assert request.calls("createForumTopic") == []
     assert any("could not check the staff group" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_reply_to_a_notice_or_a_case_view_is_not_sent_to_the_constituent(
+    harness: Harness,
+) -> None:
+    lift_limit(harness)
+    user = new_user()
+    reference = await send_case(harness, user)
+    await harness.send(harness.updates.command(user, "/withdraw"))
+    notice = newest(harness, STAFF_CHAT, "withdrawn")
+    [view] = (await posted_by(harness, STAFF_CHAT, SAM, "/case", reference))[:1]
+    for replied in (notice, view):
+        update = harness.updates.group_text(
+            SAM, STAFF_CHAT, "I will ring her about this", reply_to_message_id=replied
+        )
+        assert await harness.send(update) == []
+    assert replies_to(harness, user) == []

@@ -12,7 +12,9 @@ CREATE TABLE case_posts (
     chat_id     INTEGER NOT NULL,
     message_id  INTEGER NOT NULL,
     thread_id   INTEGER,
-    sent_at     TEXT    NOT NULL
+    sent_at     TEXT    NOT NULL,
+    -- A constituent's message relayed to staff: a caseworker's reply to it answers them.
+    answerable  INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE INDEX case_posts_by_case ON case_posts (case_id);
