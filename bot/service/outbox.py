@@ -168,12 +168,17 @@ class RateLimit:
             self._sent[chat_id].remove(at)
 
 
-Lane = tuple[int, int | None]
+Lane = tuple[int, int | None, bool]
 
 
 def lane_of(entry: OutboxEntry) -> Lane:
-    """Return the lane an entry keeps its order in: its chat, and in a group its case."""
-    return (entry.chat_id, entry.case_id if entry.chat_id < 0 else None)
+    """Return the lane an entry keeps its order in: its chat, and in a group its case.
+
+    A group's summary of open cases has a lane of its own: it never holds up anything else.
+    """
+    if entry.chat_id > 0:
+        return (entry.chat_id, None, False)
+    return (entry.chat_id, entry.case_id, entry.kind == "summary")
 
 
 class OutboxWorker:

@@ -15,8 +15,11 @@ from bot.storage.records import OutboxEntry, SummaryPlace
 from bot.storage.sqlite.rows import Connection, all_rows, first_row
 
 # A lane is a private chat, or one case's messages in a group (cases in the staff group go side
-# by side); this is "e is in o's lane".
-_SAME_LANE = "e.chat_id = o.chat_id AND (o.chat_id > 0 OR e.case_id IS o.case_id)"
+# by side), or a group's summary of open cases; this is "e is in o's lane".
+_SAME_LANE = (
+    "e.chat_id = o.chat_id AND (o.chat_id > 0 OR (e.case_id IS o.case_id"
+    " AND (e.kind = 'summary') = (o.kind = 'summary')))"
+)
 # The oldest pending entry of each lane is due to be sent; a lane keeps its order.
 _HEAD_OF_LANE = (
     "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.state = 'pending' AND e.id < o.id"  # noqa: S608
