@@ -253,8 +253,8 @@ async def on_status(update: Update, context: Context) -> None:
     if message is None:
         return
     chat = update.effective_chat
-    constituent = actor.user_id is not None and found.staff.staff.get(actor.user_id) is None
-    if constituent and chat is not None and chat.type == "private" and not _words(message, 1):
+    asker = actor.user_id is not None and found.staff.staff.get(actor.user_id) is None
+    if asker and chat is not None and chat.type == "private" and not _words(message, 1):
         assert actor.user_id is not None
         await _reply(message, found, [await _my_cases(found, actor.user_id)])
         return

@@ -83,8 +83,10 @@ async def _answer_constituent(
     """Send the constituent a caseworker's words, or keep them as a note; say which it did."""
     text = message.text
     if text is None:
-        # A photo, a document or a sticker: not sent, and the caseworker is told so.
-        await say(message, found, found.staff_renderer.text(Msg("staff.only_text")))
+        # A photo, a document or a sticker is not sent, and the caseworker is told so; a
+        # service message (a topic renamed or closed by hand) is nobody's words.
+        if message.effective_attachment is not None:
+            await say(message, found, found.staff_renderer.text(Msg("staff.only_text")))
         return
     note = note_of(text)
     if note is not None:

@@ -96,7 +96,7 @@ class StaffRenderer:
     def card(
         self, case: Case, *, in_topic: bool = False, linked_topic: int | None = None
     ) -> tuple[str, InlineKeyboardMarkup]:
-        """Return a case's card and its Claim / Show / Close buttons.
+        """Return a case's card and its Claim / Show case / Status / Close buttons.
 
         The card says what the team needs to pick a case up (reference, category, urgency,
         age, who has it), never who the constituent is or what they wrote: it may stay in
@@ -268,7 +268,7 @@ class StaffRenderer:
         """Return the answer to /queue with a category there is none of, naming the choices."""
         choices = ", ".join(
             self.catalogue.render(
-                Msg("staff.category_choice", {"value": c.value, "label": c.label}), escape
+                Msg("staff.category_choice", {"value": c.value, "label": c.label}), plain
             )
             for c in self.categories.all
         )

@@ -385,3 +385,16 @@ async def test_the_cards_status_button_sets_an_open_status(forum: Harness) -> No
     assert f"{reference} is now: Waiting on organisation." in texts
     assert title(forum, topic) == f"{reference} · Housing · Waiting on organisation"
     assert "Status: Waiting on organisation" in in_topic(forum, topic)[0]["text"]
+
+
+async def test_a_topic_renamed_by_hand_is_no_message_to_anyone(forum: Harness) -> None:
+    user = new_user()
+    reference = await send_case(forum, user)
+    topic = await topic_of(forum, reference)
+    update = forum.updates.group_text(SAM, STAFF_CHAT, "x", thread_id=topic)
+    data = update.to_dict()
+    del data["message"]["text"]
+    data["message"]["forum_topic_edited"] = {"name": "Ada's damp"}
+    before = len(forum.request.calls())
+    assert await forum.send(type(update).de_json(data, forum.app.bot)) == []
+    assert forum.request.calls()[before:] == []
