@@ -116,6 +116,26 @@ STAFF_USAGE = (
     "audit",
     "queue",
     "erase",
+    "search",
+)
+
+# Staff commands in the menu Telegram shows staff (in the staff group and their own chats).
+STAFF_MENU = (
+    "help",
+    "queue",
+    "search",
+    "case",
+    "claim",
+    "assign",
+    "note",
+    "reply",
+    "status",
+    "close",
+    "audit",
+    "block",
+    "unblock",
+    "erase",
+    "export",
 )
 
 
@@ -125,20 +145,24 @@ STAFF_TEXTS = (
     "card.not_urgent",
     "card.body",
     "card.linked",
-    "card.summary",
     "card.on_behalf",
     "card.postcode_unverified",
-    "card.in_constituency",
     "case.on_behalf",
+    "card.linked_topic",
+    "card.in_topic",
     "card.unassigned",
     "button.claim",
     "button.show",
     "button.close",
+    "button.status",
+    "button.status_keep",
+    "card.status_question",
     "button.prev",
     "button.next",
     "queue.title",
     "queue.empty",
     "queue.row",
+    "queue.summary",
     "queue.urgent_mark",
     "case.answers",
     "case.answer_row",
@@ -181,6 +205,7 @@ STAFF_TEXTS = (
     "staff.unblocked",
     "reply.to_constituent",
     "relay.to_staff",
+    "relay.to_staff_many",
     "relay.received",
     "relay.which_case",
     "relay.closed_new_intake",
@@ -191,6 +216,22 @@ STAFF_TEXTS = (
     "card.language",
     "case.language",
     *(f"language.name.{code}" for code in NAMES),
+    "staff.help",
+    "staff.unknown_category",
+    "staff.category_choice",
+    "staff.only_text",
+    "search.title",
+    "search.more",
+    "search.row",
+    "search.none",
+    "topic.title",
+    "topic.title_urgent",
+    "overview.topic",
+    "overview.title",
+    "overview.row",
+    "overview.row_flat",
+    "overview.more",
+    "overview.empty",
 )
 
 # Headings and phrases of the readable copy /mydata sends.
@@ -249,7 +290,8 @@ def required_texts() -> list[str]:
     keys += [f"consent.{answer}" for answer in ("yes", "no")]
     keys += [f"safeguarding.{concern.value}" for concern in Concern]
     keys += [f"concern.{concern.value}" for concern in Concern]
-    keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message")]
+    keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message", "cleanup")]
+    keys += [f"staff.command.{command}" for command in STAFF_MENU]
     keys += [f"staff.usage.{command}" for command in STAFF_USAGE]
     return keys
 

@@ -8,13 +8,24 @@ from bot.storage.sqlite.cases import CaseRows
 from bot.storage.sqlite.drafts import DraftRows
 from bot.storage.sqlite.inbox import InboxRows
 from bot.storage.sqlite.outbox import OutboxRows
+from bot.storage.sqlite.posts import PostRows
 from bot.storage.sqlite.retention import RetentionRows
 from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.safeguards import GuardRows
+from bot.storage.sqlite.search import SearchRows
 
 
 class SqliteTx(
-    DraftRows, CaseRows, MessageRows, AuditRows, OutboxRows, RetentionRows, GuardRows, InboxRows
+    DraftRows,
+    CaseRows,
+    MessageRows,
+    AuditRows,
+    OutboxRows,
+    RetentionRows,
+    GuardRows,
+    InboxRows,
+    PostRows,
+    SearchRows,
 ):
     """The queries of one transaction (or of one self-committing statement)."""
 
