@@ -214,7 +214,6 @@ STAFF_TEXTS = (
     "mystatus.row",
     "mystatus.none",
     "card.language",
-    "case.language",
     *(f"language.name.{code}" for code in NAMES),
     "staff.help",
     "staff.unknown_category",
