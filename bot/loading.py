@@ -109,6 +109,7 @@ STAFF_USAGE = (
     "audit",
     "queue",
     "erase",
+    "followup",
 )
 
 
@@ -227,9 +228,31 @@ PRIVACY_TEXTS = (
 )
 
 
+# Texts of the working day: promised dates on cards, follow-ups and the daily digest.
+WORKDAY_TEXTS = (
+    *(
+        f"card.{state}_{kind}"
+        for state in ("due", "due_today", "overdue")
+        for kind in ("reply", "chase")
+    ),
+    "queue.overdue_mark",
+    "staff.follow_up_set",
+    "staff.follow_up_cleared",
+    "staff.follow_up_past",
+    "digest.title",
+    "digest.person",
+    "digest.due_row",
+    "digest.overdue_row",
+    "digest.what.reply",
+    "digest.what.chase",
+    "digest.nothing",
+    "digest.more",
+)
+
+
 def required_texts() -> list[str]:
     """Return every text key the code can ask for."""
-    keys = [*CODE_TEXTS, *STAFF_TEXTS, *PRIVACY_TEXTS, *MESSAGES]
+    keys = [*CODE_TEXTS, *STAFF_TEXTS, *PRIVACY_TEXTS, *MESSAGES, *WORKDAY_TEXTS]
     keys += [f"error.unusable.{kind.value}" for kind in StepKind]
     keys += [f"error.{kind.value}.use_buttons" for kind in ANSWERED_BY_BUTTON]
     keys += [f"postcode.{status.value}" for status in PostcodeStatus]

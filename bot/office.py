@@ -74,6 +74,8 @@ def rules_of(settings: Settings) -> OfficeRules:
     """Return the office's rules as the settings give them."""
     return OfficeRules(
         reference_prefix=settings.reference_prefix,
+        response_days=settings.response_days,
+        nation=settings.constituency_code[0],
         routes=settings.category_routes,
         urgency=UrgencyRules(settings.urgent_deadline_days, settings.urgent_keywords),
         retention=RetentionRules(

@@ -19,6 +19,7 @@ from bot.core.replies import Back, FinishText, Reply
 from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
 from bot.core.text import without_markup
+from bot.core.workdays import working_days
 from bot.service.relay import Relay, concerns_of, safeguarding_alert
 from bot.service.replies import messages_of
 from bot.service.types import Response, Sender
@@ -212,6 +213,7 @@ class IntakeService:
                 assignee=specialist.user_id if specialist else None,
                 concerns=draft.concerns,
                 consent_wording=self._consent_wording(),
+                reply_by=working_days(self.rules.nation).reply_by(now, self.rules.response_days),
             )
             try:
                 case_id = await tx.create_case(case)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any, Literal
 
 from bot.core.case import Case, CaseStatus, Keep, QueueFilter
 from bot.core.catalogue import Msg
+from bot.core.dates import long_date
 from bot.core.export import export_row, to_csv, to_json
 from bot.core.references import parse_reference
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
+from bot.core.workdays import london_date
 from bot.service.erasure import erase_case, erased_notice
 from bot.storage.records import AuditEntry, CaseMessage, QueueRow, StoredCase
 from bot.storage.store import Store, Tx
@@ -132,6 +134,7 @@ class StaffService:
                 category=category,
                 offset=max(page, 0) * PAGE_SIZE,
                 limit=PAGE_SIZE,
+                today=london_date(self.clock()),
             )
             await tx.record(self.clock(), who.user_id, "queue_viewed", None, which.value)
         pages = max(1, -(-total // PAGE_SIZE))
@@ -236,13 +239,42 @@ class StaffService:
 
         async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
             message_id = await tx.add_message(stored.id, now, "to_constituent", who.user_id, body)
-            case = await self._save(tx, stored, now, status=_opened(stored.case))
+            replied = replace(stored, case=stored.case.with_reply(now))
+            case = await self._save(tx, replied, now, status=_opened(stored.case))
             name = self.staff.name_of(who.user_id) or ""
             params = {"reference": case.reference, "name": name, "text": body, **self.params}
             msg = Msg("reply.to_constituent", params)
             await tx.owe(case.chat_id, msg, now, stored.id, case_message_id=message_id)
             await tx.record(now, who.user_id, "reply", case.reference)
             return Done(Msg("staff.replied", {"reference": case.reference}), case)
+
+        return await self._change(who, reference, change)
+
+    async def follow_up(
+        self, who: Caseworker, reference: str, day: date | None, note: str = ""
+    ) -> Done:
+        """Set the date to chase the organisation a case waits on (None clears it); audited.
+
+        A date makes an open case wait on the organisation; the note, if any, is kept as an
+        internal note.
+        """
+        today = london_date(self.clock())
+        if day is not None and day < today:
+            return Done(Msg("staff.follow_up_past", {"date": long_date(day)}))
+        body = clean_text(note)[:NOTE_LIMIT]
+
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            chased = replace(stored, case=stored.case.with_follow_up(day, now))
+            waiting = CaseStatus.WAITING if day is not None and stored.case.is_open else None
+            case = await self._save(tx, chased, now, status=waiting)
+            detail = day.isoformat() if day is not None else "cleared"
+            await tx.record(now, who.user_id, "follow_up", case.reference, detail)
+            if day is None:
+                return Done(Msg("staff.follow_up_cleared", {"reference": case.reference}), case)
+            if body:
+                await tx.add_message(stored.id, now, "note", who.user_id, body)
+            shown = {"reference": case.reference, "date": long_date(day)}
+            return Done(Msg("staff.follow_up_set", shown), case)
 
         return await self._change(who, reference, change)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from bot.core.case import Case
@@ -38,6 +38,8 @@ class QueueRow:
     assignee: int | None
     status: str
     summary: str
+    # The next date the office owes action on (a follow-up, or the unmet reply-by date).
+    due_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from bot.core.case import Case, QueueFilter
@@ -81,8 +81,12 @@ class Cases(Protocol):
         category: str | None = None,
         offset: int = 0,
         limit: int = 10,
+        today: date | None = None,
     ) -> tuple[list[QueueRow], int]:
-        """Return one page of open cases, urgent first then oldest, and how many there are."""
+        """Return one page of open cases, urgent first then oldest, and how many there are.
+
+        ``today`` (a London date) is what the overdue filter compares each case's due date to.
+        """
 
     def iter_cases(self, since: datetime | None = None) -> AsyncIterator[Case]:
         """Yield every case (created at or after ``since``), oldest first."""

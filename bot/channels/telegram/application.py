@@ -45,6 +45,7 @@ DEFAULTS = Defaults(
 )
 COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
 STAFF_COMMANDS = (
+    "followup",
     "queue",
     "case",
     "claim",

@@ -15,6 +15,7 @@ from bot.channels.telegram.staff_render import STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
+from bot.core.workdays import london_date, read_follow_up
 from bot.service.staff import Actor, CaseView, Caseworker, Done, NotStaffError, StaffService
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,14 @@ class CaseCommand:
     act: Act
 
 
+async def _follow_up(staff: StaffService, who: Caseworker, ref: str, rest: list[str]) -> Done:
+    """Read ``/followup REF 12 March 2027 [note]`` (or ``none``) and set the follow-up date."""
+    wanted = read_follow_up(rest[0], london_date(staff.clock()))
+    if wanted is None:
+        return Done(Msg("staff.usage.followup"))
+    return await staff.follow_up(who, ref, wanted.day, wanted.note)
+
+
 CASE_COMMANDS: dict[str, CaseCommand] = {
     "claim": CaseCommand(1, lambda s, who, ref, rest: s.claim(who, ref)),
     "assign": CaseCommand(2, lambda s, who, ref, rest: s.assign(who, ref, rest[0])),
@@ -69,6 +78,7 @@ CASE_COMMANDS: dict[str, CaseCommand] = {
     "reply": CaseCommand(2, lambda s, who, ref, rest: s.reply(who, ref, rest[0])),
     "block": CaseCommand(1, lambda s, who, ref, rest: s.block(who, ref, blocked=True)),
     "unblock": CaseCommand(1, lambda s, who, ref, rest: s.block(who, ref, blocked=False)),
+    "followup": CaseCommand(2, _follow_up),
 }
 
 

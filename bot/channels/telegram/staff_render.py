@@ -9,12 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
-from bot.core.cards import card_body, consent_key, on_behalf
+from bot.core.cards import card_body, consent_key, due_line, on_behalf
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.display import shown_answer, shown_time
 from bot.core.flow import Flow
 from bot.core.staff import StaffDirectory
+from bot.core.workdays import london_date
 from bot.service.staff import CaseView, QueuePage
 from bot.storage.records import AuditEntry
 
@@ -85,6 +86,9 @@ class StaffRenderer:
             age=age(case.created_at, self.clock()),
         )
         lines.append(self.text(body))
+        due = due_line(case, london_date(self.clock()))
+        if due is not None:
+            lines.append(self.text(due))
         if on_behalf(case):
             lines.append(self.text(Msg("card.on_behalf", self._helper(case))))
         if case.linked_to:
@@ -185,8 +189,11 @@ class StaffRenderer:
             },
         )
         lines = [self.text(head)]
+        today = london_date(now)
         for row in page.rows:
-            mark = Msg("queue.urgent_mark") if row.urgent else ""
+            mark: Msg | str = Msg("queue.urgent_mark") if row.urgent else ""
+            if row.due_on is not None and row.due_on < today:
+                mark = Msg("queue.overdue_mark", {"urgent": mark})
             lines.append(
                 self.text(
                     Msg(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.core.case import Case, QueueFilter
 from bot.storage.records import DuplicateReferenceError, QueueRow, StoredCase
@@ -21,6 +21,10 @@ def _columns(case: Case) -> tuple[object, ...]:
         case.assignee,
         int(case.is_open),
         case.summary,
+        case.reply_by.isoformat() if case.reply_by else None,
+        case.due_on.isoformat() if case.due_on else None,
+        case.first_reply_at.isoformat() if case.first_reply_at else None,
+        case.closed_at.isoformat() if case.closed_at else None,
     )
 
 
@@ -40,14 +44,16 @@ class CaseRows:
         """Store a new case with its consent record; return its row id."""
         try:
             cursor = await self.db.execute(
-                "INSERT INTO cases (reference, user_id, chat_id, created_at, status, category,"
-                " urgent, updated_at, data, assignee, is_open, summary)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cases (reference, user_id, chat_id, created_at, channel, status,"
+                " category, urgent, updated_at, data, assignee, is_open, summary, reply_by,"
+                " due_on, first_reply_at, closed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case.reference,
                     case.user_id,
                     case.chat_id,
                     case.created_at.isoformat(),
+                    case.channel.value,
                     *_columns(case),
                 ),
             )
@@ -58,14 +64,16 @@ class CaseRows:
         case_id = cursor.lastrowid
         assert case_id is not None
         await self.db.execute(
-            "INSERT INTO consents (case_id, version, answer, recorded_at, wording)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO consents (case_id, version, answer, recorded_at, wording, given_via,"
+            " recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 case_id,
                 case.consent.version,
                 case.consent.answer,
                 case.consent.recorded_at.isoformat(),
                 case.consent.wording,
+                case.consent.given_via,
+                case.consent.recorded_by,
             ),
         )
         return case_id
@@ -74,7 +82,8 @@ class CaseRows:
         """Store a changed case (status, assignee and so on)."""
         await self.db.execute(
             "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
-            " assignee = ?, is_open = ?, summary = ? WHERE id = ?",
+            " assignee = ?, is_open = ?, summary = ?, reply_by = ?, due_on = ?,"
+            " first_reply_at = ?, closed_at = ? WHERE id = ?",
             (*_columns(case), case_id),
         )
 
@@ -109,10 +118,13 @@ class CaseRows:
         category: str | None = None,
         offset: int = 0,
         limit: int = 10,
+        today: date | None = None,
     ) -> tuple[list[QueueRow], int]:
         """Return one page of open cases, urgent first then oldest, and how many there are."""
         # Every WHERE clause is one of these constants; values are bound as parameters.
         where, params = "is_open = 1", list[object]()
+        if which is QueueFilter.OVERDUE:
+            where, params = "is_open = 1 AND due_on < ?", [(today or date.min).isoformat()]
         if which is QueueFilter.MINE:
             where, params = "is_open = 1 AND assignee = ?", [staff_id]
         elif which is QueueFilter.UNASSIGNED:
@@ -124,11 +136,20 @@ class CaseRows:
         count = f"SELECT count(*) FROM cases WHERE {where}"  # noqa: S608
         total_row = await first_row(self.db, count, params)
         total = int(total_row[0]) if total_row else 0
-        columns = "reference, category, urgent, created_at, assignee, status, summary"
+        columns = "reference, category, urgent, created_at, assignee, status, summary, due_on"
         order = "ORDER BY urgent DESC, created_at, id LIMIT ? OFFSET ?"
         sql = f"SELECT {columns} FROM cases WHERE {where} {order}"  # noqa: S608
         rows = [
-            QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6])
+            QueueRow(
+                r[0],
+                r[1],
+                bool(r[2]),
+                datetime.fromisoformat(r[3]),
+                r[4],
+                r[5],
+                r[6],
+                date.fromisoformat(r[7]) if r[7] else None,
+            )
             for r in await all_rows(self.db, sql, [*params, limit, offset])
         ]
         return rows, total

@@ -128,7 +128,10 @@ async def test_foreign_keys_are_enforced(db: SqliteStore) -> None:
 
 def test_the_shipped_migrations_are_numbered_from_one() -> None:
     numbers = [number for number, _, _ in migrations()]
-    assert numbers == list(range(1, len(numbers) + 1))
+    # Numbers are given out to features ahead of time, so one may land before a lower one:
+    # each is applied once, whatever the order (schema_migrations records which).
+    assert numbers[:5] == [1, 2, 3, 4, 5]
+    assert numbers == sorted(set(numbers))
     assert migrations()[0][1] == "initial"
 
 

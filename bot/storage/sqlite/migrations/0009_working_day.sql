@@ -1,0 +1,23 @@
+-- The working day: the date each case is promised a reply by, a date to chase an
+-- organisation, when it was first replied to and closed, and which channel it came from.
+ALTER TABLE cases ADD COLUMN channel TEXT NOT NULL DEFAULT 'telegram';
+ALTER TABLE cases ADD COLUMN reply_by TEXT;
+ALTER TABLE cases ADD COLUMN due_on TEXT;
+ALTER TABLE cases ADD COLUMN first_reply_at TEXT;
+ALTER TABLE cases ADD COLUMN closed_at TEXT;
+
+-- Cases from before: the first reply from their messages, the close from their last change.
+UPDATE cases SET first_reply_at = (
+    SELECT min(at) FROM case_messages
+    WHERE case_messages.case_id = cases.id AND kind = 'to_constituent'
+);
+UPDATE cases SET closed_at = updated_at WHERE is_open = 0;
+UPDATE cases SET data = json_set(data, '$.first_reply_at', first_reply_at)
+WHERE first_reply_at IS NOT NULL;
+UPDATE cases SET data = json_set(data, '$.closed_at', closed_at) WHERE closed_at IS NOT NULL;
+
+CREATE INDEX cases_open_by_due ON cases (is_open, due_on, urgent DESC, created_at, id);
+
+-- How consent was given: in the bot, or told to a caseworker (who is recorded).
+ALTER TABLE consents ADD COLUMN given_via TEXT NOT NULL DEFAULT 'telegram';
+ALTER TABLE consents ADD COLUMN recorded_by INTEGER;
