@@ -247,6 +247,8 @@ WORKDAY_TEXTS = (
     "digest.what.chase",
     "digest.nothing",
     "digest.more",
+    "digest.unassigned",
+    "text.lines",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     category_routes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     reference_prefix: str = Field(default="MP", pattern=r"^[A-Z]{1,6}$")
     response_days: int = Field(default=10, ge=1, le=60)
+    # When the daily digest is posted in the staff group (London time); None: never.
+    digest_time: time | None = time(9, 0)
     retention_years: int = Field(default=2, ge=1, le=10)
     draft_reminder_hours: int = Field(default=24, ge=1, le=24 * 30)
     draft_expiry_days: int = Field(default=7, ge=1, le=90)
@@ -66,6 +69,19 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = Field(default="127.0.0.1", min_length=1, max_length=255)
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _read_time(cls, value: object) -> object:
+        # "DIGEST_TIME=" turns the digest off; "9:00" and "09:00" are both nine o'clock.
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+                raise ValueError("not a time")
+            hours, minutes = value.strip().split(":")
+            return time(int(hours), int(minutes))
+        return value
 
     @field_validator("telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
@@ -198,6 +214,7 @@ EXPECTED = {
     "webhook_secret": "1 to 256 letters, digits, _ and -, like a long random string",
     "webhook_port": "a port number from 1 to 65535",
     "database_path": "a file path, like data/casework.sqlite3",
+    "digest_time": "a time of day in London as HH:MM, like 09:00, or nothing to turn it off",
 }
 
 

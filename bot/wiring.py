@@ -13,6 +13,7 @@ from bot.core.engine import Intake
 from bot.core.flood import FloodLimit
 from bot.core.validators import VALIDATORS
 from bot.office import Office, random_reference_number, utc_now
+from bot.service.digest import DigestService
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
@@ -35,6 +36,7 @@ class Services:
     privacy: PrivacyService
     guard: Guard
     outbox: OutboxWorker
+    digest: DigestService
 
 
 async def open_store(path: Path) -> Store:
@@ -98,7 +100,8 @@ def build_services(
     )
     copy = DataCopy(office.catalogue, office.flow, office.params)
     privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy, office.params)
-    return Services(office, store, intake, staff_service, privacy, guard, outbox)
+    digest = DigestService(store, staff, office.flow, clock=clock, on_outbox=outbox.wake)
+    return Services(office, store, intake, staff_service, privacy, guard, outbox, digest)
 
 
 def store_problem(path: Path) -> str | None:

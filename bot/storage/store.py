@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
+from bot.core.digest import DueCase
 from bot.core.draft import Draft
 from bot.core.outbox import FileRef, OwedMessage
 from bot.storage.records import (
@@ -221,7 +222,17 @@ class Safeguards(Protocol):
         """Forget kept updates that were processed, or that are older than ``before``."""
 
 
-class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, Protocol):
+class WorkingDay(Protocol):
+    """Cases due by a date, and things done once a day."""
+
+    async def list_cases_due(self, until: date) -> list[DueCase]:
+        """Return the open cases due on or before ``until`` (a London date), earliest first."""
+
+    async def claim_day(self, what: str, day: date) -> bool:
+        """Record that ``what`` was done on ``day``; return False if it already was (or later)."""
+
+
+class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, WorkingDay, Protocol):
     """Everything the services do inside one transaction."""
 
 

@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import constituent, privacy, staff
+from bot.channels.telegram import constituent, privacy, staff, workday
 from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
@@ -33,6 +33,7 @@ from bot.channels.telegram.render import Renderer, plain
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.channels.telegram.transport import TelegramTransport
 from bot.core.catalogue import Msg
+from bot.core.display import LONDON
 from bot.office import Office, random_reference_number, utc_now
 from bot.settings import Settings
 from bot.wiring import build_services, open_store
@@ -122,6 +123,10 @@ def build_application(
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=interval)
+            digest_time = office.settings.digest_time
+            if digest_time is not None:
+                at = digest_time.replace(tzinfo=LONDON)
+                application.job_queue.run_daily(workday.on_digest, at, name="digest")
         commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
         menu = [
             BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands

@@ -11,10 +11,19 @@ from bot.storage.sqlite.outbox import OutboxRows
 from bot.storage.sqlite.retention import RetentionRows
 from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.safeguards import GuardRows
+from bot.storage.sqlite.workday import WorkdayRows
 
 
 class SqliteTx(
-    DraftRows, CaseRows, MessageRows, AuditRows, OutboxRows, RetentionRows, GuardRows, InboxRows
+    DraftRows,
+    CaseRows,
+    MessageRows,
+    AuditRows,
+    OutboxRows,
+    RetentionRows,
+    GuardRows,
+    InboxRows,
+    WorkdayRows,
 ):
     """The queries of one transaction (or of one self-committing statement)."""
 
