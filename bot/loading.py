@@ -14,6 +14,7 @@ from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_f
 from bot.core.postcodes import PostcodeStatus
 from bot.core.roles import ROLES
 from bot.core.safeguarding import Concern
+from bot.core.templates import TemplateError, check_body, check_name
 from bot.core.validators import MESSAGES, VALIDATORS
 
 # An installed package has the flows inside it (bot/flows, built from the repository's flows/);
@@ -249,6 +250,20 @@ WORKDAY_TEXTS = (
     "digest.more",
     "digest.unassigned",
     "text.lines",
+    *(
+        f"template.{key}"
+        for key in (
+            "bad_name",
+            "empty",
+            "too_long",
+            "stray_brace",
+            "unknown_placeholder",
+            "managers_only",
+            "not_found",
+            "list",
+            "none",
+        )
+    ),
 )
 
 
@@ -331,3 +346,20 @@ def _read_yaml(path: Path) -> Any:
         ) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(f"{path}: cannot be read: {exc}") from exc
+
+
+def load_templates(path: Path, catalogue: Catalogue) -> dict[str, str]:
+    """Read the office's starting reply templates (name -> text), each checked (FlowError)."""
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise FlowError(f"{path.name}: expected a mapping of template names to texts")
+    templates = {}
+    for name, body in data.items():
+        if not isinstance(body, str):
+            raise FlowError(f"{path.name}: template {name!r} is not a text")
+        try:
+            templates[check_name(str(name))] = check_body(body)
+        except TemplateError as exc:
+            reason = catalogue.render(exc.msg, lambda text: text)
+            raise FlowError(f"{path.name}: template {name!r}: {reason}") from exc
+    return templates

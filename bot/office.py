@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.core.catalogue import Catalogue
@@ -14,7 +15,7 @@ from bot.core.roles import CATEGORY
 from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules, spell_duration
 from bot.core.staff import StaffDirectory
 from bot.core.wording import check_texts
-from bot.loading import FLOWS_DIR, load_catalogue, load_flow
+from bot.loading import FLOWS_DIR, load_catalogue, load_flow, load_templates
 from bot.settings import Settings
 from bot.storage.postcode_index import load_attribution, load_postcode_checker
 
@@ -35,6 +36,8 @@ class Office:
     params: dict[str, str]
     staff: StaffDirectory
     rules: OfficeRules
+    # The reply templates the database starts with (flows/templates.yaml), checked.
+    templates: Mapping[str, str] = field(default_factory=dict)
 
 
 def prepare(settings: Settings) -> Office:
@@ -65,8 +68,18 @@ def prepare(settings: Settings) -> Office:
     shipped = settings.flows_dir.resolve() == FLOWS_DIR.resolve()
     reference = catalogue if shipped else load_catalogue(FLOWS_DIR / "locales")
     check_texts(catalogue, reference, flow, params)
+    own = settings.flows_dir / "templates.yaml"
+    templates = load_templates(own if own.is_file() else FLOWS_DIR / "templates.yaml", catalogue)
     return Office(
-        settings, catalogue, flow, postcodes, constituency, params, staff, rules_of(settings)
+        settings,
+        catalogue,
+        flow,
+        postcodes,
+        constituency,
+        params,
+        staff,
+        rules_of(settings),
+        templates,
     )
 
 

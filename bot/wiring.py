@@ -19,6 +19,7 @@ from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
 from bot.service.privacy import PrivacyService
 from bot.service.staff import StaffService
+from bot.service.templates import TemplateService
 from bot.storage.sqlite.backup import Copy, backup, inspect, restore
 from bot.storage.sqlite.database import SqliteStore
 from bot.storage.sqlite.health import path_problem
@@ -37,6 +38,7 @@ class Services:
     guard: Guard
     outbox: OutboxWorker
     digest: DigestService
+    templates: TemplateService
 
 
 async def open_store(path: Path) -> Store:
@@ -101,7 +103,24 @@ def build_services(
     copy = DataCopy(office.catalogue, office.flow, office.params)
     privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy, office.params)
     digest = DigestService(store, staff, office.flow, clock=clock, on_outbox=outbox.wake)
-    return Services(office, store, intake, staff_service, privacy, guard, outbox, digest)
+    templates = TemplateService(
+        store,
+        staff,
+        office.catalogue,
+        clock=clock,
+        reference_prefix=rules.reference_prefix,
+        office_params=office.params,
+        seed=office.templates,
+    )
+    return Services(office, store, intake, staff_service, privacy, guard, outbox, digest, templates)
+
+
+async def start_services(services: Services) -> None:
+    """Bring the store's office data up to date before any channel serves (StoreError if not).
+
+    The reply templates are seeded on the first run and every stored one is checked.
+    """
+    await services.templates.start()
 
 
 def store_problem(path: Path) -> str | None:

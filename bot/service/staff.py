@@ -52,6 +52,8 @@ class Caseworker:
     user_id: int
     chat_id: int
     update_id: int | None = None
+    # An office manager may change the staff list, the templates, and see statistics.
+    manager: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ an audit line) are committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from bot.core.catalogue import Msg
 from bot.core.digest import DueCase
 from bot.core.draft import Draft
 from bot.core.outbox import FileRef, OwedMessage
+from bot.core.templates import ReplyTemplate
 from bot.storage.records import (
     AuditEntry,
     CaseMessage,
@@ -232,7 +233,26 @@ class WorkingDay(Protocol):
         """Record that ``what`` was done on ``day``; return False if it already was (or later)."""
 
 
-class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, WorkingDay, Protocol):
+class Templates(Protocol):
+    """The office's standard replies."""
+
+    async def seed_templates(self, templates: Mapping[str, str]) -> int:
+        """Store ``templates`` if none were ever seeded; return how many were stored."""
+
+    async def list_templates(self) -> list[ReplyTemplate]:
+        """Return every template, by name."""
+
+    async def get_template(self, name: str) -> ReplyTemplate | None:
+        """Return the template called ``name``, if there is one."""
+
+    async def save_template(self, template: ReplyTemplate) -> None:
+        """Store a template, replacing the one of the same name."""
+
+    async def delete_template(self, name: str) -> bool:
+        """Delete the template called ``name``; return False if there was none."""
+
+
+class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, WorkingDay, Templates, Protocol):
     """Everything the services do inside one transaction."""
 
 

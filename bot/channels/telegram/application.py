@@ -36,7 +36,7 @@ from bot.core.catalogue import Msg
 from bot.core.display import LONDON
 from bot.office import Office, random_reference_number, utc_now
 from bot.settings import Settings
-from bot.wiring import build_services, open_store
+from bot.wiring import build_services, open_store, start_services
 
 App = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], BotData, JobQueue[Context]]
 Builder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
@@ -59,6 +59,7 @@ STAFF_COMMANDS = (
     "block",
     "unblock",
     "erase",
+    "templates",
 )
 
 
@@ -103,6 +104,7 @@ def build_application(
         found = build_services(
             office, store, clock, random_number, delivery_backoff=delivery_backoff
         )
+        await start_services(found)
         staff_renderer = StaffRenderer(office.catalogue, office.flow, office.staff, clock)
         renderer = Renderer(office.catalogue)
         application.bot_data.running = Runtime(found, renderer, staff_renderer)

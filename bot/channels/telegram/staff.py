@@ -15,6 +15,7 @@ from bot.channels.telegram.staff_render import STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
+from bot.core.templates import TemplateError
 from bot.core.workdays import london_date, read_follow_up
 from bot.service.staff import Actor, CaseView, Caseworker, Done, NotStaffError, StaffService
 
@@ -116,6 +117,9 @@ async def _dispatch(message: Message, found: Runtime, who: Caseworker, command: 
             document = InputFile(done.extra["data"], filename=done.extra["filename"])
             await message.reply_document(document)
         return
+    if command == "templates":
+        await _reply(message, [render.text(await _template_list(found))])
+        return
     spec = CASE_COMMANDS.get(command)
     words = _words(message, spec.parts if spec else 1)
     if len(words) < (2 if spec and spec.parts > 1 else 1):
@@ -138,8 +142,25 @@ async def _dispatch(message: Message, found: Runtime, who: Caseworker, command: 
             )
         )
         await _reply(message, texts)
+    elif command == "reply" and rest and rest[0].startswith("#"):
+        await _answer(message, found, await _reply_with_template(found, who, reference, rest[0]))
     elif spec is not None:
         await _answer(message, found, await spec.act(staff, who, reference, rest))
+
+
+async def _template_list(found: Runtime) -> Msg:
+    names = [f"#{t.name}" for t in await found.services.templates.list_templates()]
+    return Msg("template.list", {"names": ", ".join(names)}) if names else Msg("template.none")
+
+
+async def _reply_with_template(found: Runtime, who: Caseworker, reference: str, text: str) -> Done:
+    """Send ``/reply REF #name``: the template filled for the case, as the caseworker's reply."""
+    name = text.split()[0]
+    try:
+        filled = await found.services.templates.fill(who, reference, name)
+    except TemplateError as exc:
+        return Done(exc.msg)
+    return await found.staff.reply(who, reference, filled.text)
 
 
 async def show_case(message: Message, found: Runtime, who: Caseworker, reference: str) -> None:

@@ -21,3 +21,11 @@ CREATE INDEX cases_open_by_due ON cases (is_open, due_on, urgent DESC, created_a
 -- How consent was given: in the bot, or told to a caseworker (who is recorded).
 ALTER TABLE consents ADD COLUMN given_via TEXT NOT NULL DEFAULT 'telegram';
 ALTER TABLE consents ADD COLUMN recorded_by INTEGER;
+
+-- Standard replies, seeded from flows/templates.yaml on the first run, then edited at the desk.
+CREATE TABLE reply_templates (
+    name        TEXT    PRIMARY KEY,
+    body        TEXT    NOT NULL,
+    updated_at  TEXT,
+    updated_by  INTEGER
+);
