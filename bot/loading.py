@@ -264,6 +264,22 @@ WORKDAY_TEXTS = (
             "none",
         )
     ),
+    "team.managers_only",
+    "team.bad_member",
+    "team.unknown_category",
+    "team.name_taken",
+    "team.last_manager",
+    "team.list",
+    "team.row",
+    "team.role.caseworker",
+    "team.role.manager",
+    "team.export.yes",
+    "team.export.no",
+    "team.no_specialisms",
+    "team.added",
+    "team.removed",
+    "team.usage",
+    "staff.export_not_allowed",
 )
 
 

@@ -13,7 +13,7 @@ from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
 from bot.core.roles import CATEGORY
 from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules, spell_duration
-from bot.core.staff import StaffDirectory
+from bot.core.staff import StaffDirectory, with_specialisms
 from bot.core.wording import check_texts
 from bot.loading import FLOWS_DIR, load_catalogue, load_flow, load_templates
 from bot.settings import Settings
@@ -36,7 +36,7 @@ class Office:
     params: dict[str, str]
     staff: StaffDirectory
     rules: OfficeRules
-    # The reply templates the database starts with (flows/templates.yaml), checked.
+    # The reply templates the database starts with (flows/templates/replies.yaml), checked.
     templates: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -51,8 +51,17 @@ def prepare(settings: Settings) -> Office:
             f"Setting CONSTITUENCY_CODE is not valid: {settings.constituency_code} is not a"
             " 2024 Westminster constituency code."
         )
-    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
-    check_routes(settings, flow, staff)
+    listed = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
+    check_routes(settings, flow, listed)
+    for who in settings.office_managers:
+        if listed.find(who) is None:
+            raise SetupError(
+                f"Setting OFFICE_MANAGERS is not valid: {who!r} is not in STAFF_USER_IDS."
+            )
+    members = with_specialisms(
+        settings.staff_user_ids, settings.category_routes, settings.office_managers
+    )
+    staff = StaffDirectory(members, settings.staff_chat_id)
     params = {
         "mp_name": settings.mp_name,
         "constituency": constituency.name,
@@ -68,8 +77,10 @@ def prepare(settings: Settings) -> Office:
     shipped = settings.flows_dir.resolve() == FLOWS_DIR.resolve()
     reference = catalogue if shipped else load_catalogue(FLOWS_DIR / "locales")
     check_texts(catalogue, reference, flow, params)
-    own = settings.flows_dir / "templates.yaml"
-    templates = load_templates(own if own.is_file() else FLOWS_DIR / "templates.yaml", catalogue)
+    own = settings.flows_dir / "templates" / "replies.yaml"
+    templates = load_templates(
+        own if own.is_file() else FLOWS_DIR / "templates" / "replies.yaml", catalogue
+    )
     return Office(
         settings,
         catalogue,

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     staff_chat_id: int = Field(description="the staff group's chat id")
     staff_user_ids: Annotated[tuple[StaffMember, ...], NoDecode] = Field(min_length=1)
     category_routes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # Names or user ids from STAFF_USER_IDS who are office managers (first run only).
+    office_managers: Annotated[tuple[str, ...], NoDecode] = ()
     reference_prefix: str = Field(default="MP", pattern=r"^[A-Z]{1,6}$")
     response_days: int = Field(default=10, ge=1, le=60)
     # When the daily digest is posted in the staff group (London time); None: never.
@@ -159,7 +161,7 @@ class Settings(BaseSettings):
         }
         return self.model_copy(update=changes)
 
-    @field_validator("urgent_keywords", mode="before")
+    @field_validator("urgent_keywords", "office_managers", mode="before")
     @classmethod
     def _split_keywords(cls, value: object) -> object:
         if isinstance(value, str):
@@ -209,6 +211,7 @@ EXPECTED = {
     "staff_chat_id": "the staff group's chat id, like -1001234567890",
     "staff_user_ids": "staff user ids with the name to show, like 123456789:Sam,987654321:Priya",
     "category_routes": "category:staff pairs, like immigration:Priya,benefits:Sam",
+    "office_managers": "names or user ids from STAFF_USER_IDS, like Sam",
     "webhook_url": "the public https:// URL Telegram posts updates to, like"
     " https://bot.example.org/telegram",
     "webhook_secret": "1 to 256 letters, digits, _ and -, like a long random string",

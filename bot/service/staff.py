@@ -120,7 +120,9 @@ class StaffService:
         """
         user_id, chat_id = actor.user_id, actor.chat_id
         if user_id is not None and chat_id is not None and self.staff.may_act(user_id, chat_id):
-            return Caseworker(user_id, chat_id, actor.update_id)
+            member = self.staff.get(user_id)
+            manager = member is not None and member.manager
+            return Caseworker(user_id, chat_id, actor.update_id, manager=manager)
         async with self.store.transaction() as tx:
             await tx.record(self.clock(), actor.user_id, "refused", None, action)
         raise NotStaffError(action)
@@ -290,6 +292,11 @@ class StaffService:
         """Return every case (or those since a date) as CSV or JSON for a case-management system."""
         if fmt not in ("csv", "json"):
             return Done(Msg("staff.usage.export"))
+        member = self.staff.get(who.user_id)
+        if member is None or not member.may_export:
+            async with self.store.transaction() as tx:
+                await tx.record(self.clock(), who.user_id, "export_refused", None, "not allowed")
+            return Done(Msg("staff.export_not_allowed"))
         if who.chat_id == self.staff.staff_chat_id:
             # Every constituent's details in one file: never into the group's history.
             async with self.store.transaction() as tx:

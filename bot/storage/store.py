@@ -18,6 +18,7 @@ from bot.core.catalogue import Msg
 from bot.core.digest import DueCase
 from bot.core.draft import Draft
 from bot.core.outbox import FileRef, OwedMessage
+from bot.core.staff import StaffMember
 from bot.core.templates import ReplyTemplate
 from bot.storage.records import (
     AuditEntry,
@@ -252,7 +253,23 @@ class Templates(Protocol):
         """Delete the template called ``name``; return False if there was none."""
 
 
-class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, WorkingDay, Templates, Protocol):
+class Team(Protocol):
+    """The office's staff, their roles and specialisms."""
+
+    async def seed_staff(self, members: Sequence[StaffMember], at: datetime) -> bool:
+        """Store ``members`` if the staff were never seeded; return whether they were now."""
+
+    async def list_staff(self) -> tuple[list[StaffMember], dict[int, str]]:
+        """Return the staff in the order they were added, and the names of former staff."""
+
+    async def save_staff_member(self, member: StaffMember, at: datetime) -> None:
+        """Add a staff member (or bring one back), or change one; their place is kept."""
+
+    async def remove_staff_member(self, user_id: int, at: datetime) -> bool:
+        """Take someone off the staff (their name stays for the history); False if not on it."""
+
+
+class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, WorkingDay, Templates, Team, Protocol):
     """Everything the services do inside one transaction."""
 
 

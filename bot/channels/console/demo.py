@@ -86,7 +86,7 @@ class Demo:
         """Talk through ``services``, printing to ``out``."""
         office = services.office
         self.services, self.out = services, out
-        self.renderer = ConsoleRenderer(office.catalogue, office.flow, office.staff)
+        self.renderer = ConsoleRenderer(office.catalogue, office.flow, services.staff.staff)
         self.buttons: list[Button] = []
         self.revision: int | None = None
         self.step: str | None = None

@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import constituent, privacy, staff, workday
+from bot.channels.telegram import constituent, privacy, staff, team, workday
 from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
@@ -105,7 +105,7 @@ def build_application(
             office, store, clock, random_number, delivery_backoff=delivery_backoff
         )
         await start_services(found)
-        staff_renderer = StaffRenderer(office.catalogue, office.flow, office.staff, clock)
+        staff_renderer = StaffRenderer(office.catalogue, office.flow, found.staff.staff, clock)
         renderer = Renderer(office.catalogue)
         application.bot_data.running = Runtime(found, renderer, staff_renderer)
         if inbox is not None:
@@ -230,6 +230,7 @@ def add_handlers(application: App) -> None:
     for command in STAFF_COMMANDS:
         application.add_handler(CommandHandler(command, staff.on_staff_command))
     application.add_handler(CommandHandler("status", staff.on_status))
+    application.add_handler(CommandHandler("staff", team.on_staff))
     application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
     application.add_handler(CallbackQueryHandler(constituent.on_button))
     application.add_handler(

@@ -50,10 +50,10 @@ async def test_an_unknown_template_changes_nothing(harness: Harness) -> None:
 def test_a_bad_template_file_stops_start_up_naming_it(tmp_path: Path) -> None:
     flows = tmp_path / "flows"
     shutil.copytree(FLOWS_DIR, flows)
-    (flows / "templates.yaml").write_text("chase: Dear {name}\n", "utf-8")
+    (flows / "templates" / "replies.yaml").write_text("chase: Dear {name}\n", "utf-8")
     settings = make_settings(tmp_path / "db.sqlite3", flows_dir=flows)
     with pytest.raises(FlowError) as caught:
         prepare(settings)
     assert str(caught.value).startswith(
-        "templates.yaml: template 'chase': {name} is not a placeholder a template can use."
+        "replies.yaml: template 'chase': {name} is not a placeholder a template can use."
     )

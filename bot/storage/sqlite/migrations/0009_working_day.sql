@@ -22,10 +22,24 @@ CREATE INDEX cases_open_by_due ON cases (is_open, due_on, urgent DESC, created_a
 ALTER TABLE consents ADD COLUMN given_via TEXT NOT NULL DEFAULT 'telegram';
 ALTER TABLE consents ADD COLUMN recorded_by INTEGER;
 
--- Standard replies, seeded from flows/templates.yaml on the first run, then edited at the desk.
+-- Standard replies, seeded from flows/templates/replies.yaml on the first run, then edited
+-- at the desk.
 CREATE TABLE reply_templates (
     name        TEXT    PRIMARY KEY,
     body        TEXT    NOT NULL,
     updated_at  TEXT,
     updated_by  INTEGER
+);
+
+-- The office's staff, seeded from STAFF_USER_IDS on the first run, then changed by an office
+-- manager. Someone removed keeps a row (removed_at), so the case history still names them.
+CREATE TABLE staff (
+    user_id      INTEGER PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    role         TEXT    NOT NULL CHECK (role IN ('caseworker', 'manager')),
+    may_export   INTEGER NOT NULL DEFAULT 1,
+    specialisms  TEXT    NOT NULL DEFAULT '',
+    position     INTEGER NOT NULL,
+    added_at     TEXT    NOT NULL,
+    removed_at   TEXT
 );
