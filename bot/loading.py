@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.case import CaseStatus, QueueFilter
+from bot.core.case import CaseChannel, CaseStatus, QueueFilter
 from bot.core.catalogue import Catalogue
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
@@ -280,6 +280,13 @@ WORKDAY_TEXTS = (
     "team.removed",
     "team.usage",
     "staff.export_not_allowed",
+    "desk.missing",
+    "desk.suggestion",
+    "desk.consent_how",
+    "postcode.not_found_desk",
+    "staff.reply_offline",
+    "card.taken",
+    *(f"channel.{channel.value}" for channel in CaseChannel),
 )
 
 

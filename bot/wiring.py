@@ -21,6 +21,7 @@ from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
 from bot.service.privacy import PrivacyService
 from bot.service.staff import StaffService
+from bot.service.taken import TakenCaseService
 from bot.service.team import TeamService
 from bot.service.templates import TemplateService
 from bot.storage.sqlite.backup import Copy, backup, inspect, restore
@@ -43,6 +44,7 @@ class Services:
     digest: DigestService
     templates: TemplateService
     team: TeamService
+    taken: TakenCaseService
 
 
 async def open_store(path: Path) -> Store:
@@ -128,8 +130,19 @@ def build_services(
 
     categories = [o.value for o in office.flow.step(CATEGORY).options]
     team = TeamService(store, staff, categories, clock=clock, on_change=staff_changed)
+    taken = TakenCaseService(store, intake, clock=clock, on_outbox=outbox.wake)
     return Services(
-        office, store, intake, staff_service, privacy, guard, outbox, digest, templates, team
+        office,
+        store,
+        intake,
+        staff_service,
+        privacy,
+        guard,
+        outbox,
+        digest,
+        templates,
+        team,
+        taken,
     )
 
 

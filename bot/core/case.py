@@ -77,6 +77,8 @@ class Consent(BaseModel):
     # How the answer was given: in the bot, or told to a caseworker (by phone, email...).
     given_via: str = "telegram"
     recorded_by: int | None = None
+    # How a caseworker taking the case down recorded the answer (their words).
+    how: str | None = None
 
     @property
     def given(self) -> bool:
@@ -233,6 +235,7 @@ def build_case(
     reply_by: date | None = None,
     channel: CaseChannel = CaseChannel.TELEGRAM,
     consent_via: tuple[str, int | None] = ("telegram", None),
+    consent_how: str | None = None,
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
     consent = answers.get(CONSENT)
@@ -264,6 +267,7 @@ def build_case(
             wording=consent_wording,
             given_via=consent_via[0],
             recorded_by=consent_via[1],
+            how=consent_how,
         ),
         deadline=date.fromisoformat(deadline.value) if deadline and deadline.value else None,
         urgency=_with_safeguarding(urgency, concerns),

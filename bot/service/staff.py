@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
-from bot.core.case import Case, CaseStatus, Keep, QueueFilter
+from bot.core.case import Case, CaseChannel, CaseStatus, Keep, QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.dates import long_date
 from bot.core.export import export_row, to_csv, to_json
@@ -242,6 +242,14 @@ class StaffService:
             return Done(Msg("staff.usage.reply"))
 
         async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            if stored.case.channel is not CaseChannel.TELEGRAM:
+                # Taken by phone, email or in person: there is no chat with the bot to send in.
+                channel = Msg(f"channel.{stored.case.channel.value}")
+                shown: dict[str, str | Msg] = {
+                    "reference": stored.case.reference,
+                    "channel": channel,
+                }
+                return Done(Msg("staff.reply_offline", shown), stored.case)
             message_id = await tx.add_message(stored.id, now, "to_constituent", who.user_id, body)
             replied = replace(stored, case=stored.case.with_reply(now))
             case = await self._save(tx, replied, now, status=_opened(stored.case))

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
 from bot.core.cards import card_body, consent_key, due_line, on_behalf
-from bot.core.case import Case
+from bot.core.case import Case, CaseChannel
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.display import shown_answer, shown_time
 from bot.core.flow import Flow
@@ -89,6 +89,9 @@ class StaffRenderer:
         due = due_line(case, london_date(self.clock()))
         if due is not None:
             lines.append(self.text(due))
+        if case.channel is not CaseChannel.TELEGRAM:
+            taken = Msg(f"channel.{case.channel.value}")
+            lines.append(self.text(Msg("card.taken", {"channel": taken})))
         if on_behalf(case):
             lines.append(self.text(Msg("card.on_behalf", self._helper(case))))
         if case.linked_to:

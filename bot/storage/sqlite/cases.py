@@ -65,7 +65,7 @@ class CaseRows:
         assert case_id is not None
         await self.db.execute(
             "INSERT INTO consents (case_id, version, answer, recorded_at, wording, given_via,"
-            " recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " recorded_by, how) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 case_id,
                 case.consent.version,
@@ -74,6 +74,7 @@ class CaseRows:
                 case.consent.wording,
                 case.consent.given_via,
                 case.consent.recorded_by,
+                case.consent.how,
             ),
         )
         return case_id

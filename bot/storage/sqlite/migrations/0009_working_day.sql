@@ -21,6 +21,7 @@ CREATE INDEX cases_open_by_due ON cases (is_open, due_on, urgent DESC, created_a
 -- How consent was given: in the bot, or told to a caseworker (who is recorded).
 ALTER TABLE consents ADD COLUMN given_via TEXT NOT NULL DEFAULT 'telegram';
 ALTER TABLE consents ADD COLUMN recorded_by INTEGER;
+ALTER TABLE consents ADD COLUMN how TEXT;
 
 -- Standard replies, seeded from flows/templates/replies.yaml on the first run, then edited
 -- at the desk.
