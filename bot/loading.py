@@ -286,6 +286,32 @@ WORKDAY_TEXTS = (
     "postcode.not_found_desk",
     "staff.reply_offline",
     "card.taken",
+    *(
+        f"stats.{key}"
+        for key in (
+            "received",
+            "week",
+            "open",
+            "assignee",
+            "promises",
+            "promise",
+            "promise.in_time",
+            "promise.late",
+            "promise.overdue",
+            "promise.not_due",
+            "cases",
+            "intake_outcomes",
+            "outcome",
+            "intakes",
+            "intake.started",
+            "intake.sent",
+            "intake.out_of_area",
+            "intake.cancelled",
+            "intake.expired",
+            "period_backwards",
+            "period_too_long",
+        )
+    ),
     *(f"channel.{channel.value}" for channel in CaseChannel),
 )
 

@@ -21,6 +21,7 @@ from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
 from bot.service.privacy import PrivacyService
 from bot.service.staff import StaffService
+from bot.service.stats import StatsService
 from bot.service.taken import TakenCaseService
 from bot.service.team import TeamService
 from bot.service.templates import TemplateService
@@ -45,6 +46,7 @@ class Services:
     templates: TemplateService
     team: TeamService
     taken: TakenCaseService
+    stats: StatsService
 
 
 async def open_store(path: Path) -> Store:
@@ -143,6 +145,7 @@ def build_services(
         templates,
         team,
         taken,
+        StatsService(store, staff, office.flow, office.catalogue, clock=clock),
     )
 
 

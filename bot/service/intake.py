@@ -67,6 +67,7 @@ class IntakeService:
             else:
                 ask = self.intake.begin(now, sender.profile)
                 await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
+                await tx.count_outcome(now.date().isoformat(), "started")
                 response = Response(prompt=ask.prompt, revision=ask.draft.revision)
             await owe_response(tx, sender.chat_id, response, now)
         return response
@@ -99,6 +100,7 @@ class IntakeService:
         ask = self.intake.begin(now, sender.profile)
         fresh = ask.draft.restarted_from(draft)
         await tx.save_draft(sender.user_id, sender.chat_id, fresh)
+        await tx.count_outcome(now.date().isoformat(), "started")
         lead = (Msg("intake.restarted"),)
         return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
 
@@ -242,6 +244,7 @@ class IntakeService:
                 continue
             if taken_by is None:
                 await tx.delete_draft(owner[0])
+                await tx.count_outcome(now.date().isoformat(), "sent")
             await self._hand_over(tx, case_id, case, now, taken_by)
             return case
         raise RuntimeError("no free reference number after 20 tries")

@@ -97,3 +97,13 @@ class OutboxEntry:
     message: OwedMessage | None
     attempts: int
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseCounts:
+    """Cases against their promised reply date: replied in time, late, overdue, not yet due."""
+
+    in_time: int
+    late: int
+    overdue: int
+    not_due: int

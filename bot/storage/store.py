@@ -28,6 +28,7 @@ from bot.storage.records import (
     IdleDraft,
     MessageKind,
     OutboxEntry,
+    PromiseCounts,
     QueueRow,
     StoredCase,
 )
@@ -269,7 +270,38 @@ class Team(Protocol):
         """Take someone off the staff (their name stays for the history); False if not on it."""
 
 
-class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, WorkingDay, Templates, Team, Protocol):
+class Statistics(Protocol):
+    """The office's statistics over a period of London dates (inclusive)."""
+
+    async def count_received_by_week(self, start: date, end: date) -> list[tuple[date, str, int]]:
+        """Return (Monday, category, cases) for cases received from ``start`` to ``end``."""
+
+    async def count_open_by_assignee(self) -> list[tuple[int | None, str, int]]:
+        """Return (assignee, status, cases) for the open cases."""
+
+    async def median_days(self, start: date, end: date, until: str) -> tuple[float | None, int]:
+        """Return the median days from arrival to ``until`` (first_reply_at or closed_at)."""
+
+    async def count_promises(self, start: date, end: date, today: date) -> PromiseCounts:
+        """Return how the cases received from ``start`` to ``end`` stand against their promise."""
+
+    async def count_intake_outcomes(self, start: date, end: date) -> dict[str, int]:
+        """Return the anonymous counts of intakes by outcome, from ``start`` to ``end``."""
+
+
+class Tx(
+    Drafts,
+    Cases,
+    Messages,
+    Audit,
+    Outbox,
+    Safeguards,
+    WorkingDay,
+    Templates,
+    Team,
+    Statistics,
+    Protocol,
+):
     """Everything the services do inside one transaction."""
 
 

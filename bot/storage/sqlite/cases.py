@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 
 from bot.core.case import Case, QueueFilter
+from bot.core.workdays import london_date
 from bot.storage.records import DuplicateReferenceError, QueueRow, StoredCase
 from bot.storage.sqlite.rows import Connection, all_rows, first_row
 
@@ -25,6 +26,7 @@ def _columns(case: Case) -> tuple[object, ...]:
         case.due_on.isoformat() if case.due_on else None,
         case.first_reply_at.isoformat() if case.first_reply_at else None,
         case.closed_at.isoformat() if case.closed_at else None,
+        london_date(case.first_reply_at).isoformat() if case.first_reply_at else None,
     )
 
 
@@ -44,15 +46,16 @@ class CaseRows:
         """Store a new case with its consent record; return its row id."""
         try:
             cursor = await self.db.execute(
-                "INSERT INTO cases (reference, user_id, chat_id, created_at, channel, status,"
-                " category, urgent, updated_at, data, assignee, is_open, summary, reply_by,"
-                " due_on, first_reply_at, closed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cases (reference, user_id, chat_id, created_at, received_on,"
+                " channel, status, category, urgent, updated_at, data, assignee, is_open,"
+                " summary, reply_by, due_on, first_reply_at, closed_at, first_reply_on)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case.reference,
                     case.user_id,
                     case.chat_id,
                     case.created_at.isoformat(),
+                    london_date(case.created_at).isoformat(),
                     case.channel.value,
                     *_columns(case),
                 ),
@@ -84,7 +87,7 @@ class CaseRows:
         await self.db.execute(
             "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
             " assignee = ?, is_open = ?, summary = ?, reply_by = ?, due_on = ?,"
-            " first_reply_at = ?, closed_at = ? WHERE id = ?",
+            " first_reply_at = ?, closed_at = ?, first_reply_on = ? WHERE id = ?",
             (*_columns(case), case_id),
         )
 

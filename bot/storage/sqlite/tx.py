@@ -11,6 +11,7 @@ from bot.storage.sqlite.outbox import OutboxRows
 from bot.storage.sqlite.retention import RetentionRows
 from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.safeguards import GuardRows
+from bot.storage.sqlite.stats import StatsRows
 from bot.storage.sqlite.team import TeamRows
 from bot.storage.sqlite.templates import TemplateRows
 from bot.storage.sqlite.workday import WorkdayRows
@@ -28,6 +29,7 @@ class SqliteTx(
     WorkdayRows,
     TemplateRows,
     TeamRows,
+    StatsRows,
 ):
     """The queries of one transaction (or of one self-committing statement)."""
 

@@ -18,6 +18,22 @@ UPDATE cases SET data = json_set(data, '$.closed_at', closed_at) WHERE closed_at
 
 CREATE INDEX cases_open_by_due ON cases (is_open, due_on, urgent DESC, created_at, id);
 
+-- London dates for the office's statistics: the day each case arrived and was first replied
+-- to. For cases from before, they are worked out here from British Summer Time's rule (from
+-- 01:00 UTC on the last Sunday in March to 01:00 UTC on the last Sunday in October).
+ALTER TABLE cases ADD COLUMN received_on TEXT;
+ALTER TABLE cases ADD COLUMN first_reply_on TEXT;
+UPDATE cases SET received_on = date(created_at, CASE
+    WHEN substr(created_at, 1, 16) >= date(substr(created_at, 1, 4) || '-03-31', '-6 days', 'weekday 0') || 'T01:00'
+     AND substr(created_at, 1, 16) < date(substr(created_at, 1, 4) || '-10-31', '-6 days', 'weekday 0') || 'T01:00'
+    THEN '+1 hour' ELSE '+0 hours' END);
+UPDATE cases SET first_reply_on = date(first_reply_at, CASE
+    WHEN substr(first_reply_at, 1, 16) >= date(substr(first_reply_at, 1, 4) || '-03-31', '-6 days', 'weekday 0') || 'T01:00'
+     AND substr(first_reply_at, 1, 16) < date(substr(first_reply_at, 1, 4) || '-10-31', '-6 days', 'weekday 0') || 'T01:00'
+    THEN '+1 hour' ELSE '+0 hours' END)
+WHERE first_reply_at IS NOT NULL;
+CREATE INDEX cases_by_received ON cases (received_on, category);
+
 -- How consent was given: in the bot, or told to a caseworker (who is recorded).
 ALTER TABLE consents ADD COLUMN given_via TEXT NOT NULL DEFAULT 'telegram';
 ALTER TABLE consents ADD COLUMN recorded_by INTEGER;
