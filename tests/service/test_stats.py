@@ -193,3 +193,20 @@ async def test_periods(office: tuple[Services, RecordingTransport]) -> None:
     assert caught.value.msg.key == "stats.period_backwards"
     with pytest.raises(PeriodError):
         services.stats.period(date(2020, 1, 1), date(2026, 1, 1))
+
+
+async def test_the_counts_follow_replies_and_erasures(
+    office: tuple[Services, RecordingTransport],
+) -> None:
+    services, _ = office
+    who = await services.staff.authorise(Actor(SAM, STAFF_CHAT), "stats")
+    overdue = SEEDED[2].reference  # received 10 November, never answered
+    await services.staff.reply(who, overdue, "Sorry for the wait.")  # answered late now
+    stats = await services.stats.statistics(who, PERIOD)
+    promises = stats.promises
+    assert (promises.in_time, promises.late, promises.overdue, promises.not_due) == (2, 2, 0, 1)
+    await services.staff.erase(who, SEEDED[0].reference)
+    stats = await services.stats.statistics(who, PERIOD)
+    assert stats.received.table.rows[0] == ("2026-11-02", (0.0, 1.0))
+    assert stats.promises.in_time == 1
+    assert stats.first_reply.count == 3  # 2, 3 (just now) and 4

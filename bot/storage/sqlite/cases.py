@@ -27,7 +27,21 @@ def _columns(case: Case) -> tuple[object, ...]:
         case.first_reply_at.isoformat() if case.first_reply_at else None,
         case.closed_at.isoformat() if case.closed_at else None,
         london_date(case.first_reply_at).isoformat() if case.first_reply_at else None,
+        _minutes(case.created_at, case.first_reply_at),
+        _minutes(case.created_at, case.closed_at),
+        _kept(case),
     )
+
+
+def _minutes(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else int((end - start).total_seconds() // 60)
+
+
+def _kept(case: Case) -> int | None:
+    """Return 1 if the first reply came by the promised date, 0 if later, None if none yet."""
+    if case.first_reply_at is None or case.reply_by is None:
+        return None
+    return int(london_date(case.first_reply_at) <= case.reply_by)
 
 
 _SELECT = "SELECT id, data, card_message_id FROM cases"
@@ -48,8 +62,9 @@ class CaseRows:
             cursor = await self.db.execute(
                 "INSERT INTO cases (reference, user_id, chat_id, created_at, received_on,"
                 " channel, status, category, urgent, updated_at, data, assignee, is_open,"
-                " summary, reply_by, due_on, first_reply_at, closed_at, first_reply_on)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " summary, reply_by, due_on, first_reply_at, closed_at, first_reply_on,"
+                " reply_minutes, close_minutes, reply_kept)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case.reference,
                     case.user_id,
@@ -87,7 +102,8 @@ class CaseRows:
         await self.db.execute(
             "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
             " assignee = ?, is_open = ?, summary = ?, reply_by = ?, due_on = ?,"
-            " first_reply_at = ?, closed_at = ?, first_reply_on = ? WHERE id = ?",
+            " first_reply_at = ?, closed_at = ?, first_reply_on = ?, reply_minutes = ?,"
+            " close_minutes = ?, reply_kept = ? WHERE id = ?",
             (*_columns(case), case_id),
         )
 
