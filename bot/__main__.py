@@ -18,14 +18,13 @@ from bot.loading import FLOWS_DIR
 from bot.office import Office, SetupError, prepare
 from bot.settings import (
     ENV_FILE_VARIABLE,
-    Settings,
     SettingsFileError,
     describe_errors,
     load_settings,
 )
 from bot.storage.lock import exclusive
 from bot.storage.store import StoreError
-from bot.wiring import open_store
+from bot.wiring import build_services, open_store, start_services
 
 log = logging.getLogger("bot")
 
@@ -116,15 +115,18 @@ def run(office: Office) -> int:
         # stops start-up with one line, before any update is fetched.
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(_try_store(settings))
+        loop.run_until_complete(_try_store(office))
         from bot.channels.telegram.application import run as run_telegram
 
         return run_telegram(office)
 
 
-async def _try_store(settings: Settings) -> None:
-    store = await open_store(settings.database_path)
-    await store.close()
+async def _try_store(office: Office) -> None:
+    store = await open_store(office.settings.database_path)
+    try:
+        await start_services(build_services(office, store))
+    finally:
+        await store.close()
 
 
 if __name__ == "__main__":

@@ -8,13 +8,14 @@ from typing import Any
 
 import yaml
 
-from bot.core.case import CaseStatus, QueueFilter
+from bot.core.case import CaseChannel, CaseStatus, QueueFilter
 from bot.core.catalogue import Catalogue, placeholders
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.languages import NAMES, plural_category
 from bot.core.postcodes import PostcodeStatus
 from bot.core.roles import ROLES
 from bot.core.safeguarding import Concern
+from bot.core.templates import TemplateError, check_body, check_name
 from bot.core.validators import MESSAGES, VALIDATORS
 
 # An installed package has the flows inside it (bot/flows, built from the repository's flows/);
@@ -117,6 +118,7 @@ STAFF_USAGE = (
     "queue",
     "erase",
     "search",
+    "followup",
 )
 
 # Staff commands in the menu Telegram shows staff (in the staff group and their own chats).
@@ -129,12 +131,15 @@ STAFF_MENU = (
     "assign",
     "note",
     "reply",
+    "templates",
+    "followup",
     "status",
     "close",
     "audit",
     "block",
     "unblock",
     "erase",
+    "staff",
     "export",
 )
 
@@ -277,9 +282,96 @@ PRIVACY_TEXTS = (
 )
 
 
+# Texts of the working day: promised dates on cards, follow-ups and the daily digest.
+WORKDAY_TEXTS = (
+    *(
+        f"card.{state}_{kind}"
+        for state in ("due", "due_today", "overdue")
+        for kind in ("reply", "chase")
+    ),
+    "queue.overdue_mark",
+    "staff.follow_up_set",
+    "staff.follow_up_cleared",
+    "staff.follow_up_past",
+    "digest.title",
+    "digest.person",
+    "digest.due_row",
+    "digest.overdue_row",
+    "digest.what.reply",
+    "digest.what.chase",
+    "digest.nothing",
+    "digest.more",
+    "digest.unassigned",
+    "text.lines",
+    *(
+        f"template.{key}"
+        for key in (
+            "bad_name",
+            "empty",
+            "too_long",
+            "stray_brace",
+            "unknown_placeholder",
+            "managers_only",
+            "not_found",
+            "list",
+            "none",
+        )
+    ),
+    "team.managers_only",
+    "team.bad_member",
+    "team.unknown_category",
+    "team.name_taken",
+    "team.last_manager",
+    "team.list",
+    "team.row",
+    "team.role.caseworker",
+    "team.role.manager",
+    "team.export.yes",
+    "team.export.no",
+    "team.no_specialisms",
+    "team.added",
+    "team.removed",
+    "team.usage",
+    "staff.export_not_allowed",
+    "desk.missing",
+    "desk.suggestion",
+    "desk.consent_how",
+    "postcode.not_found_desk",
+    "staff.reply_offline",
+    "card.taken",
+    *(
+        f"stats.{key}"
+        for key in (
+            "received",
+            "week",
+            "open",
+            "assignee",
+            "promises",
+            "promise",
+            "promise.in_time",
+            "promise.late",
+            "promise.overdue",
+            "promise.not_due",
+            "cases",
+            "intake_outcomes",
+            "outcome",
+            "intakes",
+            "intake.started",
+            "intake.sent",
+            "intake.out_of_area",
+            "intake.cancelled",
+            "intake.expired",
+            "period_backwards",
+            "period_too_long",
+        )
+    ),
+    *(f"channel.{channel.value}" for channel in CaseChannel),
+)
+
+
 def required_texts() -> list[str]:
     """Return every text key the code can ask for."""
-    keys = [*CODE_TEXTS, *STAFF_TEXTS, *PRIVACY_TEXTS, *MESSAGES]
+    keys = [*CODE_TEXTS, *STAFF_TEXTS, *PRIVACY_TEXTS, *MESSAGES, *WORKDAY_TEXTS]
     keys += [f"error.unusable.{kind.value}" for kind in StepKind]
     keys += [f"error.{kind.value}.use_buttons" for kind in ANSWERED_BY_BUTTON]
     keys += [f"postcode.{status.value}" for status in PostcodeStatus]
@@ -300,6 +392,8 @@ PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
 # The file of staff texts: only CONSTITUENT_STAFF_TEXTS of it need a text in every language.
 STAFF_FILE = "staff.yaml"
+# Files of texts read by staff only (the working day's): English, no other language needs them.
+STAFF_ONLY_FILES = ("workday.yaml",)
 
 # Texts of the staff file that a constituent receives (status names, a reply's framing...).
 CONSTITUENT_STAFF_TEXTS = frozenset(
@@ -337,7 +431,8 @@ def read_locale_files(folder: Path, locale: str) -> dict[str, dict[str, object]]
 def constituent_keys(folder: Path) -> set[str]:
     """Return the keys of the English texts a constituent can be sent (every language needs)."""
     _, _, files = _read_locale(folder, "en")
-    keys = {key for name, found in files.items() if name != STAFF_FILE for key in found}
+    staff_only = (STAFF_FILE, *STAFF_ONLY_FILES)
+    keys = {key for name, found in files.items() if name not in staff_only for key in found}
     return keys | (CONSTITUENT_STAFF_TEXTS & set(files.get(STAFF_FILE, ())))
 
 
@@ -489,3 +584,20 @@ def _read_yaml(path: Path) -> Any:
         ) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError(f"{path}: cannot be read: {exc}") from exc
+
+
+def load_templates(path: Path, catalogue: Catalogue) -> dict[str, str]:
+    """Read the office's starting reply templates (name -> text), each checked (FlowError)."""
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise FlowError(f"{path.name}: expected a mapping of template names to texts")
+    templates = {}
+    for name, body in data.items():
+        if not isinstance(body, str):
+            raise FlowError(f"{path.name}: template {name!r} is not a text")
+        try:
+            templates[check_name(str(name))] = check_body(body)
+        except TemplateError as exc:
+            reason = catalogue.render(exc.msg, lambda text: text)
+            raise FlowError(f"{path.name}: template {name!r}: {reason}") from exc
+    return templates

@@ -15,9 +15,9 @@ from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
 from bot.core.roles import CATEGORY
 from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules, spell_duration
-from bot.core.staff import StaffDirectory
+from bot.core.staff import StaffDirectory, with_specialisms
 from bot.core.wording import check_texts
-from bot.loading import FLOWS_DIR, load_catalogue, load_flow, load_translation
+from bot.loading import FLOWS_DIR, load_catalogue, load_flow, load_templates, load_translation
 from bot.settings import Settings
 from bot.storage.postcode_index import load_attribution, load_postcode_checker
 
@@ -50,6 +50,9 @@ class Office:
         """Return the texts of ``language``, or the office's own when it has none such."""
         return self.catalogues.get(language or ENGLISH, self.catalogue)
 
+    # The reply templates the database starts with (flows/templates/replies.yaml), checked.
+    templates: Mapping[str, str] = field(default_factory=dict)
+
 
 def prepare(settings: Settings) -> Office:
     """Load and check the flow, texts and postcode data; fail fast on any fault."""
@@ -62,8 +65,17 @@ def prepare(settings: Settings) -> Office:
             f"Setting CONSTITUENCY_CODE is not valid: {settings.constituency_code} is not a"
             " 2024 Westminster constituency code."
         )
-    staff = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
-    check_routes(settings, flow, staff)
+    listed = StaffDirectory(settings.staff_user_ids, settings.staff_chat_id)
+    check_routes(settings, flow, listed)
+    for who in settings.office_managers:
+        if listed.find(who) is None:
+            raise SetupError(
+                f"Setting OFFICE_MANAGERS is not valid: {who!r} is not in STAFF_USER_IDS."
+            )
+    members = with_specialisms(
+        settings.staff_user_ids, settings.category_routes, settings.office_managers
+    )
+    staff = StaffDirectory(members, settings.staff_chat_id)
     params = {
         "mp_name": settings.mp_name,
         "constituency": constituency.name,
@@ -86,6 +98,10 @@ def prepare(settings: Settings) -> Office:
         if language != ENGLISH:
             catalogues[language] = _translation(settings, language, catalogue, params, postcodes)
             check_texts(catalogues[language], catalogue, flow, params)
+    own = settings.flows_dir / "templates" / "replies.yaml"
+    templates = load_templates(
+        own if own.is_file() else FLOWS_DIR / "templates" / "replies.yaml", catalogue
+    )
     return Office(
         settings,
         catalogue,
@@ -96,6 +112,7 @@ def prepare(settings: Settings) -> Office:
         staff,
         rules_of(settings),
         catalogues,
+        templates,
     )
 
 
@@ -151,6 +168,8 @@ def rules_of(settings: Settings) -> OfficeRules:
     """Return the office's rules as the settings give them."""
     return OfficeRules(
         reference_prefix=settings.reference_prefix,
+        response_days=settings.response_days,
+        nation=settings.constituency_code[0],
         routes=settings.category_routes,
         urgency=UrgencyRules(settings.urgent_deadline_days, settings.urgent_keywords),
         retention=RetentionRules(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,8 +38,12 @@ class Settings(BaseSettings):
     staff_chat_id: int = Field(description="the staff group's chat id")
     staff_user_ids: Annotated[tuple[StaffMember, ...], NoDecode] = Field(min_length=1)
     category_routes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # Names or user ids from STAFF_USER_IDS who are office managers (first run only).
+    office_managers: Annotated[tuple[str, ...], NoDecode] = ()
     reference_prefix: str = Field(default="MP", pattern=r"^[A-Z]{1,6}$")
     response_days: int = Field(default=10, ge=1, le=60)
+    # When the daily digest is posted in the staff group (London time); None: never.
+    digest_time: time | None = time(9, 0)
     retention_years: int = Field(default=2, ge=1, le=10)
     draft_reminder_hours: int = Field(default=24, ge=1, le=24 * 30)
     draft_expiry_days: int = Field(default=7, ge=1, le=90)
@@ -68,6 +73,19 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     # Empty: English, and Welsh too in a constituency in Wales (see Office.languages).
     languages: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _read_time(cls, value: object) -> object:
+        # "DIGEST_TIME=" turns the digest off; "9:00" and "09:00" are both nine o'clock.
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+                raise ValueError("not a time")
+            hours, minutes = value.strip().split(":")
+            return time(int(hours), int(minutes))
+        return value
 
     @field_validator("telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
@@ -164,7 +182,7 @@ class Settings(BaseSettings):
             raise ValueError("a language is given twice")
         return value
 
-    @field_validator("urgent_keywords", mode="before")
+    @field_validator("urgent_keywords", "office_managers", mode="before")
     @classmethod
     def _split_keywords(cls, value: object) -> object:
         if isinstance(value, str):
@@ -214,11 +232,13 @@ EXPECTED = {
     "staff_chat_id": "the staff group's chat id, like -1001234567890",
     "staff_user_ids": "staff user ids with the name to show, like 123456789:Sam,987654321:Priya",
     "category_routes": "category:staff pairs, like immigration:Priya,benefits:Sam",
+    "office_managers": "names or user ids from STAFF_USER_IDS, like Sam",
     "webhook_url": "the public https:// URL Telegram posts updates to, like"
     " https://bot.example.org/telegram",
     "webhook_secret": "1 to 256 letters, digits, _ and -, like a long random string",
     "webhook_port": "a port number from 1 to 65535",
     "database_path": "a file path, like data/casework.sqlite3",
+    "digest_time": "a time of day in London as HH:MM, like 09:00, or nothing to turn it off",
 }
 
 

@@ -30,6 +30,7 @@ from bot.core.languages import plural_category
 from bot.loading import (
     CONSTITUENT_STAFF_TEXTS,
     STAFF_FILE,
+    STAFF_ONLY_FILES,
     load_catalogue,
     load_translation,
     read_locale_files,
@@ -85,7 +86,9 @@ def export_po(locales: Path, language: str, target: Path) -> Exported:
     count = missing = 0
     for name, texts in english_files.items():
         for key in texts:
-            if name == STAFF_FILE and key not in CONSTITUENT_STAFF_TEXTS:
+            if name in STAFF_ONLY_FILES or (
+                name == STAFF_FILE and key not in CONSTITUENT_STAFF_TEXTS
+            ):
                 continue
             count += 1
             found = translated.get(key)

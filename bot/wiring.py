@@ -11,13 +11,20 @@ from pathlib import Path
 from bot.core.datacopy import DataCopy
 from bot.core.engine import Intake
 from bot.core.flood import FloodLimit
+from bot.core.roles import CATEGORY
+from bot.core.staff import StaffDirectory
 from bot.core.validators import VALIDATORS
 from bot.office import Office, random_reference_number, utc_now
+from bot.service.digest import DigestService
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
 from bot.service.privacy import PrivacyService
 from bot.service.staff import StaffService
+from bot.service.stats import StatsService
+from bot.service.taken import TakenCaseService
+from bot.service.team import TeamService
+from bot.service.templates import TemplateService
 from bot.storage.sqlite.backup import Copy, backup, inspect, restore
 from bot.storage.sqlite.database import SqliteStore
 from bot.storage.sqlite.health import path_problem
@@ -35,6 +42,11 @@ class Services:
     privacy: PrivacyService
     guard: Guard
     outbox: OutboxWorker
+    digest: DigestService
+    templates: TemplateService
+    team: TeamService
+    taken: TakenCaseService
+    stats: StatsService
 
 
 async def open_store(path: Path) -> Store:
@@ -52,7 +64,12 @@ def build_services(
     delivery_backoff: float = 2.0,
 ) -> Services:
     """Wire every service of ``office`` over ``store``, with the time and randomness given."""
-    staff, rules = office.staff, office.rules
+    # Each running office keeps its own directory, changed in place as the staff change;
+    # the office's own stays as the settings give it, to seed a new store from.
+    staff = StaffDirectory(
+        office.staff.members, office.staff.staff_chat_id, topics=office.staff.topics
+    )
+    rules = office.rules
     outbox = OutboxWorker(
         store,
         staff_chat_id=staff.staff_chat_id,
@@ -108,7 +125,50 @@ def build_services(
     privacy = PrivacyService(
         store, staff, rules.retention, clock, outbox.wake, copy, office.params, copies
     )
-    return Services(office, store, intake, staff_service, privacy, guard, outbox)
+    digest = DigestService(store, staff, office.flow, clock=clock, on_outbox=outbox.wake)
+    templates = TemplateService(
+        store,
+        staff,
+        office.catalogue,
+        clock=clock,
+        reference_prefix=rules.reference_prefix,
+        office_params=office.params,
+        seed=office.templates,
+    )
+
+    def staff_changed() -> None:
+        # Who the outbox tells of failures and who the flood limit spares follow the staff.
+        ids = [m.user_id for m in staff.members]
+        outbox.staff_ids = tuple(ids)
+        guard.exempt = frozenset(ids)
+
+    categories = [o.value for o in office.flow.step(CATEGORY).options]
+    team = TeamService(store, staff, categories, clock=clock, on_change=staff_changed)
+    taken = TakenCaseService(store, intake, clock=clock, on_outbox=outbox.wake)
+    return Services(
+        office,
+        store,
+        intake,
+        staff_service,
+        privacy,
+        guard,
+        outbox,
+        digest,
+        templates,
+        team,
+        taken,
+        StatsService(store, staff, office.flow, office.catalogue, clock=clock),
+    )
+
+
+async def start_services(services: Services) -> None:
+    """Bring the store's office data up to date before any channel serves (StoreError if not).
+
+    The staff and the reply templates are seeded on the first run (then read from the
+    store), and every stored template is checked.
+    """
+    await services.team.start()
+    await services.templates.start()
 
 
 def store_problem(path: Path) -> str | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.core import roles
 from bot.core.case import Case
 from bot.core.catalogue import Msg
+from bot.core.dates import long_date
 
 
 def on_behalf(case: Case) -> bool:
@@ -60,3 +63,17 @@ def card_notes(case: Case, *, relationship: str, agreement: str) -> list[Msg]:
     if on_behalf(case):
         notes.append(Msg("card.on_behalf", {"relationship": relationship, "agreement": agreement}))
     return notes
+
+
+def due_line(case: Case, today: date) -> Msg | None:
+    """Return the card's line on what the office owes next and by when (overdue, today, later)."""
+    due = case.due_on
+    if due is None:
+        return None
+    kind = "chase" if due == case.follow_up else "reply"
+    shown = long_date(due)
+    if due < today:
+        return Msg(f"card.overdue_{kind}", {"date": shown})
+    if due == today:
+        return Msg(f"card.due_today_{kind}")
+    return Msg(f"card.due_{kind}", {"date": shown})

@@ -50,7 +50,17 @@ class QueueFilter(StrEnum):
     MINE = "mine"
     UNASSIGNED = "unassigned"
     URGENT = "urgent"
+    OVERDUE = "overdue"
     CATEGORY = "category"
+
+
+class CaseChannel(StrEnum):
+    """How a case reached the office: the bot, or a caseworker taking it down."""
+
+    TELEGRAM = "telegram"
+    PHONE = "phone"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
 
 
 class Consent(BaseModel):
@@ -64,6 +74,11 @@ class Consent(BaseModel):
     withdrawn_at: datetime | None = None
     # The words the person was shown when they answered (plain text).
     wording: str | None = None
+    # How the answer was given: in the bot, or told to a caseworker (by phone, email...).
+    given_via: str = "telegram"
+    recorded_by: int | None = None
+    # How a caseworker taking the case down recorded the answer (their words).
+    how: str | None = None
 
     @property
     def given(self) -> bool:
@@ -112,6 +127,27 @@ class Case(BaseModel):
     concerns: tuple[str, ...] = ()
     # The language the constituent chose: what the office sends them is in it.
     language: str = "en"
+    channel: CaseChannel = CaseChannel.TELEGRAM
+    # The date the office promised to reply by (working days after it arrived), a date set
+    # to chase an organisation, and when the office first replied and closed the case.
+    reply_by: date | None = None
+    follow_up: date | None = None
+    first_reply_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def due_on(self) -> date | None:
+        """Return the next date the office owes action on: the follow-up, or the unmet reply-by."""
+        dates = [self.follow_up]
+        if self.first_reply_at is None:
+            dates.append(self.reply_by)
+        found = [day for day in dates if day is not None]
+        return min(found) if found and self.is_open else None
+
+    def is_overdue(self, today: date) -> bool:
+        """Tell whether the office is late on this open case on ``today`` (a London date)."""
+        due = self.due_on
+        return due is not None and due < today
 
     @property
     def is_open(self) -> bool:
@@ -131,9 +167,23 @@ class Case(BaseModel):
         update: dict[str, object] = {"updated_at": now}
         if status is not None:
             update["status"] = status
+            closing = status not in OPEN_STATUSES
+            if closing and self.closed_at is None:
+                update["closed_at"] = now
+            elif not closing:
+                update["closed_at"] = None
         if assignee is not Keep.KEEP:
             update["assignee"] = assignee
         return self.model_copy(update=update)
+
+    def with_follow_up(self, day: date | None, now: datetime) -> Case:
+        """Return the case to be chased on ``day`` (None: no follow-up), updated at ``now``."""
+        return self.model_copy(update={"follow_up": day, "updated_at": now})
+
+    def with_reply(self, now: datetime) -> Case:
+        """Return the case as replied to at ``now`` (the first reply is kept)."""
+        first = self.first_reply_at or now
+        return self.model_copy(update={"first_reply_at": first, "updated_at": now})
 
     def with_concerns(self, concerns: Iterable[str], now: datetime) -> Case:
         """Return the case flagged with ``concerns`` as well, urgent, updated at ``now``."""
@@ -189,6 +239,10 @@ def build_case(
     concerns: Sequence[str] = (),
     consent_wording: str | None = None,
     language: str = "en",
+    reply_by: date | None = None,
+    channel: CaseChannel = CaseChannel.TELEGRAM,
+    consent_via: tuple[str, int | None] = ("telegram", None),
+    consent_how: str | None = None,
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
     consent = answers.get(CONSENT)
@@ -218,6 +272,9 @@ def build_case(
             answer="yes" if consent.value == "yes" else "no",
             recorded_at=consent.answered_at,
             wording=consent_wording,
+            given_via=consent_via[0],
+            recorded_by=consent_via[1],
+            how=consent_how,
         ),
         deadline=date.fromisoformat(deadline.value) if deadline and deadline.value else None,
         urgency=_with_safeguarding(urgency, concerns),
@@ -226,6 +283,8 @@ def build_case(
         summary=summarise(answers),
         concerns=tuple(concerns),
         language=language,
+        channel=channel,
+        reply_by=reply_by,
     )
 
 

@@ -40,6 +40,10 @@ class OfficeRules:
     """How one office runs its casework, whatever the channel."""
 
     reference_prefix: str = "MP"
+    # Working days within which a reply is promised, counted with this nation's bank holidays
+    # (a constituency code's first letter: E, W, S or N).
+    response_days: int = 10
+    nation: str = "E"
     routes: Mapping[str, str] = field(default_factory=dict)
     urgency: UrgencyRules = field(default_factory=UrgencyRules)
     retention: RetentionRules = field(default_factory=RetentionRules)

@@ -3,29 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class StaffRole(StrEnum):
+    """What a staff member may do: work cases, or also run the office's settings and team."""
+
+    CASEWORKER = "caseworker"
+    MANAGER = "manager"
 
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:
-    """A caseworker: their Telegram user id and the first name the office shows."""
+    """A caseworker: their Telegram user id, the first name the office shows, and their role.
+
+    ``specialisms`` are the categories whose new cases are routed to them.
+    """
 
     user_id: int
     name: str
+    role: StaffRole = StaffRole.CASEWORKER
+    may_export: bool = True
+    specialisms: tuple[str, ...] = ()
+
+    @property
+    def manager(self) -> bool:
+        """Tell whether they are an office manager."""
+        return self.role is StaffRole.MANAGER
 
 
 class StaffDirectory:
-    """The office's staff, looked up by user id or (case-insensitively) by name."""
+    """The office's staff, looked up by user id or (case-insensitively) by name.
+
+    One directory is shared by every service of a running office; ``replace`` changes it in
+    place, so a caseworker removed is refused by the very next action.
+    """
 
     def __init__(
         self, members: Iterable[StaffMember], staff_chat_id: int, *, topics: bool = False
     ) -> None:
         """Keep the staff and the staff group's chat id (``topics``: it is a forum we manage)."""
-        self.members = tuple(members)
         self.staff_chat_id = staff_chat_id
         # Each case has its own topic in the staff group; otherwise the group is one flat chat.
         self.topics = topics
+        self.former: dict[int, str] = {}
+        self.replace(members)
+
+    def replace(self, members: Iterable[StaffMember], former: dict[int, str] | None = None) -> None:
+        """Make ``members`` the office's staff; ``former`` names people no longer on it."""
+        self.members = tuple(members)
         self._by_id = {m.user_id: m for m in self.members}
+        if former is not None:
+            self.former = dict(former)
+
+    def specialist(self, category: str) -> StaffMember | None:
+        """Return the first staff member whose specialisms include ``category``."""
+        return next((m for m in self.members if category in m.specialisms), None)
 
     def with_topics(self, topics: bool) -> StaffDirectory:
         """Return the same staff, the staff group run with one forum topic per case or not."""
@@ -57,9 +91,11 @@ class StaffDirectory:
         return chat_id in (self.staff_chat_id, user_id)
 
     def name_of(self, user_id: int | None) -> str | None:
-        """Return the shown name of a staff member, or None."""
+        """Return the shown name of a staff member (or a former one), or None."""
         member = self.get(user_id)
-        return None if member is None else member.name
+        if member is None:
+            return None if user_id is None else self.former.get(user_id)
+        return member.name
 
 
 def parse_staff(spec: str) -> list[StaffMember]:
@@ -92,6 +128,36 @@ def parse_routes(spec: str) -> dict[str, str]:
 
 
 def route(category: str, routes: Mapping[str, str], staff: StaffDirectory) -> StaffMember | None:
-    """Return the specialist a new case in ``category`` goes to, if one is set."""
+    """Return the specialist a new case in ``category`` goes to, if one is set.
+
+    Staff specialisms decide; ``routes`` (CATEGORY_ROUTES) is read only by a directory
+    whose staff have none at all (one made straight from the settings, before seeding).
+    """
+    if any(m.specialisms for m in staff.members):
+        return staff.specialist(category)
     who = routes.get(category)
     return None if who is None else staff.find(who)
+
+
+def with_specialisms(
+    members: Iterable[StaffMember], routes: Mapping[str, str], managers: Iterable[str]
+) -> list[StaffMember]:
+    """Return the staff from the settings with their routed categories and managers marked.
+
+    ``managers`` are names or user ids; with none given, the first person listed manages.
+    """
+    listed = list(members)
+    directory = StaffDirectory(listed, 0)
+    chosen = {m.user_id for who in managers if (m := directory.find(who)) is not None}
+    if not chosen and listed:
+        chosen = {listed[0].user_id}
+    result = []
+    for member in listed:
+        routed = tuple(
+            category
+            for category, who in routes.items()
+            if directory.find(who) is not None and directory.find(who) == member
+        )
+        role = StaffRole.MANAGER if member.user_id in chosen else StaffRole.CASEWORKER
+        result.append(replace(member, role=role, specialisms=routed))
+    return result

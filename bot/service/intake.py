@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from bot.core import roles
-from bot.core.case import Case, assess_urgency, build_case
+from bot.core.case import Case, CaseChannel, assess_urgency, build_case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.draft import Draft
 from bot.core.engine import Ask, Ended, Finished, Intake
@@ -20,6 +20,7 @@ from bot.core.replies import Back, FinishText, Reply
 from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
 from bot.core.text import without_markup
+from bot.core.workdays import working_days
 from bot.service.relay import Relay, concerns_of, safeguarding_alert
 from bot.service.replies import messages_of
 from bot.service.types import Response, Sender
@@ -82,6 +83,7 @@ class IntakeService:
         ask = self.intake.begin(now, sender.profile)
         draft = ask.draft.in_language(language)
         await tx.save_draft(sender.user_id, sender.chat_id, draft)
+        await tx.count_outcome(now.date().isoformat(), "started")
         return Response(prompt=ask.prompt, revision=draft.revision)
 
     def language_prompt(self) -> Prompt:
@@ -158,6 +160,7 @@ class IntakeService:
         ask = self.intake.begin(now, sender.profile)
         fresh = ask.draft.restarted_from(draft).in_language(draft.language)
         await tx.save_draft(sender.user_id, sender.chat_id, fresh)
+        await tx.count_outcome(now.date().isoformat(), "started")
         lead = (Msg("intake.restarted"),)
         return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
 
@@ -247,6 +250,24 @@ class IntakeService:
         )
 
     async def _send(self, tx: Tx, sender: Sender, draft: Draft, now: datetime) -> Case:
+        return await self.create_case(tx, draft, now, owner=(sender.user_id, sender.chat_id))
+
+    async def create_case(
+        self,
+        tx: Tx,
+        draft: Draft,
+        now: datetime,
+        *,
+        owner: tuple[int, int],
+        channel: CaseChannel = CaseChannel.TELEGRAM,
+        taken_by: int | None = None,
+        consent_how: str | None = None,
+    ) -> Case:
+        """Make the case of a finished draft in the caller's transaction, and hand it over.
+
+        A case taken down by a caseworker (``taken_by``) records the channel it came by and
+        how its consent was given; its constituent has no chat with the bot to be told in.
+        """
         answers = self.intake.answers(draft)
         deadline = answers.get(roles.DEADLINE)
         texts = [a.value for step, a in answers.items() if step in URGENT_TEXT_STEPS and a.value]
@@ -264,39 +285,50 @@ class IntakeService:
                 answers,
                 draft.attachments,
                 reference=make_reference(self.rules.reference_prefix, self.random_number()),
-                owner=(sender.user_id, sender.chat_id),
+                owner=owner,
                 flow=(draft.flow_id, draft.flow_version),
                 now=now,
                 urgency=urgency,
                 linked_to=draft.linked_to,
                 assignee=specialist.user_id if specialist else None,
                 concerns=draft.concerns,
-                consent_wording=self._consent_wording(draft.language),
+                consent_wording=self.consent_wording(draft.language),
                 language=draft.language,
+                reply_by=working_days(self.rules.nation).reply_by(now, self.rules.response_days),
+                channel=channel,
+                consent_via=(channel.value, taken_by),
+                consent_how=consent_how,
             )
             try:
                 case_id = await tx.create_case(case)
             except DuplicateReferenceError:
                 continue
-            await tx.delete_draft(sender.user_id)
-            await self._hand_over(tx, case_id, case, now)
+            if taken_by is None:
+                await tx.delete_draft(owner[0])
+                await tx.count_outcome(now.date().isoformat(), "sent")
+            await self._hand_over(tx, case_id, case, now, taken_by)
             return case
         raise RuntimeError("no free reference number after 20 tries")
 
-    async def _hand_over(self, tx: Tx, case_id: int, case: Case, now: datetime) -> None:
+    async def _hand_over(
+        self, tx: Tx, case_id: int, case: Case, now: datetime, taken_by: int | None = None
+    ) -> None:
         """Owe the constituent a confirmation and the team a card, in the case's transaction."""
-        await tx.owe(case.chat_id, self._confirmation(case), now, case_id)
+        if case.channel is CaseChannel.TELEGRAM:
+            await tx.owe(case.chat_id, self._confirmation(case), now, case_id)
         await tx.owe_card(case_id, self.staff.staff_chat_id, now)
         if case.concerns:
             await tx.owe(self._alerted(case), safeguarding_alert(case), now, case_id)
         detail = f"category={case.category} urgent={'yes' if case.urgency.urgent else 'no'}"
-        await tx.record(now, None, "created", case.reference, detail)
+        if case.channel is not CaseChannel.TELEGRAM:
+            detail += f" channel={case.channel.value}"
+        await tx.record(now, taken_by, "created", case.reference, detail)
         if case.assignee is not None:
             await tx.record(now, None, "assigned", case.reference, f"to={case.assignee}")
             note = Msg("staff.assigned_to_you", {"reference": case.reference})
             await tx.owe(case.assignee, note, now, case_id)
 
-    def _consent_wording(self, language: str) -> str | None:
+    def consent_wording(self, language: str = ENGLISH) -> str | None:
         """Return the consent question as the person was shown it, in plain words."""
         step = self.intake.flow.find(roles.CONSENT)
         if step is None:

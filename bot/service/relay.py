@@ -139,6 +139,7 @@ class Relay:
             prefill[roles.POSTCODE] = Answer(value=postcode, extra=extra, answered_at=now)
         ask = self.intake.begin(now, sender.profile, prefill, linked_to=case.reference)
         await tx.save_draft(sender.user_id, sender.chat_id, ask.draft.in_language(case.language))
+        await tx.count_outcome(now.date().isoformat(), "started")
         lead = (Msg("relay.closed_new_intake", {"reference": case.reference}),)
         return Response(lead=lead, prompt=ask.prompt, revision=ask.draft.revision)
 

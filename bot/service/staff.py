@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any, Literal
 
-from bot.core.case import Case, CaseStatus, Keep, QueueFilter
+from bot.core.case import Case, CaseChannel, CaseStatus, Keep, QueueFilter
 from bot.core.catalogue import Msg
+from bot.core.dates import long_date
 from bot.core.export import export_row, to_csv, to_json
 from bot.core.references import parse_reference
 from bot.core.search import search_terms
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
+from bot.core.workdays import london_date
 from bot.service.erasure import erase_case, erased_notice
 from bot.storage.records import AuditEntry, CaseMessage, QueueRow, StoredCase
 from bot.storage.store import Store, Tx
@@ -52,6 +54,8 @@ class Caseworker:
     user_id: int
     chat_id: int
     update_id: int | None = None
+    # An office manager may change the staff list, the templates, and see statistics.
+    manager: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +130,9 @@ class StaffService:
         """
         user_id, chat_id = actor.user_id, actor.chat_id
         if user_id is not None and chat_id is not None and self.staff.may_act(user_id, chat_id):
-            return Caseworker(user_id, chat_id, actor.update_id)
+            member = self.staff.get(user_id)
+            manager = member is not None and member.manager
+            return Caseworker(user_id, chat_id, actor.update_id, manager=manager)
         async with self.store.transaction() as tx:
             await tx.record(self.clock(), actor.user_id, "refused", None, action)
         raise NotStaffError(action)
@@ -142,6 +148,7 @@ class StaffService:
                 category=category,
                 offset=max(page, 0) * PAGE_SIZE,
                 limit=PAGE_SIZE,
+                today=london_date(self.clock()),
             )
             await tx.record(self.clock(), who.user_id, "queue_viewed", None, which.value)
         pages = max(1, -(-total // PAGE_SIZE))
@@ -281,14 +288,51 @@ class StaffService:
             return Done(Msg("staff.usage.reply"))
 
         async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            if stored.case.channel is not CaseChannel.TELEGRAM:
+                # Taken by phone, email or in person: there is no chat with the bot to send in.
+                channel = Msg(f"channel.{stored.case.channel.value}")
+                shown: dict[str, str | Msg] = {
+                    "reference": stored.case.reference,
+                    "channel": channel,
+                }
+                return Done(Msg("staff.reply_offline", shown), stored.case)
             message_id = await tx.add_message(stored.id, now, "to_constituent", who.user_id, body)
-            case = await self._save(tx, stored, now, status=_opened(stored.case))
+            replied = replace(stored, case=stored.case.with_reply(now))
+            case = await self._save(tx, replied, now, status=_opened(stored.case))
             name = self.staff.name_of(who.user_id) or ""
             params = {"reference": case.reference, "name": name, "text": body, **self.params}
             msg = Msg("reply.to_constituent", params)
             await tx.owe(case.chat_id, msg, now, stored.id, case_message_id=message_id)
             await tx.record(now, who.user_id, "reply", case.reference)
             return Done(Msg("staff.replied", {"reference": case.reference}), case)
+
+        return await self._change(who, reference, change)
+
+    async def follow_up(
+        self, who: Caseworker, reference: str, day: date | None, note: str = ""
+    ) -> Done:
+        """Set the date to chase the organisation a case waits on (None clears it); audited.
+
+        A date makes an open case wait on the organisation; the note, if any, is kept as an
+        internal note.
+        """
+        today = london_date(self.clock())
+        if day is not None and day < today:
+            return Done(Msg("staff.follow_up_past", {"date": long_date(day)}))
+        body = clean_text(note)[:NOTE_LIMIT]
+
+        async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
+            chased = replace(stored, case=stored.case.with_follow_up(day, now))
+            waiting = CaseStatus.WAITING if day is not None and stored.case.is_open else None
+            case = await self._save(tx, chased, now, status=waiting)
+            detail = day.isoformat() if day is not None else "cleared"
+            await tx.record(now, who.user_id, "follow_up", case.reference, detail)
+            if day is None:
+                return Done(Msg("staff.follow_up_cleared", {"reference": case.reference}), case)
+            if body:
+                await tx.add_message(stored.id, now, "note", who.user_id, body)
+            shown = {"reference": case.reference, "date": long_date(day)}
+            return Done(Msg("staff.follow_up_set", shown), case)
 
         return await self._change(who, reference, change)
 
@@ -302,6 +346,11 @@ class StaffService:
         """Return every case (or those since a date) as CSV or JSON for a case-management system."""
         if fmt not in ("csv", "json"):
             return Done(Msg("staff.usage.export"))
+        member = self.staff.get(who.user_id)
+        if member is None or not member.may_export:
+            async with self.store.transaction() as tx:
+                await tx.record(self.clock(), who.user_id, "export_refused", None, "not allowed")
+            return Done(Msg("staff.export_not_allowed"))
         if who.chat_id == self.staff.staff_chat_id:
             # Every constituent's details in one file: never into the group's history.
             async with self.store.transaction() as tx:

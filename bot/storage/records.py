@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from bot.core.case import Case
@@ -40,6 +40,8 @@ class QueueRow:
     status: str
     summary: str
     topic_id: int | None = None
+    # The next date the office owes action on (a follow-up, or the unmet reply-by date).
+    due_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +124,13 @@ class SummaryPlace:
 
     topic_id: int | None
     message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseCounts:
+    """Cases against their promised reply date: replied in time, late, overdue, not yet due."""
+
+    in_time: int
+    late: int
+    overdue: int
+    not_due: int

@@ -8,15 +8,18 @@ an audit line) are committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
+from bot.core.digest import DueCase
 from bot.core.draft import Draft
 from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
+from bot.core.staff import StaffMember
+from bot.core.templates import ReplyTemplate
 from bot.storage.records import (
     AuditEntry,
     CaseMessage,
@@ -26,6 +29,7 @@ from bot.storage.records import (
     IdleDraft,
     MessageKind,
     OutboxEntry,
+    PromiseCounts,
     QueueRow,
     StoredCase,
     SummaryPlace,
@@ -98,8 +102,12 @@ class Cases(Protocol):
         category: str | None = None,
         offset: int = 0,
         limit: int = 10,
+        today: date | None = None,
     ) -> tuple[list[QueueRow], int]:
-        """Return one page of open cases, urgent first then oldest, and how many there are."""
+        """Return one page of open cases, urgent first then oldest, and how many there are.
+
+        ``today`` (a London date) is what the overdue filter compares each case's due date to.
+        """
 
     def iter_cases(self, since: datetime | None = None) -> AsyncIterator[Case]:
         """Yield every case (created at or after ``since``), oldest first."""
@@ -284,7 +292,85 @@ class Safeguards(Protocol):
         """Forget kept updates that were processed, or that are older than ``before``."""
 
 
-class Tx(Drafts, Cases, Search, Posts, Messages, Audit, Outbox, Safeguards, Protocol):
+class WorkingDay(Protocol):
+    """Cases due by a date, and things done once a day."""
+
+    async def list_cases_due(self, until: date) -> list[DueCase]:
+        """Return the open cases due on or before ``until`` (a London date), earliest first."""
+
+    async def claim_day(self, what: str, day: date) -> bool:
+        """Record that ``what`` was done on ``day``; return False if it already was (or later)."""
+
+
+class Templates(Protocol):
+    """The office's standard replies."""
+
+    async def seed_templates(self, templates: Mapping[str, str]) -> int:
+        """Store ``templates`` if none were ever seeded; return how many were stored."""
+
+    async def list_templates(self) -> list[ReplyTemplate]:
+        """Return every template, by name."""
+
+    async def get_template(self, name: str) -> ReplyTemplate | None:
+        """Return the template called ``name``, if there is one."""
+
+    async def save_template(self, template: ReplyTemplate) -> None:
+        """Store a template, replacing the one of the same name."""
+
+    async def delete_template(self, name: str) -> bool:
+        """Delete the template called ``name``; return False if there was none."""
+
+
+class Team(Protocol):
+    """The office's staff, their roles and specialisms."""
+
+    async def seed_staff(self, members: Sequence[StaffMember], at: datetime) -> bool:
+        """Store ``members`` if the staff were never seeded; return whether they were now."""
+
+    async def list_staff(self) -> tuple[list[StaffMember], dict[int, str]]:
+        """Return the staff in the order they were added, and the names of former staff."""
+
+    async def save_staff_member(self, member: StaffMember, at: datetime) -> None:
+        """Add a staff member (or bring one back), or change one; their place is kept."""
+
+    async def remove_staff_member(self, user_id: int, at: datetime) -> bool:
+        """Take someone off the staff (their name stays for the history); False if not on it."""
+
+
+class Statistics(Protocol):
+    """The office's statistics over a period of London dates (inclusive)."""
+
+    async def count_received_by_week(self, start: date, end: date) -> list[tuple[date, str, int]]:
+        """Return (Monday, category, cases) for cases received from ``start`` to ``end``."""
+
+    async def count_open_by_assignee(self) -> list[tuple[int | None, str, int]]:
+        """Return (assignee, status, cases) for the open cases."""
+
+    async def median_days(self, start: date, end: date, until: str) -> tuple[float | None, int]:
+        """Return the median days from arrival to ``until`` (first_reply_at or closed_at)."""
+
+    async def count_promises(self, start: date, end: date, today: date) -> PromiseCounts:
+        """Return how the cases received from ``start`` to ``end`` stand against their promise."""
+
+    async def count_intake_outcomes(self, start: date, end: date) -> dict[str, int]:
+        """Return the anonymous counts of intakes by outcome, from ``start`` to ``end``."""
+
+
+class Tx(
+    Drafts,
+    Cases,
+    Search,
+    Posts,
+    Messages,
+    Audit,
+    Outbox,
+    Safeguards,
+    WorkingDay,
+    Templates,
+    Team,
+    Statistics,
+    Protocol,
+):
     """Everything the services do inside one transaction."""
 
 

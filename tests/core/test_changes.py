@@ -115,7 +115,11 @@ def test_a_case_changed_with_nothing_else_is_only_touched() -> None:
     [
         (CaseStatus.OPEN, Keep.KEEP, {"status": CaseStatus.OPEN}),
         (None, 9001, {"assignee": 9001}),
-        (CaseStatus.CLOSED, 9002, {"status": CaseStatus.CLOSED, "assignee": 9002}),
+        (
+            CaseStatus.CLOSED,
+            9002,
+            {"status": CaseStatus.CLOSED, "assignee": 9002, "closed_at": LATER},
+        ),
     ],
     ids=["status", "assignee", "both"],
 )

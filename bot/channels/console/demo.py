@@ -33,7 +33,7 @@ from bot.service.intake import RESTART, RESUME
 from bot.service.staff import Actor, Done
 from bot.service.types import Response, Sender
 from bot.settings import Settings, settings_from
-from bot.wiring import Services, build_services, open_store
+from bot.wiring import Services, build_services, open_store, start_services
 
 STAFF_CHAT = -1009990001
 SAM, PRIYA = 9001, 9002
@@ -86,7 +86,7 @@ class Demo:
         """Talk through ``services``, printing to ``out``."""
         office = services.office
         self.services, self.out = services, out
-        self.renderer = ConsoleRenderer(office.catalogue, office.flow, office.staff)
+        self.renderer = ConsoleRenderer(office.catalogue, office.flow, services.staff.staff)
         self.buttons: list[Button] = []
         self.revision: int | None = None
         self.step: str | None = None
@@ -207,7 +207,9 @@ def _attachment(path: Path) -> Attachment:
 
 async def _open(office: Office, out: TextIO) -> Demo:
     store = await open_store(office.settings.database_path)
-    return Demo(build_services(office, store), out)
+    services = build_services(office, store)
+    await start_services(services)
+    return Demo(services, out)
 
 
 def run_demo(out: TextIO = sys.stdout) -> int:

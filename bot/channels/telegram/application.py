@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import constituent, privacy, staff, staff_messages
+from bot.channels.telegram import constituent, privacy, staff, staff_messages, team, workday
 from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
@@ -35,11 +35,12 @@ from bot.channels.telegram.staff_group import runs_topics, set_staff_menus
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.channels.telegram.transport import TelegramTransport
 from bot.core.catalogue import Msg
+from bot.core.display import LONDON
 from bot.core.languages import ENGLISH, WELSH
 from bot.core.staff import StaffDirectory
 from bot.office import Office, random_reference_number, utc_now
 from bot.settings import Settings
-from bot.wiring import build_services, open_store
+from bot.wiring import build_services, open_store, start_services
 
 App = Application[ExtBot[None], Context, dict[Any, Any], dict[Any, Any], BotData, JobQueue[Context]]
 Builder = ApplicationBuilder[Any, Any, Any, Any, Any, Any]
@@ -51,6 +52,7 @@ COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
 # The command that switches language, as each language's menu names it (both always work).
 LANGUAGE_COMMANDS = {WELSH: "iaith", ENGLISH: "language"}
 STAFF_COMMANDS = (
+    "followup",
     "queue",
     "case",
     "claim",
@@ -64,6 +66,7 @@ STAFF_COMMANDS = (
     "unblock",
     "erase",
     "search",
+    "templates",
 )
 
 
@@ -111,7 +114,8 @@ def build_application(
         found = build_services(
             running, store, clock, random_number, delivery_backoff=delivery_backoff
         )
-        staff_renderer = StaffRenderer(office.catalogue, office.flow, running.staff, clock)
+        await start_services(found)
+        staff_renderer = StaffRenderer(office.catalogue, office.flow, found.staff.staff, clock)
         renderer = Renderer(office.catalogue, office.catalogues)
         application.bot_data.running = Runtime(found, renderer, staff_renderer)
         if inbox is not None:
@@ -131,8 +135,12 @@ def build_application(
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=interval)
+            digest_time = office.settings.digest_time
+            if digest_time is not None:
+                at = digest_time.replace(tzinfo=LONDON)
+                application.job_queue.run_daily(workday.on_digest, at, name="digest")
         await set_menus(application, office)
-        await set_staff_menus(application.bot, office.catalogue, office.staff)
+        await set_staff_menus(application.bot, office.catalogue, found.staff.staff)
 
     async def close_services(application: App) -> None:
         running = application.bot_data.running
@@ -242,6 +250,7 @@ def add_handlers(application: App, staff_directory: StaffDirectory | None = None
     for command in STAFF_COMMANDS:
         application.add_handler(CommandHandler(command, staff.on_staff_command))
     application.add_handler(CommandHandler("status", staff.on_status))
+    application.add_handler(CommandHandler("staff", team.on_staff))
     application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
     application.add_handler(CallbackQueryHandler(constituent.on_button))
     if staff_directory is not None:

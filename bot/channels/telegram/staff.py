@@ -17,6 +17,8 @@ from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
 from bot.core.roles import CATEGORY
+from bot.core.templates import TemplateError
+from bot.core.workdays import london_date, read_follow_up
 from bot.service.staff import Actor, CaseView, Caseworker, Done, NotStaffError, StaffService
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,14 @@ class CaseCommand:
     act: Act
 
 
+async def _follow_up(staff: StaffService, who: Caseworker, ref: str, rest: list[str]) -> Done:
+    """Read ``/followup REF 12 March 2027 [note]`` (or ``none``) and set the follow-up date."""
+    wanted = read_follow_up(rest[0], london_date(staff.clock()))
+    if wanted is None:
+        return Done(Msg("staff.usage.followup"))
+    return await staff.follow_up(who, ref, wanted.day, wanted.note)
+
+
 CASE_COMMANDS: dict[str, CaseCommand] = {
     "claim": CaseCommand(1, lambda s, who, ref, rest: s.claim(who, ref)),
     "assign": CaseCommand(2, lambda s, who, ref, rest: s.assign(who, ref, rest[0])),
@@ -81,6 +91,7 @@ CASE_COMMANDS: dict[str, CaseCommand] = {
     "reply": CaseCommand(2, lambda s, who, ref, rest: s.reply(who, ref, rest[0])),
     "block": CaseCommand(1, lambda s, who, ref, rest: s.block(who, ref, blocked=True)),
     "unblock": CaseCommand(1, lambda s, who, ref, rest: s.block(who, ref, blocked=False)),
+    "followup": CaseCommand(2, _follow_up),
 }
 
 
@@ -151,6 +162,9 @@ async def _dispatch(
             await message.reply_document(document)
             found.outbox.spent(message.chat.id)
         return
+    if command == "templates":
+        await _reply(message, found, [render.text(await _template_list(found))])
+        return
     spec = CASE_COMMANDS.get(command)
     words = _case_words(message, spec.parts if spec else 1, here, found.reference_prefix)
     if len(words) < (2 if spec and spec.parts > 1 else 1):
@@ -173,8 +187,25 @@ async def _dispatch(
             )
         )
         await _reply(message, found, texts)
+    elif command == "reply" and rest and rest[0].startswith("#"):
+        await answer(message, found, await _reply_with_template(found, who, reference, rest[0]))
     elif spec is not None:
         await answer(message, found, await spec.act(staff, who, reference, rest))
+
+
+async def _template_list(found: Runtime) -> Msg:
+    names = [f"#{t.name}" for t in await found.services.templates.list_templates()]
+    return Msg("template.list", {"names": ", ".join(names)}) if names else Msg("template.none")
+
+
+async def _reply_with_template(found: Runtime, who: Caseworker, reference: str, text: str) -> Done:
+    """Send ``/reply REF #name``: the template filled for the case, as the caseworker's reply."""
+    name = text.split()[0]
+    try:
+        filled = await found.services.templates.fill(who, reference, name)
+    except TemplateError as exc:
+        return Done(exc.msg)
+    return await found.staff.reply(who, reference, filled.text)
 
 
 async def show_case(message: Message, found: Runtime, who: Caseworker, reference: str) -> None:

@@ -9,13 +9,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
-from bot.core.cards import card_body, card_notes, consent_key, language_line, on_behalf
-from bot.core.case import Case
+from bot.core.cards import card_body, card_notes, consent_key, due_line, language_line, on_behalf
+from bot.core.case import Case, CaseChannel
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.categories import Categories
 from bot.core.display import shown_answer, shown_time
 from bot.core.flow import Flow
 from bot.core.staff import StaffDirectory
+from bot.core.workdays import london_date
 from bot.service.outbox import Summary
 from bot.service.staff import CaseView, Found, QueuePage
 from bot.storage.records import AuditEntry, QueueRow
@@ -116,6 +117,12 @@ class StaffRenderer:
             age=age(case.created_at, self.clock()),
         )
         lines.append(self.text(body))
+        due = due_line(case, london_date(self.clock()))
+        if due is not None:
+            lines.append(self.text(due))
+        if case.channel is not CaseChannel.TELEGRAM:
+            taken = Msg(f"channel.{case.channel.value}")
+            lines.append(self.text(Msg("card.taken", {"channel": taken})))
         helper = self._helper(case)
         notes = card_notes(
             case, relationship=str(helper["relationship"]), agreement=str(helper["agreement"])
@@ -321,8 +328,11 @@ class StaffRenderer:
             },
         )
         lines = [self.text(head)]
+        today = london_date(now)
         for row in page.rows:
-            mark = Msg("queue.urgent_mark") if row.urgent else ""
+            mark: Msg | str = Msg("queue.urgent_mark") if row.urgent else ""
+            if row.due_on is not None and row.due_on < today:
+                mark = Msg("queue.overdue_mark", {"urgent": mark})
             line = self.text(
                 Msg(
                     "queue.row",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.core.case import Case, QueueFilter
 from bot.core.search import case_text
+from bot.core.workdays import london_date
 from bot.storage.records import DuplicateReferenceError, QueueRow, StoredCase
 from bot.storage.sqlite.rows import ROW_COLUMNS, Connection, all_rows, first_row, queue_row
 from bot.storage.sqlite.search import index
@@ -23,8 +24,27 @@ def _columns(case: Case) -> tuple[object, ...]:
         case.assignee,
         int(case.is_open),
         case.summary,
+        case.reply_by.isoformat() if case.reply_by else None,
+        case.due_on.isoformat() if case.due_on else None,
+        case.first_reply_at.isoformat() if case.first_reply_at else None,
+        case.closed_at.isoformat() if case.closed_at else None,
+        london_date(case.first_reply_at).isoformat() if case.first_reply_at else None,
+        _minutes(case.created_at, case.first_reply_at),
+        _minutes(case.created_at, case.closed_at),
+        _kept(case),
         case.language,
     )
+
+
+def _minutes(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else int((end - start).total_seconds() // 60)
+
+
+def _kept(case: Case) -> int | None:
+    """Return 1 if the first reply came by the promised date, 0 if later, None if none yet."""
+    if case.first_reply_at is None or case.reply_by is None:
+        return None
+    return int(london_date(case.first_reply_at) <= case.reply_by)
 
 
 _SELECT = "SELECT id, data, card_message_id, topic_id FROM cases"
@@ -43,14 +63,18 @@ class CaseRows:
         """Store a new case with its consent record; return its row id."""
         try:
             cursor = await self.db.execute(
-                "INSERT INTO cases (reference, user_id, chat_id, created_at, status, category,"
-                " urgent, updated_at, data, assignee, is_open, summary, language)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cases (reference, user_id, chat_id, created_at, received_on,"
+                " channel, status, category, urgent, updated_at, data, assignee, is_open,"
+                " summary, reply_by, due_on, first_reply_at, closed_at, first_reply_on,"
+                " reply_minutes, close_minutes, reply_kept, language)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case.reference,
                     case.user_id,
                     case.chat_id,
                     case.created_at.isoformat(),
+                    london_date(case.created_at).isoformat(),
+                    case.channel.value,
                     *_columns(case),
                 ),
             )
@@ -62,14 +86,17 @@ class CaseRows:
         assert case_id is not None
         await index(self.db, case_id, case_text(case))
         await self.db.execute(
-            "INSERT INTO consents (case_id, version, answer, recorded_at, wording)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO consents (case_id, version, answer, recorded_at, wording, given_via,"
+            " recorded_by, how) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 case_id,
                 case.consent.version,
                 case.consent.answer,
                 case.consent.recorded_at.isoformat(),
                 case.consent.wording,
+                case.consent.given_via,
+                case.consent.recorded_by,
+                case.consent.how,
             ),
         )
         return case_id
@@ -78,7 +105,9 @@ class CaseRows:
         """Store a changed case (status, assignee and so on)."""
         await self.db.execute(
             "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
-            " assignee = ?, is_open = ?, summary = ?, language = ? WHERE id = ?",
+            " assignee = ?, is_open = ?, summary = ?, reply_by = ?, due_on = ?,"
+            " first_reply_at = ?, closed_at = ?, first_reply_on = ?, reply_minutes = ?,"
+            " close_minutes = ?, reply_kept = ?, language = ? WHERE id = ?",
             (*_columns(case), case_id),
         )
         await index(self.db, case_id, case_text(case))
@@ -144,10 +173,13 @@ class CaseRows:
         category: str | None = None,
         offset: int = 0,
         limit: int = 10,
+        today: date | None = None,
     ) -> tuple[list[QueueRow], int]:
         """Return one page of open cases, urgent first then oldest, and how many there are."""
         # Every WHERE clause is one of these constants; values are bound as parameters.
         where, params = "is_open = 1", list[object]()
+        if which is QueueFilter.OVERDUE:
+            where, params = "is_open = 1 AND due_on < ?", [(today or date.min).isoformat()]
         if which is QueueFilter.MINE:
             where, params = "is_open = 1 AND assignee = ?", [staff_id]
         elif which is QueueFilter.UNASSIGNED:

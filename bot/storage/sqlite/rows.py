@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import aiosqlite
 
@@ -13,7 +13,7 @@ from bot.storage.records import QueueRow
 Connection = aiosqlite.Connection
 
 # The columns of ``cases`` a queue row is read from, in the order ``queue_row`` reads them.
-ROW_COLUMNS = "reference, category, urgent, created_at, assignee, status, summary, topic_id"
+ROW_COLUMNS = "reference, category, urgent, created_at, assignee, status, summary, topic_id, due_on"
 
 
 async def first_row(db: Connection, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
@@ -29,4 +29,7 @@ async def all_rows(db: Connection, sql: str, params: Sequence[object] = ()) -> l
 
 def queue_row(r: sqlite3.Row) -> QueueRow:
     """Return a queue row read with ``ROW_COLUMNS``."""
-    return QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6], r[7])
+    due_on = date.fromisoformat(r[8]) if r[8] else None
+    return QueueRow(
+        r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6], r[7], due_on
+    )

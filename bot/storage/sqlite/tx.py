@@ -13,6 +13,10 @@ from bot.storage.sqlite.retention import RetentionRows
 from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.safeguards import GuardRows
 from bot.storage.sqlite.search import SearchRows
+from bot.storage.sqlite.stats import StatsRows
+from bot.storage.sqlite.team import TeamRows
+from bot.storage.sqlite.templates import TemplateRows
+from bot.storage.sqlite.workday import WorkdayRows
 
 
 class SqliteTx(
@@ -26,6 +30,10 @@ class SqliteTx(
     InboxRows,
     PostRows,
     SearchRows,
+    WorkdayRows,
+    TemplateRows,
+    TeamRows,
+    StatsRows,
 ):
     """The queries of one transaction (or of one self-committing statement)."""
 
