@@ -10,6 +10,7 @@ import yaml
 
 from bot.core.case import CaseStatus, QueueFilter
 from bot.core.catalogue import Catalogue
+from bot.core.desk import desk_text_keys
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
 from bot.core.roles import ROLES
@@ -146,6 +147,9 @@ STAFF_TEXTS = (
     "audit.title",
     "audit.empty",
     "staff.refused",
+    "staff.desk_link",
+    "staff.desk_private",
+    "staff.desk_off",
     "staff.not_found",
     "staff.already_done",
     "staff.export_private",
@@ -241,6 +245,7 @@ def required_texts() -> list[str]:
     keys += [f"concern.{concern.value}" for concern in Concern]
     keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message")]
     keys += [f"staff.usage.{command}" for command in STAFF_USAGE]
+    keys += desk_text_keys()
     return keys
 
 

@@ -13,6 +13,7 @@ from bot.core.engine import Intake
 from bot.core.flood import FloodLimit
 from bot.core.validators import VALIDATORS
 from bot.office import Office, random_reference_number, utc_now
+from bot.service.desk import DeskService
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
@@ -35,6 +36,7 @@ class Services:
     privacy: PrivacyService
     guard: Guard
     outbox: OutboxWorker
+    desk: DeskService
 
 
 async def open_store(path: Path) -> Store:
@@ -50,6 +52,7 @@ def build_services(
     *,
     monotonic: Callable[[], float] = time.monotonic,
     delivery_backoff: float = 2.0,
+    desk_url: str = "http://127.0.0.1:8080",
 ) -> Services:
     """Wire every service of ``office`` over ``store``, with the time and randomness given."""
     staff, rules = office.staff, office.rules
@@ -98,7 +101,15 @@ def build_services(
     )
     copy = DataCopy(office.catalogue, office.flow, office.params)
     privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy, office.params)
-    return Services(office, store, intake, staff_service, privacy, guard, outbox)
+    desk = DeskService(
+        store,
+        staff_service,
+        clock=clock,
+        public_url=desk_url,
+        flow=office.flow,
+        catalogue=office.catalogue,
+    )
+    return Services(office, store, intake, staff_service, privacy, guard, outbox, desk)
 
 
 def store_problem(path: Path) -> str | None:

@@ -95,3 +95,14 @@ class OutboxEntry:
     message: OwedMessage | None
     attempts: int
     created_at: datetime
+
+
+LoginState = Literal["ok", "expired", "used", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """What a one-time login link turned out to be: good, spent, too old or never made."""
+
+    state: LoginState
+    user_id: int | None

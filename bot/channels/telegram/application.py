@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,12 +27,15 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import constituent, privacy, staff
 from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
+from bot.channels.telegram.documents import TelegramDocuments
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
 from bot.channels.telegram.reach import Reachability, WatchedRequest, api_root
 from bot.channels.telegram.render import Renderer, plain
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.web.app import desk_app
+from bot.channels.web.server import DeskServer
 from bot.core.catalogue import Msg
 from bot.office import Office, random_reference_number, utc_now
 from bot.settings import Settings
@@ -93,13 +97,23 @@ def build_application(
     random_number: Callable[[], int] = random_reference_number,
     delivery_backoff: float = 2.0,
     inbox: DurableUpdates | None = None,
+    desk_socket: socket.socket | None = None,
 ) -> App:
-    """Return the application, with the office's store and outbox opened on start-up."""
+    """Return the application, with the office's store, outbox and desk opened on start-up.
+
+    With ``desk_socket`` (bound already), the staff desk is served on it in the same loop.
+    """
+    desk_url = office.settings.desk_url
 
     async def open_services(application: App) -> None:
         store = await open_store(office.settings.database_path)
         found = build_services(
-            office, store, clock, random_number, delivery_backoff=delivery_backoff
+            office,
+            store,
+            clock,
+            random_number,
+            delivery_backoff=delivery_backoff,
+            desk_url=desk_url,
         )
         staff_renderer = StaffRenderer(office.catalogue, office.flow, office.staff, clock)
         renderer = Renderer(office.catalogue)
@@ -121,6 +135,12 @@ def build_application(
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=interval)
+        if desk_socket is not None:
+            web = desk_app(
+                found, TelegramDocuments(application.bot), secure=desk_url.startswith("https://")
+            )
+            application.bot_data.desk = DeskServer(web, desk_socket)
+            await application.bot_data.desk.start()
         commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
         menu = [
             BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands
@@ -131,6 +151,9 @@ def build_application(
             constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
 
     async def close_services(application: App) -> None:
+        if application.bot_data.desk is not None:
+            await application.bot_data.desk.stop()
+            application.bot_data.desk = None
         running = application.bot_data.running
         if running is not None:
             await running.outbox.stop()
@@ -151,14 +174,21 @@ def build_application(
     return application
 
 
-def run(office: Office) -> int:
-    """Poll Telegram (or serve the webhook) until stopped, retrying while it is unreachable."""
+def run(office: Office, desk_socket: socket.socket | None = None) -> int:
+    """Poll Telegram (or serve the webhook) until stopped, retrying while it is unreachable.
+
+    With ``desk_socket``, the staff desk is served on it too, in the same process and loop.
+    """
     settings = office.settings
     reach = Reachability(api_root(settings.telegram_api_base_url))
     webhook = settings.webhook_url is not None
     builder, inbox = live_builder(settings, reach, webhook=webhook)
     application = build_application(
-        office, builder, inbox=inbox, delivery_backoff=settings.outbox_retry_seconds
+        office,
+        builder,
+        inbox=inbox,
+        delivery_backoff=settings.outbox_retry_seconds,
+        desk_socket=desk_socket,
     )
     # A token revoked while running: stop, rather than run on answering no one.
     reach.on_refused = application.stop_running
@@ -221,6 +251,7 @@ def add_handlers(application: App) -> None:
     application.add_handler(CallbackQueryHandler(privacy.on_delete_button, pattern=r"^p1:"))
     for command in STAFF_COMMANDS:
         application.add_handler(CommandHandler(command, staff.on_staff_command))
+    application.add_handler(CommandHandler("desk", staff.on_desk))
     application.add_handler(CommandHandler("status", staff.on_status))
     application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
     application.add_handler(CallbackQueryHandler(constituent.on_button))

@@ -9,6 +9,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.channels.telegram.render import Renderer
 from bot.channels.telegram.staff_render import StaffRenderer
+from bot.channels.web.server import DeskServer
 from bot.core.catalogue import Catalogue
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
@@ -73,6 +74,8 @@ class BotData:
     def __init__(self) -> None:
         """Start empty; ``post_init`` installs the running office."""
         self.running: Runtime | None = None
+        # The staff desk's web server, when it runs beside the bot.
+        self.desk: DeskServer | None = None
 
     @property
     def runtime(self) -> Runtime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.storage.sqlite.audit import AuditRows
 from bot.storage.sqlite.case_messages import MessageRows
 from bot.storage.sqlite.cases import CaseRows
+from bot.storage.sqlite.desk import DeskRows
 from bot.storage.sqlite.drafts import DraftRows
 from bot.storage.sqlite.inbox import InboxRows
 from bot.storage.sqlite.outbox import OutboxRows
@@ -14,7 +15,15 @@ from bot.storage.sqlite.safeguards import GuardRows
 
 
 class SqliteTx(
-    DraftRows, CaseRows, MessageRows, AuditRows, OutboxRows, RetentionRows, GuardRows, InboxRows
+    DraftRows,
+    CaseRows,
+    MessageRows,
+    AuditRows,
+    OutboxRows,
+    RetentionRows,
+    GuardRows,
+    InboxRows,
+    DeskRows,
 ):
     """The queries of one transaction (or of one self-committing statement)."""
 
