@@ -52,7 +52,7 @@ class Call:
 
 
 class OfflineRequest(BaseRequest):
-    """Answer getMe, setMyCommands, answerCallbackQuery, sendMessage, editMessageReplyMarkup."""
+    """Answer getMe, getChat, setMyCommands, answerCallbackQuery, sendMessage and a few more."""
 
     def __init__(self) -> None:
         """Start with no chats; ``recording`` collects calls while it is a list."""
@@ -133,6 +133,18 @@ class OfflineRequest(BaseRequest):
             return BOT_USER
         if api_method in _TRUE_METHODS:
             return True
+        if api_method == "getChat":  # the staff group, without topics: the bot runs it flat
+            chat_id = int(params["chat_id"])
+            gifts = dict.fromkeys(
+                ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription"), False
+            )
+            return {
+                "id": chat_id,
+                "type": "supergroup" if chat_id < 0 else "private",
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {**gifts, "gifts_from_channels": False},
+            }
         if api_method == "sendMessage":
             chat_id = int(params["chat_id"])
             message = _bot_message(chat_id, self.next_message_id(chat_id), params.get("text", ""))

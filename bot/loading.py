@@ -110,6 +110,26 @@ STAFF_USAGE = (
     "audit",
     "queue",
     "erase",
+    "search",
+)
+
+# Staff commands in the menu Telegram shows staff (in the staff group and their own chats).
+STAFF_MENU = (
+    "help",
+    "queue",
+    "search",
+    "case",
+    "claim",
+    "assign",
+    "note",
+    "reply",
+    "status",
+    "close",
+    "audit",
+    "block",
+    "unblock",
+    "erase",
+    "export",
 )
 
 
@@ -119,20 +139,24 @@ STAFF_TEXTS = (
     "card.not_urgent",
     "card.body",
     "card.linked",
-    "card.summary",
     "card.on_behalf",
     "card.postcode_unverified",
-    "card.in_constituency",
     "case.on_behalf",
+    "card.linked_topic",
+    "card.in_topic",
     "card.unassigned",
     "button.claim",
     "button.show",
     "button.close",
+    "button.status",
+    "button.status_keep",
+    "card.status_question",
     "button.prev",
     "button.next",
     "queue.title",
     "queue.empty",
     "queue.row",
+    "queue.summary",
     "queue.urgent_mark",
     "case.answers",
     "case.answer_row",
@@ -178,6 +202,7 @@ STAFF_TEXTS = (
     "staff.unblocked",
     "reply.to_constituent",
     "relay.to_staff",
+    "relay.to_staff_many",
     "relay.received",
     "relay.which_case",
     "relay.closed_new_intake",
@@ -185,6 +210,22 @@ STAFF_TEXTS = (
     "mystatus.title",
     "mystatus.row",
     "mystatus.none",
+    "staff.help",
+    "staff.unknown_category",
+    "staff.category_choice",
+    "staff.only_text",
+    "search.title",
+    "search.more",
+    "search.row",
+    "search.none",
+    "topic.title",
+    "topic.title_urgent",
+    "overview.topic",
+    "overview.title",
+    "overview.row",
+    "overview.row_flat",
+    "overview.more",
+    "overview.empty",
 )
 
 # Headings and phrases of the readable copy /mydata sends.
@@ -243,7 +284,8 @@ def required_texts() -> list[str]:
     keys += [f"consent.{answer}" for answer in ("yes", "no")]
     keys += [f"safeguarding.{concern.value}" for concern in Concern]
     keys += [f"concern.{concern.value}" for concern in Concern]
-    keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message")]
+    keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message", "cleanup")]
+    keys += [f"staff.command.{command}" for command in STAFF_MENU]
     keys += [f"staff.usage.{command}" for command in STAFF_USAGE]
     keys += desk_text_keys()
     return keys

@@ -63,6 +63,7 @@ def build_services(
         clock=clock,
         monotonic=monotonic,
         backoff=delivery_backoff,
+        topics=staff.topics,
     )
     # Option labels as the person reads them, so a typed "benefits" picks its button.
     labels = {

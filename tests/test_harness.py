@@ -295,9 +295,9 @@ async def test_timeout_next_raises_timed_out(app: App, recorder: RecordingReques
 
 async def test_unsupported_method_is_recorded(app: App, recorder: RecordingRequest) -> None:
     with pytest.raises(BadRequest, match=r"(?i)not supported by RecordingRequest"):
-        await app.bot.get_chat(ALICE.user_id)
+        await app.bot.get_chat_administrators(STAFF_CHAT)
 
-    assert [c.method for c in recorder.unsupported] == ["getChat"]
+    assert [c.method for c in recorder.unsupported] == ["getChatAdministrators"]
     recorder.stub("getChatMemberCount", 3)
     assert await app.bot.get_chat_member_count(STAFF_CHAT) == 3
     assert len(recorder.unsupported) == 1
@@ -305,7 +305,7 @@ async def test_unsupported_method_is_recorded(app: App, recorder: RecordingReque
 
 async def test_clear_forgets_calls(app: App, recorder: RecordingRequest) -> None:
     with pytest.raises(BadRequest):
-        await app.bot.get_chat(1)
+        await app.bot.get_chat_administrators(STAFF_CHAT)
 
     recorder.clear()
 
@@ -316,14 +316,17 @@ async def test_clear_forgets_calls(app: App, recorder: RecordingRequest) -> None
 async def test_group_command_reaches_command_handler(
     app: App, recorder: RecordingRequest, factory: UpdateFactory
 ) -> None:
-    update = factory.group_command(BOB, STAFF_CHAT, "ping", mention_bot=True, thread_id=7)
+    recorder.make_forum(STAFF_CHAT)
+    topic = await app.bot.create_forum_topic(STAFF_CHAT, "A case")
+    thread = topic.message_thread_id
+    update = factory.group_command(BOB, STAFF_CHAT, "ping", mention_bot=True, thread_id=thread)
 
     assert update.effective_chat is not None
     assert update.effective_chat.type == "supergroup"
     await app.process_update(update)
     sent = recorder.last_message(STAFF_CHAT)
     assert sent.params["text"] == "pong"
-    assert sent.params["message_thread_id"] == 7
+    assert sent.params["message_thread_id"] == thread
 
 
 async def test_group_reply_carries_the_bot_message(

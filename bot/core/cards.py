@@ -26,24 +26,30 @@ def consent_key(case: Case) -> str:
 
 
 def card_body(case: Case, *, category: str, assignee: str | Msg, received: str, age: str) -> Msg:
-    """Return the card's main text for ``case``, with the labels the channel made."""
-    place = (
-        Msg("card.in_constituency", {"constituency": case.constituency_name})
-        if case.postcode_verified
-        else Msg("card.postcode_unverified")
-    )
+    """Return the card's main text for ``case``, with the labels the channel made.
+
+    A card says what the team needs to pick a case up, never who the constituent is or what
+    they wrote: it may stay in the group for good. The case view has the rest.
+    """
     return Msg(
         "card.body",
         {
             "reference": case.reference,
             "category": category,
-            "name": constituent_name(case),
             "received": received,
             "age": age,
-            "postcode": case.answers.get(roles.POSTCODE) or "",
-            "place": place,
             "assignee": assignee,
             "status": Msg(f"status.{case.status.value}"),
             "consent": Msg(consent_key(case)),
         },
     )
+
+
+def card_notes(case: Case, *, relationship: str, agreement: str) -> list[Msg]:
+    """Return the card's warnings: a postcode not in the data; someone writing for another."""
+    notes = []
+    if not case.postcode_verified:
+        notes.append(Msg("card.postcode_unverified"))
+    if on_behalf(case):
+        notes.append(Msg("card.on_behalf", {"relationship": relationship, "agreement": agreement}))
+    return notes

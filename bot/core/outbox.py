@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.catalogue import Msg, msg_from_data, msg_to_data
 from bot.core.prompts import Prompt, prompt_from_data, prompt_to_data
+
+# Relayed messages of one case combined into one, up to this many characters of their text.
+JOINED_LIMIT = 3500
+# Messages one deletion takes at most (Telegram's deleteMessages).
+DELETE_BATCH = 100
+
+
+class Priority(IntEnum):
+    """Which lanes of a chat go first: urgent notices, then new cases' cards, then the rest."""
+
+    URGENT = 0
+    NEW_CASE = 1
+    NORMAL = 2
+    BACKGROUND = 3
 
 
 class FileRef(BaseModel):
@@ -82,6 +97,9 @@ class OwedMessage(BaseModel):
     edit_message_id: int | None = None
     # An intake's reply, in place of ``msg``.
     reply: OwedReply | None = None
+    # A constituent's message relayed to staff: a reply to it answers them, and several
+    # waiting in a row for one case (with no file) are sent as one.
+    relayed: bool = False
 
     @classmethod
     def of(
@@ -92,6 +110,7 @@ class OwedMessage(BaseModel):
         case_message_id: int | None = None,
         notice: bool = False,
         edit_message_id: int | None = None,
+        relayed: bool = False,
     ) -> OwedMessage:
         """Return a message owing ``msg``."""
         return cls(
@@ -100,6 +119,7 @@ class OwedMessage(BaseModel):
             case_message_id=case_message_id,
             notice=notice,
             edit_message_id=edit_message_id,
+            relayed=relayed,
         )
 
     @classmethod
@@ -111,3 +131,35 @@ class OwedMessage(BaseModel):
     def text(self) -> Msg:
         """Return the catalogue text to render."""
         return msg_from_data(self.msg)
+
+    @property
+    def joinable(self) -> bool:
+        """Tell whether this may be sent joined with the relayed messages waiting behind it."""
+        return self.relayed and self.attachment is None
+
+
+class Cleanup(BaseModel):
+    """What to take out of a chat after a case is erased: its topic, or the bot's messages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic_id: int | None = None
+    message_ids: tuple[int, ...] = ()
+    # The erased case's reference, for staff to be told if the cleanup cannot be done.
+    reference: str = ""
+
+
+def joinable_run(messages: Sequence[OwedMessage]) -> int:
+    """Return how many of ``messages``, from the first, can be sent as one relayed message."""
+    count, size = 0, 0
+    for owed in messages:
+        if not owed.joinable:
+            break
+        text = owed.text.params.get("text", "")
+        if not isinstance(text, str):
+            break
+        size += len(text)
+        if count and size > JOINED_LIMIT:
+            break
+        count += 1
+    return count

@@ -17,11 +17,23 @@ class StaffMember:
 class StaffDirectory:
     """The office's staff, looked up by user id or (case-insensitively) by name."""
 
-    def __init__(self, members: Iterable[StaffMember], staff_chat_id: int) -> None:
-        """Keep the staff and the staff group's chat id."""
+    def __init__(
+        self, members: Iterable[StaffMember], staff_chat_id: int, *, topics: bool = False
+    ) -> None:
+        """Keep the staff and the staff group's chat id (``topics``: it is a forum we manage)."""
         self.members = tuple(members)
         self.staff_chat_id = staff_chat_id
+        # Each case has its own topic in the staff group; otherwise the group is one flat chat.
+        self.topics = topics
         self._by_id = {m.user_id: m for m in self.members}
+
+    def with_topics(self, topics: bool) -> StaffDirectory:
+        """Return the same staff, the staff group run with one forum topic per case or not."""
+        return StaffDirectory(self.members, self.staff_chat_id, topics=topics)
+
+    def is_staff_chat(self, chat_id: int) -> bool:
+        """Tell whether a chat is on the staff side: the staff group or a staff member's own."""
+        return chat_id == self.staff_chat_id or chat_id in self._by_id
 
     def get(self, user_id: int | None) -> StaffMember | None:
         """Return the staff member with ``user_id``, if they are staff."""

@@ -35,6 +35,7 @@ from bot.core.export import export_row
 from bot.core.flow import Flow
 from bot.core.references import near_references, parse_reference
 from bot.core.roles import CATEGORY
+from bot.core.search import search_terms
 from bot.service.staff import Actor, Caseworker, Done, NotStaffError, StaffService
 from bot.storage.records import CaseMessage, LoginState, StoredCase
 from bot.storage.store import Store
@@ -212,20 +213,24 @@ class DeskService:
         return DeskPage(rows, total, page, pages, query, counts)
 
     async def search(self, who: Caseworker, text: str) -> Found:
-        """Find cases by reference, or the references a mistyped one was probably meant to be."""
+        """Find cases by reference, name, postcode, phone, email, organisation or their words.
+
+        A reference with a slip in it (the check character says so) offers the cases it was
+        probably meant to be. The audit records how many were found, never what was asked.
+        """
         prefix = self.staff.reference_prefix
         wanted = text.strip()[:200]
         async with self.store.transaction() as tx:
             canonical = parse_reference(wanted, prefix)
-            rows: list[StoredCase] = []
-            likely: list[str] = []
-            if canonical is not None:
-                stored = await tx.get_case(canonical)
-                rows = [stored] if stored is not None else []
-            else:
-                likely = await tx.existing_references(near_references(wanted, prefix))
-            await tx.record(self.clock(), who.user_id, "searched", None, str(len(rows)))
-        return Found(wanted, rows, len(rows), likely)
+            exact = await tx.get_case(canonical) if canonical is not None else None
+            likely = (
+                [] if canonical else await tx.existing_references(near_references(wanted, prefix))
+            )
+            rows, total = await tx.search_desk(search_terms(wanted), limit=SEARCH_LIMIT)
+            if exact is not None and all(r.id != exact.id for r in rows):
+                rows, total = [exact, *rows][:SEARCH_LIMIT], total + 1
+            await tx.record(self.clock(), who.user_id, "searched", None, f"found={total}")
+        return Found(wanted, rows, total, likely)
 
     async def current(self, reference: str) -> StoredCase | None:
         """Return a case as it is now (to tell whether a form on it is stale), unrecorded."""

@@ -6,6 +6,12 @@ channel supplies. A lane is a private chat, or one case in a group chat: a lane'
 their order, lanes are served side by side, and one lane's slow or failing message never holds
 up another's. Every failure is retried with backoff and counted; one that cannot succeed ends
 ``failed``, and staff are told.
+
+The staff group takes about 20 messages a minute, all of its topics together. Its lanes go by
+priority (urgent notices and new cases' cards first), a burst of relayed messages waiting for
+one case goes as one message, and every call the group is sent counts against the limit. When
+the group is a forum, each case has its own topic there, opened with the case's first card and
+opened again, with a fresh card, if staff delete it by hand.
 """
 
 from __future__ import annotations
@@ -17,15 +23,15 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.core.case import Case
+from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
-from bot.core.outbox import OwedMessage
-from bot.storage.records import OutboxEntry
+from bot.core.outbox import DELETE_BATCH, Cleanup, OwedMessage, Priority, joinable_run
+from bot.storage.records import OutboxEntry, QueueRow, StoredCase, SummaryPlace
 from bot.storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,10 @@ MAX_DOUBLINGS = 32
 UNEXPECTED_ATTEMPTS = 3
 # A channel that stays unreachable this long after a message was owed: the message fails.
 GIVE_UP_AFTER = timedelta(hours=24)
+# A topic found deleted this many times for one entry: something else is wrong, so it fails.
+TOPIC_ATTEMPTS = 5
+# Cases the summary of open cases lists (the rest are counted).
+SUMMARY_ROWS = 30
 
 
 class RetryLater(Exception):  # noqa: N818 -- the name says what the worker does
@@ -62,22 +72,59 @@ class Refused(Exception):  # noqa: N818
     """The channel refuses this message for good (a blocked bot, a chat that is gone)."""
 
 
+class TopicGone(Exception):  # noqa: N818
+    """The forum topic this was for no longer exists (staff deleted it by hand)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """A card shown: its message id, and whether the channel was called to show it."""
+    """A card shown: its message id, whether the channel was called, and how many times."""
 
     message_id: int
     sent: bool
+    calls: int = 1
+
+    @property
+    def used(self) -> int:
+        """Return how many calls counted against the chat's rate limit."""
+        return self.calls if self.sent else 0
+
+
+@dataclass(frozen=True, slots=True)
+class CardPlace:
+    """Where a case's card is: its message, and in a forum its topic (and its linked case's)."""
+
+    message_id: int | None
+    topic_id: int | None = None
+    linked_topic_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The summary of open cases: the first rows, how many there are, and where it is shown."""
+
+    rows: list[QueueRow]
+    total: int
+    place: SummaryPlace
 
 
 class Transport(Protocol):
     """How one channel delivers what the outbox owes."""
 
-    async def show_card(self, chat_id: int, case: Case, message_id: int | None) -> Shown:
-        """Post a case's card (or bring the posted one, ``message_id``, up to date)."""
+    async def show_card(self, chat_id: int, case: Case, place: CardPlace) -> Shown:
+        """Post a case's card (or bring the posted one up to date, with its topic's title)."""
 
-    async def send(self, chat_id: int, owed: OwedMessage) -> int:
-        """Send one owed message; return the channel's id for it."""
+    async def send(self, chat_id: int, owed: OwedMessage, topic_id: int | None = None) -> int:
+        """Send one owed message (into a forum topic); return the channel's id for it."""
+
+    async def open_topic(self, chat_id: int, case: Case | None) -> int:
+        """Open a forum topic for a case (None: for the summary); return its id."""
+
+    async def clean(self, chat_id: int, cleanup: Cleanup) -> int:
+        """Delete an erased case's topic or messages; return how many calls it took."""
+
+    async def show_summary(self, chat_id: int, summary: Summary) -> Shown:
+        """Post the summary of open cases, or bring the posted one up to date."""
 
 
 class RateLimit:
@@ -88,15 +135,26 @@ class RateLimit:
         self.count, self.period, self.clock = count, period, clock
         self._sent: dict[int, deque[float]] = {}
 
-    def wait(self, chat_id: int) -> float:
-        """Return how many seconds until ``chat_id`` may be sent another message (0 = now)."""
+    def wait(self, chat_id: int, need: int = 1, headroom: int = 0) -> float:
+        """Return how many seconds until ``chat_id`` may take ``need`` more messages (0 = now).
+
+        ``headroom`` slots are kept free for more pressing messages.
+        """
         sent = self._sent.get(chat_id)
         if sent is None:
             return 0.0
         now = self.clock()
         while sent and sent[0] <= now - self.period:
             sent.popleft()
-        return 0.0 if len(sent) < self.count else sent[0] + self.period - now
+        allowed = max(1, self.count - headroom)
+        over = len(sent) + min(need, allowed) - allowed
+        return 0.0 if over <= 0 else sent[over - 1] + self.period - now
+
+    def headroom(self, priority: Priority) -> int:
+        """Return the slots a lane of ``priority`` leaves free for more pressing ones."""
+        if priority <= Priority.NEW_CASE:
+            return 0
+        return self.count // 5 if priority is Priority.NORMAL else self.count // 2
 
     def note(self, chat_id: int) -> float:
         """Record a message sent (or about to be sent) to ``chat_id``; return when."""
@@ -110,12 +168,17 @@ class RateLimit:
             self._sent[chat_id].remove(at)
 
 
-Lane = tuple[int, int | None]
+Lane = tuple[int, int | None, bool]
 
 
 def lane_of(entry: OutboxEntry) -> Lane:
-    """Return the lane an entry keeps its order in: its chat, and in a group its case."""
-    return (entry.chat_id, entry.case_id if entry.chat_id < 0 else None)
+    """Return the lane an entry keeps its order in: its chat, and in a group its case.
+
+    A group's summary of open cases has a lane of its own: it never holds up anything else.
+    """
+    if entry.chat_id > 0:
+        return (entry.chat_id, None, False)
+    return (entry.chat_id, entry.case_id, entry.kind == "summary")
 
 
 class OutboxWorker:
@@ -132,9 +195,14 @@ class OutboxWorker:
         backoff: float = 2.0,
         max_backoff: float = 300.0,
         group_limit: tuple[int, float] = (20, 60.0),
+        topics: bool = False,
     ) -> None:
-        """Keep what delivering needs; ``backoff`` is the first retry delay in seconds."""
+        """Keep what delivering needs; ``backoff`` is the first retry delay in seconds.
+
+        With ``topics``, the staff group is a forum and each case has its own topic there.
+        """
         self.store = store
+        self.topics = topics
         self.staff_chat_id, self.staff_ids = staff_chat_id, tuple(staff_ids)
         self.clock, self.monotonic = clock, monotonic
         self.backoff, self.max_backoff = backoff, max_backoff
@@ -152,12 +220,17 @@ class OutboxWorker:
         self._unrecorded: dict[int, int] = {}
         # Entries whose fault has been logged with its traceback: later attempts log one line.
         self._traced: set[int] = set()
-        # When the group's rate limit noted each entry in flight to a group.
-        self._noted: dict[int, float] = {}
+        # When the group's rate limit noted each call an entry in flight to a group may make.
+        self._noted: dict[int, list[float]] = {}
 
     def wake(self) -> None:
         """Look at the outbox now (called after a transaction that added to it)."""
         self._wake.set()
+
+    def spent(self, chat_id: int) -> None:
+        """Count a message the channel sent a group directly (an answer) against its limit."""
+        if chat_id < 0:
+            self.group_limit.note(chat_id)
 
     def start(self, transport: Transport) -> None:
         """Deliver through ``transport`` in the background until ``stop``."""
@@ -200,20 +273,30 @@ class OutboxWorker:
             async with self.store.transaction() as tx:
                 entries = await tx.list_due(self.clock())
             held, started = math.inf, []
+            # Groups whose most pressing lane waits for the rate limit: their later lanes wait too.
+            limited: set[int] = set()
             for entry in entries:
                 lane = lane_of(entry)
                 if self._stopping or len(self._in_flight) >= LANES_AT_ONCE:
                     break
-                if lane in self._in_flight:
+                if lane in self._in_flight or entry.chat_id in limited:
                     continue
-                pause = self._pause(entry.chat_id, lane)
+                need = self._cost(entry) if entry.chat_id < 0 else 0
+                rate = 0.0
+                if need:
+                    room = self.group_limit.headroom(entry.priority)
+                    rate = self.group_limit.wait(entry.chat_id, need, room)
+                pause = max(rate, self._rest(lane))
                 if pause > 0:
                     held = min(held, pause)
+                    if rate > 0:
+                        limited.add(entry.chat_id)
                     continue
-                if entry.chat_id < 0:
-                    # Noted before the call, whatever comes of it: a send that fails or times
+                if need:
+                    # Noted before the calls, whatever comes of them: a send that fails or times
                     # out may still have reached the group, and it counts against the limit.
-                    self._noted[entry.id] = self.group_limit.note(entry.chat_id)
+                    chat = entry.chat_id
+                    self._noted[entry.id] = [self.group_limit.note(chat) for _ in range(need)]
                 task = asyncio.create_task(self._deliver_and_release(entry, lane))
                 self._in_flight[lane] = task
                 started.append(task)
@@ -228,20 +311,48 @@ class OutboxWorker:
         # A finishing send wakes the worker, which then looks for what is owed next.
         return 0.0
 
-    def _pause(self, chat_id: int, lane: Lane) -> float:
-        """Return how long a lane must wait: for the group's rate limit, or after a rest."""
-        pause = self.group_limit.wait(chat_id) if chat_id < 0 else 0.0
+    def _rest(self, lane: Lane) -> float:
+        """Return how long a lane must still rest after its outcome could not be recorded."""
         rest = self._resting.get(lane)
         if rest is not None:
             left = rest - self.monotonic()
             if left > 0:
-                return max(pause, left)
+                return left
             del self._resting[lane]
-        return pause
+        return 0.0
+
+    def _in_topic(self, entry: OutboxEntry) -> bool:
+        """Tell whether an entry belongs in its case's forum topic in the staff group.
+
+        A case whose card was posted before the group became a forum keeps its flat card.
+        """
+        return (
+            self.topics
+            and entry.chat_id == self.staff_chat_id
+            and entry.case_open is not None
+            and (entry.topic_id is not None or entry.card_message_id is None)
+        )
+
+    def _cost(self, entry: OutboxEntry) -> int:
+        """Return the most calls to a group an entry may take (the unused are given back)."""
+        if entry.kind == "cleanup":
+            count = len(entry.cleanup.message_ids) if entry.cleanup else 0
+            return max(1, -(-count // DELETE_BATCH))
+        if entry.kind == "summary":
+            return 2 if self.topics else 0  # its topic and message, the first time
+        if not self._in_topic(entry):
+            return 1
+        # Opening the topic and posting the card in it; closing it too, if the case is closed.
+        opening = 0 if entry.topic_id is not None else (2 if entry.case_open else 3)
+        if entry.kind == "card":
+            # An existing topic: its title, the card, and closing or reopening it.
+            return opening or 3
+        return opening + 1
 
     async def _deliver_and_release(self, entry: OutboxEntry, lane: Lane) -> None:
+        used: int | None = None
         try:
-            await self._deliver(entry)
+            used = await self._deliver(entry)
             self._unrecorded.pop(entry.id, None)
         except Exception as exc:  # the outcome could not be recorded: the lane rests a while
             times = self._unrecorded[entry.id] = self._unrecorded.get(entry.id, 0) + 1
@@ -256,7 +367,7 @@ class OutboxWorker:
                 exc_info=self._first_trace(entry, exc),
             )
         finally:
-            self._noted.pop(entry.id, None)
+            self._give_back(entry, used)
             del self._in_flight[lane]
             self.wake()
 
@@ -289,7 +400,7 @@ class OutboxWorker:
         by both at once; what cannot be sent now stays owed, and the worker retries it (with
         backoff, honouring ``retry_after``) like any other entry.
         """
-        lane: Lane = (chat_id, None)
+        lane: Lane = (chat_id, None, False)
         tried: set[int] = set()
         while not self._stopping and self.transport is not None:
             async with self._busy:
@@ -317,13 +428,23 @@ class OutboxWorker:
         finally:
             del self._in_flight[lane]
 
-    async def _deliver(self, entry: OutboxEntry) -> None:
-        """Try an entry once and record the outcome: sent, a retry with backoff, or failed."""
+    async def _deliver(self, entry: OutboxEntry) -> int | None:
+        """Try an entry once and record the outcome: sent, a retry with backoff, or failed.
+
+        Return how many calls it made, or None if an attempt failed (each may have counted).
+        """
         try:
-            if entry.message is None:
-                await self._show_card(entry)
+            if entry.kind == "card":
+                used = await self._show_card(entry)
+            elif entry.kind == "summary":
+                used = await self._show_summary(entry)
+            elif entry.kind == "cleanup":
+                used = await self._clean(entry)
             else:
-                await self._send(entry, entry.message)
+                assert entry.message is not None
+                used = await self._send(entry, entry.message)
+        except TopicGone as exc:
+            await self._topic_gone(entry, str(exc))
         except RetryLater as exc:
             # Never sooner than the first backoff: a channel asking for no wait must not spin.
             await self._retry_until_too_old(entry, max(exc.seconds, self.backoff), str(exc))
@@ -340,6 +461,8 @@ class OutboxWorker:
                 await self._retry(entry, self._backoff(entry.attempts), error, exc, trace)
         else:
             self._traced.discard(entry.id)
+            return used
+        return None
 
     def _first_trace(self, entry: OutboxEntry, exc: Exception) -> Exception | None:
         """Return ``exc`` to log its traceback the first time this entry meets a fault."""
@@ -364,19 +487,22 @@ class OutboxWorker:
             raise RuntimeError("the outbox worker has no transport")
         return self.transport
 
-    async def _show_card(self, entry: OutboxEntry) -> None:
+    async def _show_card(self, entry: OutboxEntry) -> int:
         assert entry.case_id is not None
         async with self.store.transaction() as tx:
             stored = await tx.get_case_by_id(entry.case_id)
+            linked = await _linked_topic(tx, stored)
         if stored is None:  # deleted meanwhile: nothing to show
             self._not_sent(entry)
             await self._sent(entry)
-            return
-        shown = await self._transport().show_card(
-            entry.chat_id, stored.case, stored.card_message_id
-        )
-        if not shown.sent:
-            self._not_sent(entry)
+            return 0
+        calls = 0
+        if self._in_topic(entry) and stored.topic_id is None:
+            stored = await self._open_topic(entry.chat_id, stored)
+            calls += 1
+        place = CardPlace(stored.card_message_id, stored.topic_id, linked)
+        shown = await self._transport().show_card(entry.chat_id, stored.case, place)
+        calls += shown.used
         async with self.store.transaction() as tx:
             if shown.message_id != stored.card_message_id:
                 await tx.set_card_message(stored.id, shown.message_id)
@@ -385,19 +511,138 @@ class OutboxWorker:
             # update per case): leave it waiting, so the card is brought up to date again.
             if latest is None or latest.case == stored.case:
                 await tx.mark_sent(entry.id, self.clock())
+            if shown.sent and stored.topic_id is not None:
+                await tx.owe_summary(entry.chat_id, self.clock())
+        return calls
+
+    async def _open_topic(self, chat_id: int, stored: StoredCase) -> StoredCase:
+        """Open a case's forum topic and remember it at once (a retry must not open another)."""
+        topic = await self._transport().open_topic(chat_id, stored.case)
+        async with self.store.transaction() as tx:
+            await tx.set_topic(stored.id, topic)
+        return StoredCase(stored.id, stored.case, None, topic)
+
+    async def _topic_for(self, entry: OutboxEntry) -> tuple[int | None, int]:
+        """Return the forum topic an entry goes into (opened, with its card, if it has none)."""
+        if not self._in_topic(entry):
+            return None, 0
+        assert entry.case_id is not None
+        async with self.store.transaction() as tx:
+            stored = await tx.get_case_by_id(entry.case_id)
+            linked = await _linked_topic(tx, stored)
+        if stored is None:
+            return None, 0
+        if stored.topic_id is not None:
+            return stored.topic_id, 0
+        stored = await self._open_topic(entry.chat_id, stored)
+        shown = await self._transport().show_card(
+            entry.chat_id, stored.case, CardPlace(None, stored.topic_id, linked)
+        )
+        async with self.store.transaction() as tx:
+            await tx.set_card_message(stored.id, shown.message_id)
+            await tx.owe_summary(entry.chat_id, self.clock())
+        return stored.topic_id, 1 + shown.used
 
     def _not_sent(self, entry: OutboxEntry) -> None:
-        """Give back the group's rate-limit slot taken for an entry that called no one."""
-        at = self._noted.pop(entry.id, None)
-        if at is not None:
-            self.group_limit.forget(entry.chat_id, at)
+        """Give back the group's rate-limit slots taken for an entry that called no one."""
+        self._give_back(entry, 0)
 
-    async def _send(self, entry: OutboxEntry, owed: OwedMessage) -> None:
-        message_id = await self._transport().send(entry.chat_id, owed)
+    def _give_back(self, entry: OutboxEntry, used: int | None) -> None:
+        """Settle the group's rate-limit slots an entry took, once its calls are over.
+
+        The slots it did not use are given back; those it used (all, if an attempt failed:
+        each call may have reached the group) count from now, as Telegram may have had the
+        last call only just now.
+        """
+        noted = self._noted.pop(entry.id, [])
+        kept = len(noted) if used is None else used
+        for at in noted:
+            self.group_limit.forget(entry.chat_id, at)
+        if entry.chat_id < 0:
+            for _ in range(kept):
+                self.group_limit.note(entry.chat_id)
+
+    async def _send(self, entry: OutboxEntry, owed: OwedMessage) -> int:
+        topic, calls = await self._topic_for(entry)
+        joined = await self._joined(entry, owed) if owed.joinable else []
+        if joined:
+            owed = join([owed, *(e.message for e in joined if e.message is not None)])
+        message_id = await self._transport().send(entry.chat_id, owed, topic)
+        now = self.clock()
         async with self.store.transaction() as tx:
             if owed.case_message_id is not None:
                 await tx.set_telegram_message(owed.case_message_id, message_id)
-            await tx.mark_sent(entry.id, self.clock())
+            for done in (entry, *joined):
+                await tx.mark_sent(done.id, now)
+            if entry.case_id is not None and self._staff_side(entry.chat_id):
+                if owed.edit_message_id is None:
+                    await tx.record_post(
+                        entry.case_id, entry.chat_id, message_id, topic, now, owed.relayed
+                    )
+                if await tx.get_case_by_id(entry.case_id) is None:
+                    # The case was erased while this was on its way: take it down again.
+                    gone = Cleanup(message_ids=(message_id,))
+                    await tx.owe_cleanup(entry.chat_id, gone, now)
+        return calls + 1
+
+    async def _joined(self, entry: OutboxEntry, owed: OwedMessage) -> list[OutboxEntry]:
+        """Return the relayed messages waiting right behind ``entry`` that go with it as one."""
+        async with self.store.transaction() as tx:
+            behind = await tx.list_behind(entry)
+        run: list[OutboxEntry] = []
+        for later in behind:
+            if later.message is None or later.case_id != entry.case_id:
+                break
+            run.append(later)
+        count = joinable_run([owed, *(e.message for e in run if e.message is not None)])
+        return run[: max(0, count - 1)]
+
+    def _staff_side(self, chat_id: int) -> bool:
+        return chat_id == self.staff_chat_id or chat_id in self.staff_ids
+
+    async def _clean(self, entry: OutboxEntry) -> int:
+        assert entry.cleanup is not None
+        calls = await self._transport().clean(entry.chat_id, entry.cleanup)
+        await self._sent(entry)
+        return calls
+
+    async def _show_summary(self, entry: OutboxEntry) -> int:
+        if not self.topics or entry.chat_id != self.staff_chat_id:
+            self._not_sent(entry)
+            await self._sent(entry)
+            return 0
+        async with self.store.transaction() as tx:
+            place = await tx.get_summary()
+            rows, total = await tx.list_queue(QueueFilter.ALL, limit=SUMMARY_ROWS)
+        calls = 0
+        if place.topic_id is None:
+            place = SummaryPlace(await self._transport().open_topic(entry.chat_id, None), None)
+            calls += 1
+            async with self.store.transaction() as tx:
+                await tx.set_summary(place)
+        shown = await self._transport().show_summary(entry.chat_id, Summary(rows, total, place))
+        async with self.store.transaction() as tx:
+            if shown.message_id != place.message_id:
+                await tx.set_summary(SummaryPlace(place.topic_id, shown.message_id))
+            latest = await tx.list_queue(QueueFilter.ALL, limit=SUMMARY_ROWS)
+            # A case that changed while the summary was in flight: bring it up to date again.
+            if latest == (rows, total):
+                await tx.mark_sent(entry.id, self.clock())
+        return calls + shown.used
+
+    async def _topic_gone(self, entry: OutboxEntry, error: str) -> None:
+        """Forget a topic staff deleted, so the entry goes again into a new one (never lost)."""
+        if entry.attempts + 1 >= TOPIC_ATTEMPTS:
+            await self._give_up(entry, error)
+            return
+        async with self.store.transaction() as tx:
+            if entry.kind == "summary":
+                await tx.set_summary(SummaryPlace(None, None))
+            elif entry.case_id is not None:
+                await tx.set_topic(entry.case_id, None)
+            await tx.mark_retry(entry.id, self.clock(), error)
+        log.warning("outbox entry %s: its topic is gone (%s); opening a new one", entry.id, error)
+        self.wake()
 
     async def _sent(self, entry: OutboxEntry) -> None:
         async with self.store.transaction() as tx:
@@ -435,7 +680,9 @@ class OutboxWorker:
             await tx.mark_failed(entry.id, error)
             reference = await _reference(tx, entry.case_id)
             await tx.record(now, None, "delivery_failed", reference, f"{entry.kind}: {error}")
-            if entry.message is None or not entry.message.notice:
+            if entry.kind != "summary" and (entry.message is None or not entry.message.notice):
+                if entry.cleanup is not None:
+                    reference = entry.cleanup.reference or reference
                 for chat, what in self._notices(entry, reference, error):
                     await tx.owe(chat, what, now, entry.case_id, notice=True)
         self._traced.discard(entry.id)
@@ -460,6 +707,28 @@ class OutboxWorker:
         what = Msg(f"delivery.failed_{kind}", {"reference": reference or "-", "error": error})
         targets = self.staff_ids if entry.chat_id == self.staff_chat_id else (self.staff_chat_id,)
         return [(chat, what) for chat in targets]
+
+
+def join(messages: Sequence[OwedMessage]) -> OwedMessage:
+    """Return relayed messages of one case as one message, their texts in order."""
+    if len(messages) == 1:
+        return messages[0]
+    first = messages[0].text
+    texts = [str(m.text.params.get("text", "")) for m in messages]
+    params: dict[str, str | Msg] = {
+        "reference": first.params.get("reference", ""),
+        "count": str(len(messages)),
+        "text": "\n\n".join(texts),
+    }
+    return OwedMessage.of(Msg("relay.to_staff_many", params), relayed=True)
+
+
+async def _linked_topic(tx: Tx, stored: StoredCase | None) -> int | None:
+    """Return the topic of the closed case a case follows, if it has one."""
+    if stored is None or stored.case.linked_to is None:
+        return None
+    linked = await tx.get_case(stored.case.linked_to)
+    return linked.topic_id if linked else None
 
 
 async def _reference(tx: Tx, case_id: int | None) -> str | None:

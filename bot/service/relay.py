@@ -10,7 +10,7 @@ from bot.core.case import Case
 from bot.core.catalogue import Msg
 from bot.core.draft import Answer
 from bot.core.engine import Intake
-from bot.core.outbox import FileRef
+from bot.core.outbox import FileRef, Priority
 from bot.core.replies import FileReply, Reply, TextReply
 from bot.core.safeguarding import Concern, concerns_in
 from bot.core.staff import StaffDirectory
@@ -100,12 +100,24 @@ class Relay:
         await tx.save_case(stored.id, case)
         await tx.add_message(stored.id, now, "from_constituent", None, text)
         await tx.record(now, None, "constituent_message", case.reference)
-        chat = case.assignee if case.assignee is not None else self.staff.staff_chat_id
+        chat = self.relayed_to(case)
         note = Msg("relay.to_staff", {"reference": case.reference, "text": text})
         if concerns:
-            await tx.owe(chat, safeguarding_alert(case, concerns), now, stored.id)
-        await tx.owe(chat, note, now, stored.id, attachment=attachment_ref)
-        await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
+            alert = safeguarding_alert(case, concerns)
+            await tx.owe(chat, alert, now, stored.id, priority=Priority.URGENT)
+            # The card shows the concern, and the case is now urgent.
+            await tx.owe_card(stored.id, self.staff.staff_chat_id, now)
+        await tx.owe(chat, note, now, stored.id, attachment=attachment_ref, relayed=True)
+
+    def relayed_to(self, case: Case) -> int:
+        """Return where a constituent's message goes: the case's topic, or its caseworker.
+
+        In a forum everything about a case happens in its topic; in a flat group a case
+        someone has taken goes to them privately, and the rest to the group.
+        """
+        if self.staff.topics or case.assignee is None:
+            return self.staff.staff_chat_id
+        return case.assignee
 
     async def _new_linked_intake(
         self, tx: Tx, sender: Sender, last: StoredCase, now: datetime

@@ -11,6 +11,7 @@ from bot.core.case import Case, CaseStatus, Keep, QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.export import export_row, to_csv, to_json
 from bot.core.references import parse_reference
+from bot.core.search import search_terms
 from bot.core.staff import StaffDirectory
 from bot.core.text import clean_text
 from bot.service.erasure import erase_case, erased_notice
@@ -18,6 +19,7 @@ from bot.storage.records import AuditEntry, CaseMessage, QueueRow, StoredCase
 from bot.storage.store import Store, Tx
 
 PAGE_SIZE = 8
+SEARCH_LIMIT = 10
 NOTE_LIMIT = 3000
 STATUS_WORDS = {
     "new": CaseStatus.NEW,
@@ -62,6 +64,14 @@ class QueuePage:
     pages: int
     which: QueueFilter
     category: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a search found: the newest matching cases, and how many match."""
+
+    rows: list[QueueRow]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +146,42 @@ class StaffService:
             await tx.record(self.clock(), who.user_id, "queue_viewed", None, which.value)
         pages = max(1, -(-total // PAGE_SIZE))
         return QueuePage(rows, total, min(max(page, 0), pages - 1), pages, which, category)
+
+    async def search(self, who: Caseworker, query: str) -> Found | Done:
+        """Return the cases whose name, postcode, phone, reference or words match ``query``.
+
+        The audit records that a search was made and how many it found, never what was
+        searched for (a name, a phone number).
+        """
+        terms = search_terms(query)
+        if not terms:
+            return Done(Msg("staff.usage.search"))
+        async with self.store.transaction() as tx:
+            rows, total = await tx.search_cases(terms, limit=SEARCH_LIMIT)
+            await tx.record(self.clock(), who.user_id, "searched", None, f"found={total}")
+        return Found(rows, total)
+
+    async def case_in_topic(self, who: Caseworker, topic_id: int) -> str | None:
+        """Return the reference of the case whose forum topic this is, if any."""
+        async with self.store.autocommit() as tx:
+            stored = await tx.case_for_topic(topic_id)
+        return None if stored is None else stored.case.reference
+
+    async def case_of_post(self, who: Caseworker, chat_id: int, message_id: int) -> str | None:
+        """Return the reference of the case a message of the bot's (card, relay) is about."""
+        async with self.store.autocommit() as tx:
+            stored = await tx.case_for_post(chat_id, message_id)
+        return None if stored is None else stored.case.reference
+
+    async def posted(
+        self, case_id: int, chat_id: int, message_ids: list[int], thread_id: int | None
+    ) -> None:
+        """Remember messages shown to staff about a case, so erasing it can delete them."""
+        if not self.staff.is_staff_chat(chat_id):
+            return
+        async with self.store.transaction() as tx:
+            for message_id in message_ids:
+                await tx.record_post(case_id, chat_id, message_id, thread_id, self.clock())
 
     async def view(self, who: Caseworker, reference: str) -> CaseView | Done:
         """Return the whole case, recording that it was viewed."""

@@ -8,10 +8,10 @@ from typing import Literal
 
 from bot.core.case import Case
 from bot.core.draft import Draft
-from bot.core.outbox import OwedMessage
+from bot.core.outbox import Cleanup, OwedMessage, Priority
 
 MessageKind = Literal["note", "to_constituent", "from_constituent"]
-OutboxKind = Literal["card", "message"]
+OutboxKind = Literal["card", "message", "cleanup", "summary"]
 
 
 class DuplicateReferenceError(Exception):
@@ -20,11 +20,12 @@ class DuplicateReferenceError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class StoredCase:
-    """A case with its row id and the message id of its card in the staff group."""
+    """A case with its row id, the message id of its card and its topic in the staff group."""
 
     id: int
     case: Case
     card_message_id: int | None
+    topic_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class QueueRow:
     assignee: int | None
     status: str
     summary: str
+    topic_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,8 @@ class IdleDraft:
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """One message waiting to be sent (``message``), or a case card to post or bring up to date."""
+    """One thing owed a chat: a message (``message``), a case's card to post or bring up to date,
+    a cleanup after an erasure (``cleanup``), or the summary of open cases."""
 
     id: int
     kind: OutboxKind
@@ -95,6 +98,30 @@ class OutboxEntry:
     message: OwedMessage | None
     attempts: int
     created_at: datetime
+    priority: Priority = Priority.NORMAL
+    cleanup: Cleanup | None = None
+    # The entry's case as it was when listed: its topic, and whether it is open (None: no case).
+    topic_id: int | None = None
+    case_open: bool | None = None
+    card_message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CasePost:
+    """A message the bot posted about a case on the staff side: where, and when."""
+
+    chat_id: int
+    message_id: int
+    thread_id: int | None
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryPlace:
+    """Where the staff group's summary of open cases is: its topic and its message."""
+
+    topic_id: int | None
+    message_id: int | None
 
 
 LoginState = Literal["ok", "expired", "used", "unknown"]

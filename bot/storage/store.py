@@ -17,10 +17,11 @@ from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.desk import DeskQuery, Tab
 from bot.core.draft import Draft
-from bot.core.outbox import FileRef, OwedMessage
+from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
 from bot.storage.records import (
     AuditEntry,
     CaseMessage,
+    CasePost,
     Erasure,
     ErasureReason,
     IdleDraft,
@@ -29,6 +30,7 @@ from bot.storage.records import (
     OutboxEntry,
     QueueRow,
     StoredCase,
+    SummaryPlace,
 )
 
 
@@ -66,6 +68,15 @@ class Cases(Protocol):
     async def set_card_message(self, case_id: int, message_id: int) -> None:
         """Remember which staff-group message is the case's card."""
 
+    async def set_topic(self, case_id: int, topic_id: int | None) -> None:
+        """Remember a case's topic in the staff group; None forgets it, and the card in it."""
+
+    async def case_for_topic(self, topic_id: int) -> StoredCase | None:
+        """Return the case whose topic in the staff group this is, if any."""
+
+    async def case_for_post(self, chat_id: int, message_id: int) -> StoredCase | None:
+        """Return the case whose card, or relayed message, a staff-side message of the bot's is."""
+
     async def get_case(self, reference: str) -> StoredCase | None:
         """Return the case with ``reference``, if there is one."""
 
@@ -100,6 +111,39 @@ class Cases(Protocol):
 
     async def withdraw_consent(self, case_id: int, at: datetime) -> None:
         """Record that consent on a case was withdrawn."""
+
+
+class Search(Protocol):
+    """Finding cases by what they say; an erased case is found by nothing."""
+
+    async def index_case(self, case_id: int, text: str) -> None:
+        """Make a case found by ``text`` (its notes and messages are found as well)."""
+
+    async def search_cases(
+        self, terms: list[str], *, limit: int = 10
+    ) -> tuple[list[QueueRow], int]:
+        """Return the cases found by every term, newest first, and how many there are."""
+
+
+class Posts(Protocol):
+    """Messages the bot posted about each case on the staff side."""
+
+    async def record_post(
+        self,
+        case_id: int,
+        chat_id: int,
+        message_id: int,
+        thread_id: int | None,
+        at: datetime,
+        answerable: bool = False,
+    ) -> None:
+        """Remember a message the bot posted about a case on the staff side (a gone case: no).
+
+        A reply to an ``answerable`` one (a relayed message) answers the constituent.
+        """
+
+    async def list_posts(self, case_id: int) -> list[CasePost]:
+        """Return the messages the bot posted about a case on the staff side, oldest first."""
 
 
 class Messages(Protocol):
@@ -154,6 +198,8 @@ class Outbox(Protocol):
         case_message_id: int | None = None,
         notice: bool = False,
         edit_message_id: int | None = None,
+        priority: Priority = Priority.NORMAL,
+        relayed: bool = False,
     ) -> None:
         """Owe ``chat_id`` the catalogue text ``msg`` (rendered when it is sent)."""
 
@@ -166,8 +212,17 @@ class Outbox(Protocol):
     async def head_of_chat(self, chat_id: int) -> tuple[OutboxEntry, datetime] | None:
         """Return the oldest entry waiting for a private chat (its one lane), and when it is due."""
 
+    async def owe_cleanup(self, chat_id: int, cleanup: Cleanup, now: datetime) -> None:
+        """Owe a chat the removal of an erased case's topic or messages."""
+
+    async def owe_summary(self, chat_id: int, now: datetime) -> None:
+        """Owe the staff group an up-to-date summary of open cases (one waiting update)."""
+
     async def list_due(self, now: datetime, limit: int = 50) -> list[OutboxEntry]:
         """Return entries due now, each the oldest waiting in its lane."""
+
+    async def list_behind(self, entry: OutboxEntry, limit: int = 20) -> list[OutboxEntry]:
+        """Return the entries waiting behind ``entry`` in its lane, oldest first."""
 
     async def next_due(self) -> datetime | None:
         """Return when the next entry that can be sent falls due, or None if nothing waits."""
@@ -183,6 +238,12 @@ class Outbox(Protocol):
 
     async def count_pending(self) -> int:
         """Return how many entries are waiting."""
+
+    async def get_summary(self) -> SummaryPlace:
+        """Return where the staff group's summary of open cases is (nowhere yet: Nones)."""
+
+    async def set_summary(self, place: SummaryPlace) -> None:
+        """Remember where the summary of open cases is."""
 
 
 class Safeguards(Protocol):
@@ -256,11 +317,14 @@ class Desk(Protocol):
     def iter_desk(self, query: DeskQuery, *, staff_id: int) -> AsyncIterator[StoredCase]:
         """Yield every case of a queue view, in its order."""
 
+    async def search_desk(self, terms: list[str], *, limit: int) -> tuple[list[StoredCase], int]:
+        """Return the cases the search index finds by every term, newest first, and how many."""
+
     async def existing_references(self, references: Sequence[str]) -> list[str]:
         """Return those of ``references`` that are cases, in order."""
 
 
-class Tx(Drafts, Cases, Messages, Audit, Outbox, Safeguards, Desk, Protocol):
+class Tx(Drafts, Cases, Search, Posts, Messages, Audit, Outbox, Safeguards, Desk, Protocol):
     """Everything the services do inside one transaction."""
 
 

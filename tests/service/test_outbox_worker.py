@@ -16,16 +16,18 @@ import pytest
 
 from bot.core.case import Case, Consent, Urgency
 from bot.core.catalogue import Catalogue, Msg
-from bot.core.outbox import OwedMessage
+from bot.core.outbox import Cleanup, OwedMessage
 from bot.core.references import make_reference
 from bot.service import outbox
 from bot.service.outbox import (
     GIVE_UP_AFTER,
     UNEXPECTED_ATTEMPTS,
+    CardPlace,
     OutboxWorker,
     Refused,
     RetryLater,
     Shown,
+    Summary,
     Unreachable,
 )
 from bot.storage.sqlite.database import SqliteStore
@@ -108,17 +110,29 @@ class FakeTransport:
         if fault is not None:
             raise fault
 
-    async def show_card(self, chat_id: int, case: Case, message_id: int | None) -> Shown:
+    async def show_card(self, chat_id: int, case: Case, place: CardPlace) -> Shown:
         """Post a card, after any hold on it, unless told to fail."""
-        if case.reference in self.unchanged and message_id is not None:
-            return Shown(message_id, sent=False)
+        if case.reference in self.unchanged and place.message_id is not None:
+            return Shown(place.message_id, sent=False)
         if case.reference in self.held:
             await self.held[case.reference].wait()
         self._record(chat_id, case.reference, self._fault(case.reference))
         self._ids += 1
         return Shown(self._ids, sent=True)
 
-    async def send(self, chat_id: int, owed: OwedMessage) -> int:
+    async def open_topic(self, chat_id: int, case: Case | None) -> int:
+        """Open a topic (this channel has none to open)."""
+        raise AssertionError("the worker opened a topic in a group without topics")
+
+    async def clean(self, chat_id: int, cleanup: Cleanup) -> int:
+        """Delete what a cleanup names (nothing to do here)."""
+        return 1
+
+    async def show_summary(self, chat_id: int, summary: Summary) -> Shown:
+        """Show the summary (this channel has none)."""
+        raise AssertionError("the worker showed a summary in a group without topics")
+
+    async def send(self, chat_id: int, owed: OwedMessage, topic_id: int | None = None) -> int:
         """Render and send a message, unless told to fail (rendering can fail by itself)."""
         try:
             text = TEXTS.render(owed.text, str)

@@ -12,7 +12,7 @@ import pytest
 from support.intake import Clock, make_settings
 
 from bot.core.case import Case
-from bot.core.outbox import OwedMessage
+from bot.core.outbox import Cleanup, OwedMessage
 from bot.core.references import make_reference
 from bot.core.replies import (
     ChoiceReply,
@@ -25,7 +25,7 @@ from bot.core.replies import (
     reply_for_action,
 )
 from bot.office import prepare
-from bot.service.outbox import Shown
+from bot.service.outbox import CardPlace, Shown, Summary
 from bot.service.staff import Actor, NotStaffError
 from bot.service.types import Sender
 from bot.wiring import Services, build_services, open_store
@@ -41,11 +41,11 @@ class RecordingTransport:
     cards: list[tuple[int, str]] = field(default_factory=list)
     messages: list[tuple[int, str]] = field(default_factory=list)
 
-    async def show_card(self, chat_id: int, case: Case, message_id: int | None) -> Shown:
+    async def show_card(self, chat_id: int, case: Case, place: CardPlace) -> Shown:
         self.cards.append((chat_id, case.reference))
-        return Shown(message_id or len(self.cards), sent=True)
+        return Shown(place.message_id or len(self.cards), sent=True)
 
-    async def send(self, chat_id: int, owed: OwedMessage) -> int:
+    async def send(self, chat_id: int, owed: OwedMessage, topic_id: int | None = None) -> int:
         question = owed.reply.question if owed.reply is not None else None
         key = owed.text.key if owed.reply is None else f"reply:{question and question.step}"
         self.messages.append((chat_id, key))
@@ -54,6 +54,16 @@ class RecordingTransport:
     def texts(self) -> list[tuple[int, str]]:
         """Return the catalogue texts delivered, leaving out the intake's own replies."""
         return [(chat, key) for chat, key in self.messages if not key.startswith("reply:")]
+
+    async def open_topic(self, chat_id: int, case: Case | None) -> int:
+        raise AssertionError("no topics in a flat group")
+
+    async def clean(self, chat_id: int, cleanup: Cleanup) -> int:
+        self.messages.append((chat_id, "cleanup"))
+        return 1
+
+    async def show_summary(self, chat_id: int, summary: Summary) -> Shown:
+        raise AssertionError("no summary in a flat group")
 
 
 @pytest.fixture

@@ -556,6 +556,8 @@ class BotApiServer:
             "setMyCommands": self._set_commands,
             "deleteMyCommands": self._delete_commands,
             "sendChatAction": self._chat_action,
+            "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
         }
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -1247,6 +1249,27 @@ class BotApiServer:
     def _chat_action(self, call: Call) -> bool:
         self._writable_chat(call.params)
         return True
+
+    def _get_chat(self, call: Call) -> JSON:
+        chat = self._known_chat(call.params)
+        found = chat.to_dict() if isinstance(chat, Group) else chat.chat_dict()
+        gifts = dict.fromkeys(
+            ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription"), False
+        )
+        gifts["gifts_from_channels"] = False
+        return {
+            **found,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": gifts,
+        }
+
+    def _get_chat_member(self, call: Call) -> JSON:
+        # This server has no forum topics: the bot is a plain member (the bot runs flat).
+        self._known_chat(call.params)
+        user_id = call.params.get("user_id")
+        user = self.bot_user if user_id == self.bot_user["id"] else {"id": user_id, "is_bot": False}
+        return {"status": "member", "user": {"first_name": "Member", **copy.deepcopy(user)}}
 
     # -- chats and messages --------------------------------------------------------------------
 

@@ -56,6 +56,20 @@ _TRUE_METHODS = frozenset(
     }
 )
 _SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+_TOPIC_METHODS = frozenset(
+    {
+        "createForumTopic",
+        "editForumTopic",
+        "closeForumTopic",
+        "reopenForumTopic",
+        "deleteForumTopic",
+    }
+)
+# What Telegram answers about a topic that is gone, and a topic change that changes nothing.
+THREAD_NOT_FOUND = "Bad Request: message thread not found"
+TOPIC_DELETED = "Bad Request: TOPIC_DELETED"
+_TOPIC_INVALID = "Bad Request: TOPIC_ID_INVALID"
+_TOPIC_NOT_MODIFIED = "Bad Request: TOPIC_NOT_MODIFIED"
 _EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 _TEXT_METHODS = _SEND_METHODS | {"editMessageText", "editMessageCaption"}
 _JSON_PARAMS = ("reply_markup", "reply_parameters", "entities", "caption_entities")
@@ -98,6 +112,15 @@ class SentCall:
         """Return the text or caption this call carried, if any."""
         value = self.params.get("text", self.params.get("caption"))
         return value if isinstance(value, str) else None
+
+
+@dataclass(slots=True)
+class Topic:
+    """A forum topic as the double keeps it."""
+
+    name: str
+    icon_color: int
+    closed: bool = False
 
 
 @dataclass(slots=True)
@@ -169,6 +192,14 @@ class RecordingRequest(BaseRequest):
         self._last_ids: dict[int | str, int] = {}
         self._files = itertools.count(1)
         self._messages: dict[tuple[int | str, int], JSON] = {}
+        # Messages deleted (by the bot, or with their topic): edits of them are refused.
+        self._deleted: set[tuple[int | str, int]] = set()
+        # Forum chats (-> whether the bot may manage topics), their topics, and deleted topics.
+        self.forums: dict[int | str, bool] = {}
+        self.topics: dict[tuple[int | str, int], Topic] = {}
+        self.deleted_topics: set[tuple[int | str, int]] = set()
+        # What a send into a deleted topic is answered with (Telegram has said both).
+        self.deleted_topic_error = THREAD_NOT_FOUND
 
     @property
     def read_timeout(self) -> float | None:
@@ -228,9 +259,20 @@ class RecordingRequest(BaseRequest):
             return dict(BOT_USER)
         if api_method == "getUpdates":
             return []
+        if api_method == "getChat":
+            return self._full_chat(_chat_key(params["chat_id"]))
+        if api_method == "getChatMember":
+            return self._member(_chat_key(params["chat_id"]), int(params["user_id"]))
+        if api_method in _TOPIC_METHODS:
+            return self._topic_call(api_method, params)
+        if api_method == "deleteMessages":
+            chat_id = _chat_key(params["chat_id"])
+            for message_id in params["message_ids"]:
+                self._forget((chat_id, int(message_id)))
+            return True
         if api_method in _TRUE_METHODS:
             if api_method == "deleteMessage":
-                self._messages.pop((_chat_key(params["chat_id"]), params["message_id"]), None)
+                self._forget((_chat_key(params["chat_id"]), params["message_id"]))
             return True
         if api_method in _SEND_METHODS:
             return self._send(api_method, params, request_data)
@@ -239,9 +281,139 @@ class RecordingRequest(BaseRequest):
         description = "Bad Request: method not supported by RecordingRequest"
         raise _ApiError(400, description, unsupported=True)
 
+    def _full_chat(self, chat_id: int | str) -> JSON:
+        """Return the ChatFullInfo getChat gives: a forum if the test made it one."""
+        chat = _chat(chat_id)
+        if chat_id in self.forums:
+            chat["is_forum"] = True
+        return {**chat, "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": {
+            "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+            "premium_subscription": False, "gifts_from_channels": False,
+        }}  # fmt: skip
+
+    def _member(self, chat_id: int | str, user_id: int) -> JSON:
+        """Return the ChatMember getChatMember gives: the bot is an admin of a forum it runs."""
+        user: JSON = dict(BOT_USER) if user_id == BOT_ID else {"id": user_id, "is_bot": False}
+        user.setdefault("first_name", "Member")
+        if user_id != BOT_ID or chat_id not in self.forums:
+            return {"status": "member", "user": user}
+        rights = dict.fromkeys(
+            (
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_manage_video_chats",
+                "can_restrict_members", "can_promote_members", "can_change_info",
+                "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+            ),
+            False,
+        )  # fmt: skip
+        return {
+            "status": "administrator",
+            "user": user,
+            **rights,
+            "can_delete_messages": True,
+            "can_pin_messages": True,
+            "can_manage_topics": self.forums[chat_id],
+        }
+
+    def make_forum(self, chat_id: int, *, can_manage_topics: bool = True) -> None:
+        """Make a group a forum (topics on), the bot an admin who may or may not manage them."""
+        key = _chat_key(chat_id)
+        self.forums[key] = can_manage_topics
+        # Message 1 of a forum starts its General topic: no other topic has that id.
+        self._last_ids[key] = max(self._last_ids.get(key, 0), 1)
+
+    def _topic_call(self, api_method: str, params: JSON) -> JSON | bool:
+        """Create, rename, close, reopen or delete a forum topic as Telegram does."""
+        chat_id = _chat_key(params["chat_id"])
+        if chat_id not in self.forums:
+            raise _ApiError(400, "Bad Request: the chat is not a forum")
+        if not self.forums[chat_id]:
+            raise _ApiError(400, "Bad Request: not enough rights to manage topics")
+        if api_method == "createForumTopic":
+            name = str(params.get("name", ""))
+            if not 1 <= len(name) <= 128:
+                raise _ApiError(400, "Bad Request: TOPIC_TITLE_EMPTY")
+            color = int(params.get("icon_color", 0x6FB9F0))
+            thread_id = self.next_message_id(chat_id)
+            self.topics[(chat_id, thread_id)] = Topic(name, color)
+            created = {"name": name, "icon_color": color}
+            self._service(chat_id, thread_id, {"forum_topic_created": created}, thread_id)
+            return {"message_thread_id": thread_id, "name": name, "icon_color": color}
+        key = (chat_id, int(params["message_thread_id"]))
+        topic = self.topics.get(key)
+        if topic is None:
+            raise _ApiError(400, _TOPIC_INVALID)
+        if api_method == "deleteForumTopic":
+            self.delete_topic(chat_id, key[1])
+            return True
+        if api_method == "editForumTopic":
+            renamed = params.get("name")
+            if renamed is None or renamed == topic.name:
+                raise _ApiError(400, _TOPIC_NOT_MODIFIED)
+            topic.name = str(renamed)
+            self._service(chat_id, None, {"forum_topic_edited": {"name": topic.name}}, key[1])
+            return True
+        closing = api_method == "closeForumTopic"
+        if topic.closed == closing:
+            raise _ApiError(400, _TOPIC_NOT_MODIFIED)
+        topic.closed = closing
+        event = "forum_topic_closed" if closing else "forum_topic_reopened"
+        self._service(chat_id, None, {event: {}}, key[1])
+        return True
+
+    def _service(
+        self, chat_id: int | str, message_id: int | None, content: JSON, thread_id: int
+    ) -> None:
+        """Store the service message a topic change leaves in the topic."""
+        message: JSON = {
+            "message_id": message_id or self.next_message_id(chat_id),
+            "date": int(self.clock()),
+            "chat": {**_chat(chat_id), "is_forum": True},
+            "from": dict(BOT_USER),
+            "message_thread_id": thread_id,
+            "is_topic_message": True,
+            **content,
+        }
+        self.remember(message)
+
+    def delete_topic(self, chat_id: int | str, thread_id: int) -> None:
+        """Delete a topic and every message in it (as deleteForumTopic, or staff by hand)."""
+        key = (_chat_key(chat_id), thread_id)
+        self.topics.pop(key, None)
+        self.deleted_topics.add(key)
+        for stored in [k for k, m in self._messages.items() if k[0] == key[0]]:
+            if self._messages[stored].get("message_thread_id") == thread_id:
+                self._forget(stored)
+
+    def _forget(self, key: tuple[int | str, int]) -> None:
+        self._messages.pop(key, None)
+        self._deleted.add(key)
+
+    def topic_messages(self, chat_id: int | str, thread_id: int) -> list[JSON]:
+        """Return the messages now in a topic, oldest first (its creation included)."""
+        key = _chat_key(chat_id)
+        found = [
+            m
+            for (chat, _), m in self._messages.items()
+            if chat == key and m.get("message_thread_id") == thread_id
+        ]
+        return copy.deepcopy(sorted(found, key=lambda m: int(m["message_id"])))
+
+    def _thread(self, chat_id: int | str, params: JSON) -> int | None:
+        """Check a send's topic as Telegram does; return the thread id it goes into."""
+        if "message_thread_id" not in params:
+            return None
+        thread_id = int(params["message_thread_id"])
+        key = (chat_id, thread_id)
+        if key in self.deleted_topics:
+            raise _ApiError(400, self.deleted_topic_error)
+        if chat_id not in self.forums or key not in self.topics:
+            raise _ApiError(400, THREAD_NOT_FOUND)
+        return thread_id
+
     def _send(self, api_method: str, params: JSON, request_data: RequestData | None) -> JSON:
         """Build, store and return the Message a send* call creates."""
         chat_id = _chat_key(params["chat_id"])
+        thread_id = self._thread(chat_id, params)
         message: JSON = {"date": int(self.clock()), "chat": _chat(chat_id), "from": dict(BOT_USER)}
         if api_method == "sendMessage":
             text = params.get("text", "")
@@ -258,12 +430,15 @@ class RecordingRequest(BaseRequest):
                     raise _ApiError(400, "Bad Request: message caption is too long")
                 message["caption"] = params["caption"]
         self._attach_markup(message, params)
-        if "message_thread_id" in params:
-            message["message_thread_id"] = params["message_thread_id"]
+        if thread_id is not None:
+            message["chat"]["is_forum"] = True
+            message["message_thread_id"] = thread_id
             message["is_topic_message"] = True
         reply_id = params.get("reply_to_message_id") or params.get("reply_parameters", {}).get(
             "message_id"
         )
+        if reply_id is None and thread_id is not None:
+            reply_id = thread_id  # in a topic, Telegram makes every message reply to its start
         replied = self._messages.get((chat_id, reply_id)) if reply_id else None
         if replied is not None:
             message["reply_to_message"] = {
@@ -295,6 +470,8 @@ class RecordingRequest(BaseRequest):
         if "inline_message_id" in params:
             return True
         chat_id, message_id = _chat_key(params["chat_id"]), params["message_id"]
+        if (chat_id, message_id) in self._deleted:
+            raise _ApiError(400, "Bad Request: message to edit not found")
         current = self._messages.get((chat_id, message_id)) or {
             "message_id": message_id,
             "date": int(self.clock()),
@@ -547,6 +724,8 @@ class UpdateFactory:
         }
         if thread_id is not None:
             message |= {"message_thread_id": thread_id, "is_topic_message": True}
+            # In a topic, Telegram makes every message reply to the topic's first message.
+            reply_to_message_id = reply_to_message_id or thread_id
         if reply_to_message_id is not None:
             message["reply_to_message"] = self._bot_message(chat, reply_to_message_id)
         if self.request is not None:

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 from bot.core import roles
-from bot.core.cards import card_body
+from bot.core.cards import card_body, card_notes
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.display import shown_time
@@ -76,8 +76,12 @@ class ConsoleRenderer:
             age=f"{minutes}m",
         )
         lines = [head, self.text(body)]
-        if case.summary:
-            lines.append(self.text(Msg("card.summary", {"summary": case.summary})))
+        relationship = case.answers.get(roles.OTHER_RELATIONSHIP) or ""
+        step, value = self.flow.find(roles.OTHER_AGREES), case.answers.get(roles.OTHER_AGREES)
+        agrees = step.option(value) if step is not None and value is not None else None
+        agreement = self.text(Msg(agrees.label)) if agrees is not None else ""
+        notes = card_notes(case, relationship=relationship, agreement=agreement)
+        lines += [self.text(note) for note in notes]
         buttons = ("button.claim", "button.show", "button.close")
         lines.append("  ".join(f"[{self.text(Msg(key))}]" for key in buttons))
         return "\n".join(lines)

@@ -9,8 +9,8 @@ from typing import TextIO
 
 from bot.channels.console.render import ConsoleRenderer
 from bot.core.case import Case
-from bot.core.outbox import OwedMessage
-from bot.service.outbox import Shown
+from bot.core.outbox import Cleanup, OwedMessage
+from bot.service.outbox import CardPlace, Shown, Summary
 
 
 class ConsoleTransport:
@@ -33,8 +33,9 @@ class ConsoleTransport:
         self.out.write(f"\n── {who} ──\n{text}\n")
         self.out.flush()
 
-    async def show_card(self, chat_id: int, case: Case, message_id: int | None) -> Shown:
+    async def show_card(self, chat_id: int, case: Case, place: CardPlace) -> Shown:
         """Print a case's card; an edit that changes it is printed again, marked so."""
+        message_id = place.message_id
         card = self.renderer.card(case, self.clock())
         if message_id is not None and self._shown.get(message_id) == card:
             return Shown(message_id, sent=False)
@@ -44,7 +45,7 @@ class ConsoleTransport:
         self._shown[shown] = card
         return Shown(shown, sent=True)
 
-    async def send(self, chat_id: int, owed: OwedMessage) -> int:
+    async def send(self, chat_id: int, owed: OwedMessage, topic_id: int | None = None) -> int:
         """Print an owed message, and any document it carries."""
         if owed.reply is not None:
             # The demo shows each answer's reply as soon as the intake service returns it
@@ -55,3 +56,17 @@ class ConsoleTransport:
             text += f"\n[{owed.attachment.kind}: {owed.attachment.file_id}]"
         self._print(chat_id, text)
         return next(self._ids)
+
+    async def open_topic(self, chat_id: int, case: Case | None) -> int:
+        """Never called: the demo's staff group is a flat group."""
+        raise NotImplementedError("the demo's staff group has no topics")
+
+    async def clean(self, chat_id: int, cleanup: Cleanup) -> int:
+        """Say what an erasure takes out of the staff group."""
+        count = len(cleanup.message_ids)
+        self._print(chat_id, f"(erased case {cleanup.reference}: its {count} messages deleted)")
+        return 1
+
+    async def show_summary(self, chat_id: int, summary: Summary) -> Shown:
+        """Never called: the summary of open cases is only kept in a forum."""
+        raise NotImplementedError("the demo's staff group has no summary topic")

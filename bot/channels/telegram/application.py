@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,18 +26,20 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import constituent, privacy, staff
+from bot.channels.telegram import constituent, privacy, staff, staff_messages
 from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
 from bot.channels.telegram.documents import TelegramDocuments
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
 from bot.channels.telegram.reach import Reachability, WatchedRequest, api_root
 from bot.channels.telegram.render import Renderer, plain
+from bot.channels.telegram.staff_group import runs_topics, set_staff_menus
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.channels.telegram.transport import TelegramTransport
 from bot.channels.web.app import desk_app
 from bot.channels.web.server import DeskServer
 from bot.core.catalogue import Msg
+from bot.core.staff import StaffDirectory
 from bot.office import Office, random_reference_number, utc_now
 from bot.settings import Settings
 from bot.wiring import build_services, open_store
@@ -61,6 +64,7 @@ STAFF_COMMANDS = (
     "block",
     "unblock",
     "erase",
+    "search",
 )
 
 
@@ -106,16 +110,19 @@ def build_application(
     desk_url = office.settings.desk_url
 
     async def open_services(application: App) -> None:
+        # Each case gets its own topic if the staff group is a forum the bot may manage.
+        topics = await runs_topics(application.bot, office.staff.staff_chat_id)
         store = await open_store(office.settings.database_path)
+        running = replace(office, staff=office.staff.with_topics(topics))
         found = build_services(
-            office,
+            running,
             store,
             clock,
             random_number,
             delivery_backoff=delivery_backoff,
             desk_url=desk_url,
         )
-        staff_renderer = StaffRenderer(office.catalogue, office.flow, office.staff, clock)
+        staff_renderer = StaffRenderer(office.catalogue, office.flow, running.staff, clock)
         renderer = Renderer(office.catalogue)
         application.bot_data.running = Runtime(found, renderer, staff_renderer)
         if inbox is not None:
@@ -127,7 +134,7 @@ def build_application(
             )
         await replay(found.guard, application.update_queue, application.bot)
         found.outbox.start(
-            TelegramTransport(application.bot, staff_renderer.card, renderer.text, renderer.reply)
+            TelegramTransport(application.bot, staff_renderer, renderer.text, renderer.reply)
         )
         # The first sweep runs now, not one interval after start-up: a bot restarted more
         # often than SWEEP_MINUTES would otherwise never expire or delete anything.
@@ -149,6 +156,7 @@ def build_application(
             await application.bot.set_my_commands(menu)
         except TelegramError as exc:  # the menu is a convenience: start without it
             constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
+        await set_staff_menus(application.bot, office.catalogue, office.staff)
 
     async def close_services(application: App) -> None:
         if application.bot_data.desk is not None:
@@ -170,7 +178,7 @@ def build_application(
         .post_shutdown(close_services)
         .build()
     )
-    add_handlers(application)
+    add_handlers(application, office.staff)
     return application
 
 
@@ -233,15 +241,15 @@ def _serve_webhook(application: App, settings: Settings) -> None:
         loop.close()
 
 
-def add_handlers(application: App) -> None:
-    """Register the constituent handlers: private chats run the intake, groups are redirected."""
+def add_handlers(application: App, staff_directory: StaffDirectory | None = None) -> None:
+    """Register the handlers: the intake in private chats, and staff's commands and messages."""
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, constituent.on_guard), group=-1)
     application.add_handler(TypeHandler(Update, constituent.on_processed), group=1)
     application.add_handler(CommandHandler("start", constituent.on_start, private))
     application.add_handler(CommandHandler("back", constituent.on_back, private))
     application.add_handler(CommandHandler("cancel", constituent.on_cancel, private))
-    application.add_handler(CommandHandler("help", constituent.on_help))
+    application.add_handler(CommandHandler("help", staff.on_help))
     application.add_handler(CommandHandler("privacy", constituent.on_privacy))
     application.add_handler(CommandHandler("about", constituent.on_about))
     application.add_handler(CommandHandler("start", constituent.on_group_message, ~private))
@@ -255,12 +263,32 @@ def add_handlers(application: App) -> None:
     application.add_handler(CommandHandler("status", staff.on_status))
     application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
     application.add_handler(CallbackQueryHandler(constituent.on_button))
+    if staff_directory is not None:
+        add_staff_message_handlers(application, staff_directory)
     application.add_handler(
         MessageHandler(
             private & filters.UpdateType.MESSAGE & ~filters.COMMAND, constituent.on_message
         )
     )
     application.add_error_handler(on_error)
+
+
+def add_staff_message_handlers(application: App, directory: StaffDirectory) -> None:
+    """Register caseworkers' plain messages: in the staff group, and replies in their chats."""
+    members = filters.User(user_id=[m.user_id for m in directory.members])
+    plain_message = filters.UpdateType.MESSAGE & ~filters.COMMAND & members
+    application.add_handler(
+        MessageHandler(
+            filters.Chat(chat_id=directory.staff_chat_id) & plain_message,
+            staff_messages.on_staff_message,
+        )
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.REPLY & plain_message,
+            staff_messages.on_private_reply,
+        )
+    )
 
 
 async def on_error(update: object, context: Context) -> None:

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from telegram import InputFile, LinkPreviewOptions, Message, Update
+from telegram import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
 
+from bot.channels.telegram import constituent
 from bot.channels.telegram.context import Context, Runtime
-from bot.channels.telegram.staff_render import STAFF_PREFIX, when
+from bot.channels.telegram.staff_render import OPEN_WORDS, STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
@@ -20,7 +21,8 @@ from bot.service.staff import Actor, CaseView, Caseworker, Done, NotStaffError, 
 log = logging.getLogger(__name__)
 
 
-def _actor(update: Update) -> Actor:
+def actor_of(update: Update) -> Actor:
+    """Return who sent an update, from which chat, in which update."""
     user, chat = update.effective_user, update.effective_chat
     return Actor(user.id if user else None, chat.id if chat else None, update.update_id)
 
@@ -32,19 +34,28 @@ def _words(message: Message, parts: int) -> list[str]:
     return rest.strip().split(maxsplit=parts - 1) if rest.strip() else []
 
 
-async def _reply(message: Message, texts: list[str]) -> None:
+async def say(
+    message: Message, found: Runtime, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message:
+    """Answer a message, counting the answer against the group's rate limit."""
+    sent = await message.reply_text(text, reply_markup=markup)
+    found.outbox.spent(message.chat.id)
+    return sent
+
+
+async def _reply(message: Message, found: Runtime, texts: list[str]) -> None:
     for text in texts:
-        await message.reply_text(text)
+        await say(message, found, text)
 
 
-async def _answer(message: Message, found: Runtime, done: Done) -> None:
+async def answer(message: Message, found: Runtime, done: Done) -> None:
     """Tell the caseworker what an action did (nothing, for an update already processed)."""
     if not done.duplicate:
-        await _reply(message, [found.staff_renderer.text(done.msg)])
+        await _reply(message, found, [found.staff_renderer.text(done.msg)])
 
 
 async def _refuse(message: Message, found: Runtime) -> None:
-    await message.reply_text(found.staff_renderer.text(Msg("staff.refused")))
+    await say(message, found, found.staff_renderer.text(Msg("staff.refused")))
 
 
 Act = Callable[[StaffService, Caseworker, str, list[str]], Awaitable[Done]]
@@ -79,37 +90,70 @@ async def _run(update: Update, context: Context, command: str) -> None:
         return
     found = context.bot_data.runtime
     try:
-        who = await found.staff.authorise(_actor(update), command)
+        who = await found.staff.authorise(actor_of(update), command)
     except NotStaffError:
         await _refuse(message, found)
         return
-    await _dispatch(message, found, who, command)
+    await _dispatch(message, found, who, command, await case_here(message, found, who))
 
 
-async def _dispatch(message: Message, found: Runtime, who: Caseworker, command: str) -> None:
+async def case_here(message: Message, found: Runtime, who: Caseworker) -> str | None:
+    """Return the reference of the case whose forum topic a message was written in, if any."""
+    thread = message.message_thread_id
+    staff_chat = found.services.office.staff.staff_chat_id
+    if not message.is_topic_message or thread is None or message.chat.id != staff_chat:
+        return None
+    return await found.staff.case_in_topic(who, thread)
+
+
+def _case_words(message: Message, parts: int, here: str | None, prefix: str) -> list[str]:
+    """Split a case command's words; in a case's topic the reference may be left out."""
+    words = _words(message, parts)
+    if here is not None and (not words or parse_reference(words[0], prefix) is None):
+        return [here, *_words(message, parts - 1)] if parts > 1 else [here]
+    return words
+
+
+async def _dispatch(
+    message: Message, found: Runtime, who: Caseworker, command: str, here: str | None = None
+) -> None:
     staff, render = found.staff, found.staff_renderer
     if command == "queue":
-        which, category = _queue_filter(_words(message, 1), found)
-        page = await staff.queue(who, which, category)
-        text, markup = render.queue(page)
-        await message.reply_text(text, reply_markup=markup)
+        words = _words(message, 1)
+        chosen = _queue_filter(words, found)
+        if chosen is None:
+            await _reply(message, found, [render.unknown_category(words[0])])
+            return
+        page = await staff.queue(who, *chosen)
+        text, markup = render.queue(page, summaries=message.chat.type == "private")
+        await say(message, found, text, markup)
+        return
+    if command == "search":
+        query = " ".join(_words(message, 1))
+        searched = await staff.search(who, query)
+        if isinstance(searched, Done):
+            await _reply(message, found, [render.text(searched.msg)])
+            return
+        text, found_markup = render.found(searched)
+        await say(message, found, text, found_markup)
         return
     if command == "export":
         words = [w.casefold() for w in _words(message, 3)]
         since = _since(words)
         if not words or (len(words) > 1 and since is None):
-            await _reply(message, [render.text(Msg("staff.usage.export"))])
+            await _reply(message, found, [render.text(Msg("staff.usage.export"))])
             return
         done = await staff.export(who, words[0], since, render.category)
-        await _reply(message, [render.text(done.msg)])
+        await _reply(message, found, [render.text(done.msg)])
         if "data" in done.extra:
             document = InputFile(done.extra["data"], filename=done.extra["filename"])
             await message.reply_document(document)
+            found.outbox.spent(message.chat.id)
         return
     spec = CASE_COMMANDS.get(command)
-    words = _words(message, spec.parts if spec else 1)
+    words = _case_words(message, spec.parts if spec else 1, here, found.reference_prefix)
     if len(words) < (2 if spec and spec.parts > 1 else 1):
-        await _reply(message, [render.text(Msg(f"staff.usage.{command}"))])
+        await _reply(message, found, [render.text(Msg(f"staff.usage.{command}"))])
         return
     reference, rest = words[0], words[1:]
     if command == "case":
@@ -117,7 +161,7 @@ async def _dispatch(message: Message, found: Runtime, who: Caseworker, command: 
     elif command == "erase":
         # Erasing cannot be undone, so the command asks first.
         question, choices = render.erase_question(reference)
-        await message.reply_text(question, reply_markup=choices)
+        await say(message, found, question, choices)
     elif command == "audit":
         result = await staff.audit(who, reference)
         texts = (
@@ -127,34 +171,41 @@ async def _dispatch(message: Message, found: Runtime, who: Caseworker, command: 
                 parse_reference(reference, found.reference_prefix) or reference, result
             )
         )
-        await _reply(message, texts)
+        await _reply(message, found, texts)
     elif spec is not None:
-        await _answer(message, found, await spec.act(staff, who, reference, rest))
+        await answer(message, found, await spec.act(staff, who, reference, rest))
 
 
 async def show_case(message: Message, found: Runtime, who: Caseworker, reference: str) -> None:
     """Send the whole case, then re-send its letters and documents by file id."""
     result = await found.staff.view(who, reference)
     if isinstance(result, Done):
-        await _reply(message, [found.staff_renderer.text(result.msg)])
+        await _reply(message, found, [found.staff_renderer.text(result.msg)])
         return
     await _send_view(message, found, result)
 
 
 async def _send_view(message: Message, found: Runtime, view: CaseView) -> None:
-    await _reply(message, found.staff_renderer.case(view))
+    """Send the case view, remembering each message so erasing the case can delete it."""
+    sent = [await say(message, found, text) for text in found.staff_renderer.case(view)]
     for attachment in view.stored.case.attachments:
         if attachment.kind == "photo":
-            await message.reply_photo(attachment.file_id)
+            sent.append(await message.reply_photo(attachment.file_id))
         else:
-            await message.reply_document(attachment.file_id)
+            sent.append(await message.reply_document(attachment.file_id))
+        found.outbox.spent(message.chat.id)
+    thread = sent[0].message_thread_id if sent and sent[0].is_topic_message else None
+    ids = [m.message_id for m in sent]
+    await found.staff.posted(view.stored.id, message.chat.id, ids, thread)
 
 
-def _queue_filter(words: list[str], found: Runtime) -> tuple[QueueFilter, str | None]:
+def _queue_filter(words: list[str], found: Runtime) -> tuple[QueueFilter, str | None] | None:
+    """Return the queue filter words name (a category by its name, label or alias), or None."""
     word = words[0].casefold() if words else "all"
     if word in {f.value for f in QueueFilter} - {QueueFilter.CATEGORY.value}:
         return QueueFilter(word), None
-    return QueueFilter.CATEGORY, word
+    category = found.staff_renderer.categories.find(" ".join(words))
+    return None if category is None else (QueueFilter.CATEGORY, category.value)
 
 
 def _since(words: list[str]) -> datetime | None:
@@ -173,8 +224,20 @@ async def _drop_question(message: Message) -> None:
         log.debug("close question already answered")
 
 
+async def on_help(update: Update, context: Context) -> None:
+    """Explain the casework commands to staff (in the staff group or their own chat)."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    found = context.bot_data.runtime
+    if message is None or user is None or chat is None:
+        return
+    if not found.staff.staff.may_act(user.id, chat.id):
+        await constituent.on_help(update, context)
+        return
+    await say(message, found, found.staff_renderer.text(Msg("staff.help")))
+
+
 async def on_staff_command(update: Update, context: Context) -> None:
-    """Handle /queue, /case, /claim, /assign, /note, /close, /reply, /export and /audit."""
+    """Handle /queue, /search, /case, /claim, /assign, /note, /close, /reply, /export, /audit."""
     message = update.effective_message
     if message is None or not message.text:
         return
@@ -186,14 +249,14 @@ async def on_status(update: Update, context: Context) -> None:
     """For staff, change a case's status; for a constituent, list their own; refuse the rest."""
     message = update.effective_message
     found = context.bot_data.runtime
-    actor = _actor(update)
+    actor = actor_of(update)
     if message is None:
         return
     chat = update.effective_chat
-    constituent = actor.user_id is not None and found.staff.staff.get(actor.user_id) is None
-    if constituent and chat is not None and chat.type == "private" and not _words(message, 1):
+    asker = actor.user_id is not None and found.staff.staff.get(actor.user_id) is None
+    if asker and chat is not None and chat.type == "private" and not _words(message, 1):
         assert actor.user_id is not None
-        await _reply(message, [await _my_cases(found, actor.user_id)])
+        await _reply(message, found, [await _my_cases(found, actor.user_id)])
         return
     await _run(update, context, "status")
 
@@ -220,7 +283,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     found = context.bot_data.runtime
-    actor = _actor(update)
+    actor = actor_of(update)
     parts = (query.data or "").split(":")
     try:
         who = await found.staff.authorise(actor, "button")
@@ -236,19 +299,32 @@ async def on_staff_button(update: Update, context: Context) -> None:
     if message is None:
         return
     if action == "claim":
-        await _answer(message, found, await found.staff.claim(who, reference))
+        await answer(message, found, await found.staff.claim(who, reference))
+    elif action == "st":
+        question, choices = found.staff_renderer.status_question(reference)
+        await say(message, found, question, choices)
+    elif action == "set" and len(parts) == 4 and parts[3] in OPEN_WORDS:
+        done = await found.staff.set_status(who, reference, parts[3])
+        await _drop_question(message)
+        await answer(message, found, done)
     elif action == "close":
         # Closing tells the constituent, so the card's button asks first.
         question, choices = found.staff_renderer.close_question(reference)
-        await message.reply_text(question, reply_markup=choices)
+        await say(message, found, question, choices)
     elif action in ("closed", "unable"):
         done = await found.staff.close(who, reference, "unable" if action == "unable" else "")
         await _drop_question(message)
-        await _answer(message, found, done)
+        await answer(message, found, done)
     elif action == "erase":
         done = await found.staff.erase(who, reference)
         await _drop_question(message)
-        await _answer(message, found, done)
+        if message.is_topic_message:
+            # The case's topic is being deleted: say so in the group's General topic.
+            text = found.staff_renderer.text(done.msg)
+            await message.get_bot().send_message(message.chat.id, text)
+            found.outbox.spent(message.chat.id)
+        else:
+            await answer(message, found, done)
     elif action == "keep":
         await _drop_question(message)
     elif action == "show":
@@ -262,6 +338,7 @@ async def on_staff_button(update: Update, context: Context) -> None:
         text, markup = found.staff_renderer.queue(page)
         try:
             await message.edit_text(text, reply_markup=markup)
+            found.outbox.spent(message.chat.id)
         except BadRequest as exc:
             # A double tap that raced: the page already shows what was asked for.
             if "not modified" not in exc.message.lower():
@@ -274,7 +351,7 @@ async def on_desk(update: Update, context: Context) -> None:
     if message is None:
         return
     found = context.bot_data.runtime
-    actor = _actor(update)
+    actor = actor_of(update)
     render = found.staff_renderer
     is_staff = found.staff.staff.get(actor.user_id) is not None
     if is_staff and actor.chat_id != actor.user_id:

@@ -9,16 +9,21 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
-from bot.core.cards import card_body, consent_key, on_behalf
+from bot.core.cards import card_body, card_notes, consent_key, on_behalf
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
+from bot.core.categories import Categories
 from bot.core.display import shown_answer, shown_time
 from bot.core.flow import Flow
 from bot.core.staff import StaffDirectory
-from bot.service.staff import CaseView, QueuePage
-from bot.storage.records import AuditEntry
+from bot.service.outbox import Summary
+from bot.service.staff import CaseView, Found, QueuePage
+from bot.storage.records import AuditEntry, QueueRow
 
 STAFF_PREFIX = "s1"
+# The statuses the card's Status button offers (closing has its own button, as it tells).
+OPEN_WORDS = ("new", "open", "waiting")
+TOPIC_TITLE_LIMIT = 128
 
 
 def staff_data(action: str, *parts: str | int) -> str:
@@ -41,6 +46,14 @@ def when(moment: datetime) -> str:
     return shown_time(moment)
 
 
+def topic_link(chat_id: int, topic_id: int) -> str:
+    """Return the link that opens a topic of a supergroup for its members."""
+    internal = (
+        str(chat_id).removeprefix("-100") if str(chat_id).startswith("-100") else str(-chat_id)
+    )
+    return f"https://t.me/c/{internal}/{topic_id}"
+
+
 class StaffRenderer:
     """Staff-facing texts, with the office's catalogue, flow and staff names."""
 
@@ -53,6 +66,17 @@ class StaffRenderer:
     ) -> None:
         """Keep what staff texts need."""
         self.catalogue, self.flow, self.staff, self.clock = catalogue, flow, staff, clock
+        options = flow.step(roles.CATEGORY).options
+        self.categories = Categories.of(
+            {o.value: self.label(o.label) for o in options},
+            {o.value: self._aliases(o.value) for o in options},
+        )
+
+    def _aliases(self, value: str) -> list[str]:
+        key = f"queue.aliases.{value}"
+        return (
+            [a.strip() for a in self.catalogue.raw(key).split(",")] if key in self.catalogue else []
+        )
 
     def text(self, msg: Msg) -> str:
         """Render a catalogue text as HTML."""
@@ -71,8 +95,15 @@ class StaffRenderer:
         """Return who has a case, as staff see it."""
         return self.staff.name_of(user_id) or self.label("card.unassigned")
 
-    def card(self, case: Case) -> tuple[str, InlineKeyboardMarkup]:
-        """Return the staff-group card for a case, and its Claim / Show / Close buttons."""
+    def card(
+        self, case: Case, *, in_topic: bool = False, linked_topic: int | None = None
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """Return a case's card and its Claim / Show case / Status / Close buttons.
+
+        The card says what the team needs to pick a case up (reference, category, urgency,
+        age, who has it), never who the constituent is or what they wrote: it may stay in
+        the group for good. The case view has the rest.
+        """
         lines = [self._urgency(case)]
         if case.concerns:
             labels = ", ".join(self.label(f"concern.{c}") for c in case.concerns)
@@ -85,24 +116,55 @@ class StaffRenderer:
             age=age(case.created_at, self.clock()),
         )
         lines.append(self.text(body))
-        if on_behalf(case):
-            lines.append(self.text(Msg("card.on_behalf", self._helper(case))))
-        if case.linked_to:
+        helper = self._helper(case)
+        notes = card_notes(
+            case, relationship=str(helper["relationship"]), agreement=str(helper["agreement"])
+        )
+        lines += [self.text(note) for note in notes]
+        if case.linked_to and linked_topic is not None:
+            link = topic_link(self.staff.staff_chat_id, linked_topic)
+            lines.append(
+                self.text(Msg("card.linked_topic", {"linked": case.linked_to, "link": link}))
+            )
+        elif case.linked_to:
             lines.append(self.text(Msg("card.linked", {"linked": case.linked_to})))
-        if case.summary:
-            lines.append(self.text(Msg("card.summary", {"summary": case.summary})))
+        if in_topic:
+            lines.append(self.text(Msg("card.in_topic")))
+        reference = case.reference
         buttons = [
-            InlineKeyboardButton(
-                self.label("button.claim"), callback_data=staff_data("claim", case.reference)
-            ),
-            InlineKeyboardButton(
-                self.label("button.show"), callback_data=staff_data("show", case.reference)
-            ),
-            InlineKeyboardButton(
-                self.label("button.close"), callback_data=staff_data("close", case.reference)
-            ),
+            [
+                InlineKeyboardButton(
+                    self.label("button.claim"), callback_data=staff_data("claim", reference)
+                ),
+                InlineKeyboardButton(
+                    self.label("button.show"), callback_data=staff_data("show", reference)
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    self.label("button.status"), callback_data=staff_data("st", reference)
+                ),
+                InlineKeyboardButton(
+                    self.label("button.close"), callback_data=staff_data("close", reference)
+                ),
+            ],
         ]
-        return "\n".join(lines), InlineKeyboardMarkup([buttons])
+        return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+    def status_question(self, reference: str) -> tuple[str, InlineKeyboardMarkup]:
+        """Return the question the card's Status button asks: which open status."""
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    self.label(f"status.{word}"), callback_data=staff_data("set", reference, word)
+                )
+            ]
+            for word in OPEN_WORDS
+        ]
+        keep = staff_data("keep", reference)
+        buttons.append([InlineKeyboardButton(self.label("button.status_keep"), callback_data=keep)])
+        text = self.text(Msg("card.status_question", {"reference": reference}))
+        return text, InlineKeyboardMarkup(buttons)
 
     def _helper(self, case: Case) -> dict[str, str | Msg]:
         """Return who wrote for the constituent, how they know them, and their agreement."""
@@ -164,13 +226,85 @@ class StaffRenderer:
         text = self.text(Msg("card.erase_question", {"reference": reference[:40]}))
         return text, InlineKeyboardMarkup(buttons)
 
+    def topic_title(self, case: Case) -> str:
+        """Return the title of a case's forum topic: reference, category and status."""
+        key = "topic.title_urgent" if case.urgency.urgent else "topic.title"
+        params: dict[str, str | Msg] = {
+            "reference": case.reference,
+            "category": self.category(case.category),
+            "status": Msg(f"status.{case.status.value}"),
+        }
+        return self.catalogue.render(Msg(key, params), plain)[:TOPIC_TITLE_LIMIT]
+
+    def summary(self, summary: Summary) -> str:
+        """Return the summary of open cases: one line per case, each with its topic's link."""
+        if not summary.rows:
+            return self.text(Msg("overview.empty"))
+        lines = [self.text(Msg("overview.title", {"total": f"{summary.total:,}"}))]
+        for row in summary.rows:
+            params: dict[str, str | Msg] = {
+                "urgent": Msg("queue.urgent_mark") if row.urgent else "",
+                "reference": row.reference,
+                "category": self.category(row.category),
+                "status": Msg(f"status.{row.status}"),
+                "assignee": self.assignee(row.assignee),
+            }
+            if row.topic_id is not None:
+                params["link"] = topic_link(self.staff.staff_chat_id, row.topic_id)
+            key = "overview.row" if row.topic_id is not None else "overview.row_flat"
+            lines.append(self.text(Msg(key, params)))
+        if summary.total > len(summary.rows):
+            more = f"{summary.total - len(summary.rows):,}"
+            lines.append(self.text(Msg("overview.more", {"count": more})))
+        return pack(lines)[0]
+
+    def found(self, found: Found) -> tuple[str, InlineKeyboardMarkup | None]:
+        """Return what a search found, a Show button per case."""
+        if not found.rows:
+            return self.text(Msg("search.none")), None
+        lines = [self.text(Msg("search.title", {"total": f"{found.total:,}"}))]
+        lines += [self._found_row(row) for row in found.rows]
+        if found.total > len(found.rows):
+            lines.append(self.text(Msg("search.more", {"shown": str(len(found.rows))})))
+        keyboard = [
+            [InlineKeyboardButton(row.reference, callback_data=staff_data("show", row.reference))]
+            for row in found.rows
+        ]
+        return pack(lines)[0], InlineKeyboardMarkup(keyboard)
+
+    def _found_row(self, row: QueueRow) -> str:
+        params: dict[str, str | Msg] = {
+            "urgent": Msg("queue.urgent_mark") if row.urgent else "",
+            "reference": row.reference,
+            "category": self.category(row.category),
+            "status": Msg(f"status.{row.status}"),
+            "received": when(row.created_at),
+            "assignee": self.assignee(row.assignee),
+        }
+        return self.text(Msg("search.row", params))
+
+    def unknown_category(self, typed: str) -> str:
+        """Return the answer to /queue with a category there is none of, naming the choices."""
+        choices = ", ".join(
+            self.catalogue.render(
+                Msg("staff.category_choice", {"value": c.value, "label": c.label}), plain
+            )
+            for c in self.categories.all
+        )
+        return self.text(Msg("staff.unknown_category", {"typed": typed[:40], "choices": choices}))
+
     def _urgency(self, case: Case) -> str:
         if case.urgency.urgent:
             return self.text(Msg("card.urgent", {"reasons": "; ".join(case.urgency.reasons)}))
         return self.text(Msg("card.not_urgent"))
 
-    def queue(self, page: QueuePage) -> tuple[str, InlineKeyboardMarkup | None]:
-        """Return one page of the queue with a button per case and page buttons."""
+    def queue(
+        self, page: QueuePage, *, summaries: bool = True
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        """Return one page of the queue with a button per case and page buttons.
+
+        ``summaries`` adds what each constituent wrote (not in the group, where it would stay).
+        """
         which = Msg(f"queue.which.{page.which.value}", {"category": page.category or ""})
         if not page.rows:
             return self.text(Msg("queue.empty", {"which": which})), None
@@ -187,21 +321,21 @@ class StaffRenderer:
         lines = [self.text(head)]
         for row in page.rows:
             mark = Msg("queue.urgent_mark") if row.urgent else ""
-            lines.append(
-                self.text(
-                    Msg(
-                        "queue.row",
-                        {
-                            "urgent": mark,
-                            "reference": row.reference,
-                            "category": self.category(row.category),
-                            "age": age(row.created_at, now),
-                            "assignee": self.assignee(row.assignee),
-                            "summary": row.summary[:90],
-                        },
-                    )
+            line = self.text(
+                Msg(
+                    "queue.row",
+                    {
+                        "urgent": mark,
+                        "reference": row.reference,
+                        "category": self.category(row.category),
+                        "age": age(row.created_at, now),
+                        "assignee": self.assignee(row.assignee),
+                    },
                 )
             )
+            if summaries and row.summary:
+                line += "\n" + self.text(Msg("queue.summary", {"summary": row.summary[:90]}))
+            lines.append(line)
         keyboard = [
             [InlineKeyboardButton(row.reference, callback_data=staff_data("show", row.reference))]
             for row in page.rows

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.storage.records import CaseMessage, MessageKind
 from bot.storage.sqlite.rows import Connection
+from bot.storage.sqlite.search import add_words
 
 
 class MessageRows:
@@ -22,6 +23,7 @@ class MessageRows:
             (case_id, at.isoformat(), kind, author, text),
         )
         assert cursor.lastrowid is not None
+        await add_words(self.db, case_id, text)
         return cursor.lastrowid
 
     async def set_telegram_message(self, message_id: int, telegram_message_id: int) -> None:

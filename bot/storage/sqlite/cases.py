@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from bot.core.case import Case, QueueFilter
+from bot.core.search import case_text
 from bot.storage.records import DuplicateReferenceError, QueueRow, StoredCase
-from bot.storage.sqlite.rows import Connection, all_rows, first_row
+from bot.storage.sqlite.rows import ROW_COLUMNS, Connection, all_rows, first_row, queue_row
+from bot.storage.sqlite.search import index
 
 
 def _columns(case: Case) -> tuple[object, ...]:
@@ -24,11 +26,11 @@ def _columns(case: Case) -> tuple[object, ...]:
     )
 
 
-_SELECT = "SELECT id, data, card_message_id FROM cases"
+_SELECT = "SELECT id, data, card_message_id, topic_id FROM cases"
 
 
 def _stored(row: sqlite3.Row) -> StoredCase:
-    return StoredCase(row[0], Case.model_validate_json(row[1]), row[2])
+    return StoredCase(row[0], Case.model_validate_json(row[1]), row[2], row[3])
 
 
 class CaseRows:
@@ -57,6 +59,7 @@ class CaseRows:
             raise
         case_id = cursor.lastrowid
         assert case_id is not None
+        await index(self.db, case_id, case_text(case))
         await self.db.execute(
             "INSERT INTO consents (case_id, version, answer, recorded_at, wording)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -77,6 +80,37 @@ class CaseRows:
             " assignee = ?, is_open = ?, summary = ? WHERE id = ?",
             (*_columns(case), case_id),
         )
+        await index(self.db, case_id, case_text(case))
+
+    async def set_topic(self, case_id: int, topic_id: int | None) -> None:
+        """Remember a case's topic in the staff group; None forgets it, and the card in it."""
+        if topic_id is None:
+            await self.db.execute(
+                "UPDATE cases SET topic_id = NULL, card_message_id = NULL WHERE id = ?", (case_id,)
+            )
+        else:
+            await self.db.execute("UPDATE cases SET topic_id = ? WHERE id = ?", (topic_id, case_id))
+
+    async def case_for_topic(self, topic_id: int) -> StoredCase | None:
+        """Return the case whose topic in the staff group this is, if any."""
+        row = await first_row(self.db, f"{_SELECT} WHERE topic_id = ?", (topic_id,))
+        return None if row is None else _stored(row)
+
+    async def case_for_post(self, chat_id: int, message_id: int) -> StoredCase | None:
+        """Return the case whose card, or relayed message, a staff-side message of the bot's is.
+
+        Nothing else the bot posts about a case (a notice, a case view) finds it: a reply to
+        those is talk among staff, not an answer to the constituent.
+        """
+        row = await first_row(
+            self.db,
+            f"{_SELECT} WHERE id = (SELECT case_id FROM case_posts"  # noqa: S608
+            " WHERE chat_id = ? AND message_id = ? AND answerable = 1)",
+            (chat_id, message_id),
+        )
+        if row is None and chat_id < 0:
+            row = await first_row(self.db, f"{_SELECT} WHERE card_message_id = ?", (message_id,))
+        return None if row is None else _stored(row)
 
     async def set_card_message(self, case_id: int, message_id: int) -> None:
         """Remember which staff-group message is the case's card."""
@@ -124,13 +158,9 @@ class CaseRows:
         count = f"SELECT count(*) FROM cases WHERE {where}"  # noqa: S608
         total_row = await first_row(self.db, count, params)
         total = int(total_row[0]) if total_row else 0
-        columns = "reference, category, urgent, created_at, assignee, status, summary"
         order = "ORDER BY urgent DESC, created_at, id LIMIT ? OFFSET ?"
-        sql = f"SELECT {columns} FROM cases WHERE {where} {order}"  # noqa: S608
-        rows = [
-            QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6])
-            for r in await all_rows(self.db, sql, [*params, limit, offset])
-        ]
+        sql = f"SELECT {ROW_COLUMNS} FROM cases WHERE {where} {order}"  # noqa: S608
+        rows = [queue_row(r) for r in await all_rows(self.db, sql, [*params, limit, offset])]
         return rows, total
 
     async def iter_cases(self, since: datetime | None = None) -> AsyncIterator[Case]:

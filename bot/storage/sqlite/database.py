@@ -25,6 +25,7 @@ from bot.storage.sqlite.health import (
     where,
 )
 from bot.storage.sqlite.rows import Connection
+from bot.storage.sqlite.search import merge_if_marked
 from bot.storage.sqlite.tx import SqliteTx
 from bot.storage.store import StoreError
 
@@ -113,6 +114,7 @@ class SqliteStore:
         # first constituent's answer.
         async with self.transaction() as tx:
             await tx.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            await tx.index_unindexed()
 
     async def _check_owner(self) -> None:
         rows = await self._connection.execute_fetchall("PRAGMA application_id")
@@ -145,7 +147,13 @@ class SqliteStore:
                 )
 
     async def scrub(self) -> None:
-        """Leave no copy of deleted rows in the WAL: checkpoint it and truncate it to nothing."""
+        """Leave no copy of deleted rows: merge the search index, then empty the WAL.
+
+        The merge drops an erased case's words from the index's old segments (which
+        secure_delete then overwrites); the checkpoint and truncation leave no copy in the WAL.
+        """
+        async with self.transaction() as tx:
+            await merge_if_marked(tx.db)
         async with self._lock:
             await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -10,6 +10,7 @@ from bot.core.case import Case
 from bot.core.desk import NOBODY, DeskQuery, Sort, Tab
 from bot.storage.records import LoginAttempt, StoredCase
 from bot.storage.sqlite.rows import Connection, all_rows, first_row
+from bot.storage.sqlite.search import match
 
 # Every WHERE clause is made of these constants; values are bound as parameters.
 _TABS: dict[Tab, str] = {
@@ -176,6 +177,23 @@ class DeskRows:
         async with self.db.execute(sql, values) as cursor:
             async for row in cursor:
                 yield _stored(row)
+
+    async def search_desk(self, terms: list[str], *, limit: int) -> tuple[list[StoredCase], int]:
+        """Return the cases the search index finds by every term, newest first, and how many."""
+        if not terms:
+            return [], 0
+        found = "SELECT rowid FROM case_search WHERE case_search MATCH ?"
+        count = await first_row(
+            self.db,
+            "SELECT count(*) FROM case_search WHERE case_search MATCH ?",
+            (match(terms),),
+        )
+        sql = (
+            "SELECT id, data, card_message_id FROM cases"  # noqa: S608
+            f" WHERE id IN ({found}) ORDER BY created_at DESC, id DESC LIMIT ?"
+        )
+        rows = await all_rows(self.db, sql, (match(terms), limit))
+        return [_stored(row) for row in rows], int(count[0]) if count else 0
 
     async def existing_references(self, references: Sequence[str]) -> list[str]:
         """Return those of ``references`` that are cases, in order."""

@@ -10,30 +10,76 @@ import sqlite3
 from datetime import datetime
 
 from bot.core.catalogue import Msg
-from bot.core.outbox import FileRef, OwedMessage
-from bot.storage.records import OutboxEntry
+from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
+from bot.storage.records import OutboxEntry, SummaryPlace
 from bot.storage.sqlite.rows import Connection, all_rows, first_row
 
-# The oldest pending entry of each lane is due to be sent; a lane keeps its order. A lane is a
-# private chat, or one case's messages in a group (cases in the staff group go side by side).
-_HEAD_OF_LANE = (
-    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.chat_id = o.chat_id AND e.state = 'pending'"
-    " AND e.id < o.id AND (o.chat_id > 0 OR e.case_id IS o.case_id))"
+# A lane is a private chat, or one case's messages in a group (cases in the staff group go side
+# by side), or a group's summary of open cases; this is "e is in o's lane".
+_SAME_LANE = (
+    "e.chat_id = o.chat_id AND (o.chat_id > 0 OR (e.case_id IS o.case_id"
+    " AND (e.kind = 'summary') = (o.kind = 'summary')))"
 )
-# Each chat's oldest lane comes before any chat's second lane, so a backlog of cards for many
-# cases in the staff group never crowds a private chat's message out of the first ``limit``.
+# The oldest pending entry of each lane is due to be sent; a lane keeps its order.
+_HEAD_OF_LANE = (
+    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.state = 'pending' AND e.id < o.id"  # noqa: S608
+    f" AND {_SAME_LANE})"
+)
+# A group's lane goes as early as the most pressing entry it holds (an urgent notice behind a
+# relay); a private chat is one lane, and its head's priority is what it has.
+_LANE_PRIORITY = (
+    "CASE WHEN o.chat_id > 0 THEN o.priority ELSE (SELECT min(e.priority) FROM outbox e"  # noqa: S608
+    f" WHERE e.state = 'pending' AND {_SAME_LANE}) END"
+)
+_COLUMNS = (
+    "o.id, o.kind, o.chat_id, o.case_id, o.payload, o.attempts, o.created_at, {priority},"
+    " c.topic_id, c.is_open, c.card_message_id"
+)
+# Within a chat, lanes go by priority, then age; across chats, each chat's first lane comes
+# before any chat's second, so a backlog of cards for many cases in the staff group never
+# crowds a private chat's message out of the first ``limit``. Cases are read for the listed
+# entries only.
 _LIST_DUE = (
-    "SELECT id, kind, chat_id, case_id, payload, attempts, created_at FROM ("  # noqa: S608
-    "SELECT *, row_number() OVER (PARTITION BY chat_id ORDER BY id) AS turn FROM outbox o"
-    f" WHERE state = 'pending' AND due_at <= ? AND {_HEAD_OF_LANE}) ORDER BY turn, id LIMIT ?"
+    f"SELECT {_COLUMNS.format(priority='h.lane_priority')} FROM ("  # noqa: S608
+    "SELECT id, lane_priority, row_number() OVER (PARTITION BY chat_id"
+    " ORDER BY lane_priority, id) AS turn FROM ("
+    f"SELECT o.id, o.chat_id, {_LANE_PRIORITY} AS lane_priority FROM outbox o"
+    f" WHERE o.state = 'pending' AND o.due_at <= ? AND {_HEAD_OF_LANE})"
+    " ORDER BY turn, id LIMIT ?) h JOIN outbox o ON o.id = h.id"
+    " LEFT JOIN cases c ON c.id = o.case_id ORDER BY h.turn, h.id"
 )
 _NEXT_DUE = f"SELECT min(due_at) FROM outbox o WHERE state = 'pending' AND {_HEAD_OF_LANE}"  # noqa: S608
+# The entries waiting behind one, in its lane, in order.
+_BEHIND = (
+    f"SELECT {_COLUMNS.format(priority='o.priority')} FROM outbox o"  # noqa: S608
+    " LEFT JOIN cases c ON c.id = o.case_id"
+    " WHERE o.state = 'pending' AND o.chat_id = ? AND o.id > ?"
+    " AND (o.chat_id > 0 OR o.case_id IS ?) ORDER BY o.id LIMIT ?"
+)
+# A new case's card goes before other cards and messages; an urgent new case's first of all.
+_CARD_PRIORITY = (
+    "SELECT CASE WHEN card_message_id IS NOT NULL THEN 2 WHEN urgent = 1 THEN 0 ELSE 1 END"
+    " FROM cases WHERE id = ?"
+)
 
 
 def _entry(row: sqlite3.Row) -> OutboxEntry:
-    message = OwedMessage.model_validate_json(row[4]) if row[1] == "message" else None
+    kind = row[1]
+    message = OwedMessage.model_validate_json(row[4]) if kind == "message" else None
+    cleanup = Cleanup.model_validate_json(row[4]) if kind == "cleanup" else None
     return OutboxEntry(
-        row[0], row[1], row[2], row[3], message, row[5], datetime.fromisoformat(row[6])
+        row[0],
+        kind,
+        row[2],
+        row[3],
+        message,
+        row[5],
+        datetime.fromisoformat(row[6]),
+        Priority(row[7]),
+        cleanup,
+        row[8],
+        None if row[9] is None else bool(row[9]),
+        row[10],
     )
 
 
@@ -53,6 +99,8 @@ class OutboxRows:
         case_message_id: int | None = None,
         notice: bool = False,
         edit_message_id: int | None = None,
+        priority: Priority = Priority.NORMAL,
+        relayed: bool = False,
     ) -> None:
         """Owe ``chat_id`` the catalogue text ``msg`` (rendered when it is sent)."""
         owed = OwedMessage.of(
@@ -61,11 +109,19 @@ class OutboxRows:
             case_message_id=case_message_id,
             notice=notice,
             edit_message_id=edit_message_id,
+            relayed=relayed,
         )
         await self.db.execute(
-            "INSERT INTO outbox (kind, chat_id, case_id, payload, created_at, due_at)"
-            " VALUES ('message', ?, ?, ?, ?, ?)",
-            (chat_id, case_id, owed.model_dump_json(), now.isoformat(), now.isoformat()),
+            "INSERT INTO outbox (kind, chat_id, case_id, payload, created_at, due_at, priority)"
+            " VALUES ('message', ?, ?, ?, ?, ?, ?)",
+            (
+                chat_id,
+                case_id,
+                owed.model_dump_json(),
+                now.isoformat(),
+                now.isoformat(),
+                int(priority),
+            ),
         )
 
     async def owe_message(self, chat_id: int, owed: OwedMessage, now: datetime) -> None:
@@ -80,38 +136,60 @@ class OutboxRows:
         """Return the oldest entry waiting for a private chat (its one lane), and when it is due."""
         row = await first_row(
             self.db,
-            "SELECT id, kind, chat_id, case_id, payload, attempts, created_at, due_at FROM outbox"
-            " WHERE chat_id = ? AND state = 'pending' ORDER BY id LIMIT 1",
+            f"SELECT {_COLUMNS.format(priority='o.priority')}, o.due_at FROM outbox o"  # noqa: S608
+            " LEFT JOIN cases c ON c.id = o.case_id"
+            " WHERE o.chat_id = ? AND o.state = 'pending' ORDER BY o.id LIMIT 1",
             (chat_id,),
         )
-        return None if row is None else (_entry(row), datetime.fromisoformat(row[7]))
+        return None if row is None else (_entry(row), datetime.fromisoformat(row[11]))
 
     async def owe_card(self, case_id: int, chat_id: int, now: datetime) -> None:
-        """Owe the staff group an up-to-date card for a case (one waiting update per case)."""
+        """Owe the staff group an up-to-date card for a case (one waiting update per case).
+
+        A case's first card is owed before other cards and messages, an urgent case's first.
+        """
+        row = await first_row(self.db, _CARD_PRIORITY, (case_id,))
+        priority = Priority.NORMAL if row is None else Priority(row[0])
         await self.db.execute(
-            "INSERT OR IGNORE INTO outbox (kind, chat_id, case_id, created_at, due_at)"
-            " VALUES ('card', ?, ?, ?, ?)",
-            (chat_id, case_id, now.isoformat(), now.isoformat()),
+            "INSERT OR IGNORE INTO outbox (kind, chat_id, case_id, created_at, due_at, priority)"
+            " VALUES ('card', ?, ?, ?, ?, ?)",
+            (chat_id, case_id, now.isoformat(), now.isoformat(), int(priority)),
+        )
+
+    async def owe_cleanup(self, chat_id: int, cleanup: Cleanup, now: datetime) -> None:
+        """Owe a chat the removal of an erased case's topic or messages."""
+        await self.db.execute(
+            "INSERT INTO outbox (kind, chat_id, payload, created_at, due_at)"
+            " VALUES ('cleanup', ?, ?, ?, ?)",
+            (chat_id, cleanup.model_dump_json(), now.isoformat(), now.isoformat()),
+        )
+
+    async def owe_summary(self, chat_id: int, now: datetime) -> None:
+        """Owe the staff group an up-to-date summary of open cases (one waiting update)."""
+        await self.db.execute(
+            "INSERT OR IGNORE INTO outbox (kind, chat_id, created_at, due_at, priority)"
+            " VALUES ('summary', ?, ?, ?, ?)",
+            (chat_id, now.isoformat(), now.isoformat(), int(Priority.BACKGROUND)),
         )
 
     async def list_due(self, now: datetime, limit: int = 50) -> list[OutboxEntry]:
         """Return entries due now, each the oldest waiting in its lane (so its order holds).
 
-        Chats take turns: every chat's first due lane is listed before any chat's second.
+        Within a chat, lanes go by priority and then age; chats take turns: every chat's
+        first due lane is listed before any chat's second. Each entry's priority is its
+        lane's: that of the most pressing entry waiting in it.
         """
-        rows = await all_rows(
-            self.db,
-            _LIST_DUE,
-            (now.isoformat(), limit),
-        )
+        rows = await all_rows(self.db, _LIST_DUE, (now.isoformat(), limit))
+        return [_entry(row) for row in rows]
+
+    async def list_behind(self, entry: OutboxEntry, limit: int = 20) -> list[OutboxEntry]:
+        """Return the entries waiting behind ``entry`` in its lane, oldest first."""
+        rows = await all_rows(self.db, _BEHIND, (entry.chat_id, entry.id, entry.case_id, limit))
         return [_entry(row) for row in rows]
 
     async def next_due(self) -> datetime | None:
         """Return when the next entry that can be sent falls due, or None if nothing waits."""
-        row = await first_row(
-            self.db,
-            _NEXT_DUE,
-        )
+        row = await first_row(self.db, _NEXT_DUE)
         return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
     async def mark_sent(self, entry_id: int, now: datetime) -> None:
@@ -140,3 +218,20 @@ class OutboxRows:
         """Return how many entries are waiting."""
         row = await first_row(self.db, "SELECT count(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
+
+    async def get_summary(self) -> SummaryPlace:
+        """Return where the staff group's summary of open cases is (nowhere yet: Nones)."""
+        row = await first_row(self.db, "SELECT value FROM meta WHERE key = 'summary'")
+        if row is None:
+            return SummaryPlace(None, None)
+        topic, _, message = str(row[0]).partition(":")
+        return SummaryPlace(int(topic) if topic else None, int(message) if message else None)
+
+    async def set_summary(self, place: SummaryPlace) -> None:
+        """Remember where the summary of open cases is."""
+        value = f"{place.topic_id or ''}:{place.message_id or ''}"
+        await self.db.execute(
+            "INSERT INTO meta (key, value) VALUES ('summary', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (value,),
+        )

@@ -8,6 +8,7 @@ from bot.core.case import Case
 from bot.core.draft import Draft
 from bot.storage.records import Erasure, ErasureReason, IdleDraft, StoredCase
 from bot.storage.sqlite.rows import Connection, all_rows, first_row
+from bot.storage.sqlite.search import forget
 
 
 class RetentionRows:
@@ -34,10 +35,11 @@ class RetentionRows:
         """Return the closed cases last changed before ``closed_before``."""
         rows = await all_rows(
             self.db,
-            "SELECT id, data, card_message_id FROM cases WHERE is_open = 0 AND updated_at < ?",
+            "SELECT id, data, card_message_id, topic_id FROM cases"
+            " WHERE is_open = 0 AND updated_at < ?",
             (closed_before.isoformat(),),
         )
-        return [StoredCase(r[0], Case.model_validate_json(r[1]), r[2]) for r in rows]
+        return [StoredCase(r[0], Case.model_validate_json(r[1]), r[2], r[3]) for r in rows]
 
     async def erase_case(self, stored: StoredCase, at: datetime, reason: ErasureReason) -> None:
         """Delete a case with everything kept with it, leaving only a record of the erasure."""
@@ -47,6 +49,7 @@ class RetentionRows:
             (stored.case.reference, at.isoformat(), reason, stored.card_message_id),
         )
         await self.db.execute("DELETE FROM cases WHERE id = ?", (stored.id,))
+        await forget(self.db, stored.id)
 
     async def get_erasure(self, reference: str) -> Erasure | None:
         """Return the record of an erased case, if the case with ``reference`` was erased."""

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 import aiosqlite
 
+from bot.storage.records import QueueRow
+
 Connection = aiosqlite.Connection
+
+# The columns of ``cases`` a queue row is read from, in the order ``queue_row`` reads them.
+ROW_COLUMNS = "reference, category, urgent, created_at, assignee, status, summary, topic_id"
 
 
 async def first_row(db: Connection, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
@@ -19,3 +25,8 @@ async def first_row(db: Connection, sql: str, params: Sequence[object] = ()) -> 
 async def all_rows(db: Connection, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
     """Return every row of a query, in one trip to the database thread."""
     return list(await db.execute_fetchall(sql, params))
+
+
+def queue_row(r: sqlite3.Row) -> QueueRow:
+    """Return a queue row read with ``ROW_COLUMNS``."""
+    return QueueRow(r[0], r[1], bool(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6], r[7])

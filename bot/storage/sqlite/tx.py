@@ -9,9 +9,11 @@ from bot.storage.sqlite.desk import DeskRows
 from bot.storage.sqlite.drafts import DraftRows
 from bot.storage.sqlite.inbox import InboxRows
 from bot.storage.sqlite.outbox import OutboxRows
+from bot.storage.sqlite.posts import PostRows
 from bot.storage.sqlite.retention import RetentionRows
 from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.safeguards import GuardRows
+from bot.storage.sqlite.search import SearchRows
 
 
 class SqliteTx(
@@ -23,6 +25,8 @@ class SqliteTx(
     RetentionRows,
     GuardRows,
     InboxRows,
+    PostRows,
+    SearchRows,
     DeskRows,
 ):
     """The queries of one transaction (or of one self-committing statement)."""

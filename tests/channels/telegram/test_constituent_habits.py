@@ -82,8 +82,10 @@ async def test_a_helper_from_elsewhere_for_a_constituent_here_is_accepted_with_b
     assert answers["postcode"] == "ST4 1HH"
     assert answers["helper_address"] == "10 Downing Street, London SW1A 2AA"
     card = next(t for t in harness.request.sent_texts(STAFF_CHAT) if case["reference"] in t)
-    assert "From Grace Hopper" in card
-    assert "written by Alan Hopper (Her son)" in card
+    # The card says someone wrote for the constituent, never who either of them is.
+    assert "For someone else (Her son)" in card
+    assert "Grace" not in card
+    assert "Alan" not in card
     row = export_row(
         Case.model_validate(case), assignee_name=None, category_label="Housing", summary=""
     )

@@ -27,6 +27,7 @@ from telegram.error import TimedOut
 from telegram.request import RequestData
 
 from bot.core.catalogue import Msg
+from bot.core.references import make_reference
 from bot.office import Office
 from bot.service import outbox
 from bot.service.outbox import UNEXPECTED_ATTEMPTS, RateLimit
@@ -155,7 +156,7 @@ async def test_card_and_confirmation_survive_repeated_transient_failures(
         await deliver_all(harness)
         assert len(failures(request, STAFF_CHAT)) == 4
         assert len(failures(request, user.user_id)) == 3
-        assert len(posts(request, STAFF_CHAT, f"<b>{reference}</b>")) == 1
+        assert len(posts(request, STAFF_CHAT, f"<code>{reference}</code>")) == 1
         assert len(posts(request, user.user_id, "Your enquiry has been sent")) == 1
         assert [r[2] for r in outbox_rows(office)] == ["sent", "sent"]
         # Nothing more is posted later.
@@ -213,7 +214,7 @@ async def test_cards_owed_at_a_restart_are_posted_once_after_it(
         await harness.settle()
         assert await pending(harness) == 0
     for reference in references:
-        assert len(posts(second, STAFF_CHAT, f"<b>{reference}</b>")) == 1
+        assert len(posts(second, STAFF_CHAT, f"<code>{reference}</code>")) == 1
     assert len([c for c in second.calls("sendMessage") if c.chat_id == STAFF_CHAT]) == 3
     assert not [c for c in second.calls("sendMessage") if c.chat_id != STAFF_CHAT]
 
@@ -336,7 +337,7 @@ async def test_the_staff_group_gets_twenty_cards_a_minute(harness: Harness) -> N
         for u in users
         for c in await services_of(harness.app).intake.cases_of(u.user_id)
     }
-    posted = {ref for ref in references for c in cards() if f"<b>{ref}</b>" in (c.text or "")}
+    posted = {ref for ref in references for c in cards() if f"<code>{ref}</code>" in (c.text or "")}
     assert posted == references
 
 
@@ -558,8 +559,13 @@ class TakenButTimedOut(RecordingRequest):
 async def test_a_card_post_that_times_out_is_retried_with_backoff_and_holds_no_other_card(
     office: Office, clock: Clock
 ) -> None:
-    request = TakenButTimedOut("Alice Timeout", times=5, wall=clock)
-    async with Harness.running(office, clock, request, delivery_backoff=1.0) as harness:
+    # Cards name no one: Alice's is told by its reference, the first the bot makes.
+    numbers = itertools.count(1000)
+    alices = make_reference("SOT", 1000)
+    request = TakenButTimedOut(alices, times=5, wall=clock)
+    async with Harness.running(
+        office, clock, request, random_number=numbers.__next__, delivery_backoff=1.0
+    ) as harness:
         now = [0.0]
         delivery = services_of(harness.app).outbox
         delivery.group_limit = RateLimit(4, 60.0, lambda: now[0])
@@ -572,7 +578,7 @@ async def test_a_card_post_that_times_out_is_retried_with_backoff_and_holds_no_o
             await delivery.deliver_due()
         assert len(request.posted_at) == 1  # not again at once
         second = await press_send(harness, bob)
-        await until(lambda: posts(request, STAFF_CHAT, f"<b>{second}</b>"))
+        await until(lambda: posts(request, STAFF_CHAT, f"<code>{second}</code>"))
         assert len(request.posted_at) == 1  # Bob's card did not wait for Alice's
 
         # Every attempt counts against the group's limit, Telegram having taken them all:
@@ -591,4 +597,4 @@ async def test_a_card_post_that_times_out_is_retried_with_backoff_and_holds_no_o
     gaps = [b - a for a, b in itertools.pairwise(request.posted_at)]
     assert all(gap.total_seconds() >= 0.8 for gap in gaps)
     assert gaps[3] > gaps[0]
-    assert len(posts(request, STAFF_CHAT, f"<b>{second}</b>")) == 1
+    assert len(posts(request, STAFF_CHAT, f"<code>{second}</code>")) == 1

@@ -185,3 +185,32 @@ async def test_a_retention_deletion_leaves_nothing(persona: Persona) -> None:
     persona.harness.clock.advance(days=365 * 2 + 1)
     await services_of(persona.harness.app).privacy.sweep()
     assert left_behind(database_of(persona)) == {}
+
+
+# Single words of the persona's, as the search index keeps them (a word at a time).
+WORDS = ("xyzzyplugh", "frobnicatewell", "Quarrington", "Marigold", "zebulon")
+
+
+async def test_an_erased_case_leaves_no_word_of_it_in_the_search_index(persona: Persona) -> None:
+    reference = await persona.send_case()
+    await persona.staff("/note", reference, "Rang Quarrington about the boiler, plumbwobble")
+    await persona.play([("text", "The boiler is still off, wibblesnort.")])
+    found = await persona.staff("/search", "xyzzyplugh")
+    assert any(reference in text for text in found)
+    kept = left_behind(database_of(persona), (*WORDS, "plumbwobble", "wibblesnort"))
+    assert set().union(*kept.values()) >= {*WORDS, "plumbwobble", "wibblesnort"}
+    await persona.staff("/erase", reference)
+    await persona.harness.send(
+        persona.harness.updates.press(SAM, "Erase it now", chat_id=STAFF_CHAT)
+    )
+    assert left_behind(database_of(persona), (*WORDS, "plumbwobble", "wibblesnort")) == {}
+    found = await persona.staff("/search", "xyzzyplugh")
+    assert found[0].startswith("No case matches.")
+
+
+async def test_a_retention_deletion_leaves_no_word_in_the_search_index(persona: Persona) -> None:
+    reference = await persona.send_case()
+    await persona.staff("/close", reference, "resolved")
+    persona.harness.clock.advance(days=365 * 2 + 1)
+    await services_of(persona.harness.app).privacy.sweep()
+    assert left_behind(database_of(persona), WORDS) == {}

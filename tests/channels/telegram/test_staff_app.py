@@ -141,20 +141,18 @@ async def test_a_finished_intake_posts_a_card_and_confirms_with_the_reference(
     assert len(posted) == 1
     message_id, text, buttons = await card(harness, reference)
     assert posted[0].text == text
-    assert f"<b>{reference}</b> · Housing" in text
+    assert f"<code>{reference}</code> · Housing" in text
     assert "⚪ Not urgent" in text
     assert "Received 23 Nov 2026 09:30 (0m ago)" in text
-    assert "Postcode ST4 1HH: in Stoke-on-Trent Central ✓" in text
     assert "Assigned to: nobody yet" in text
     assert "Status: New" in text
-    assert "From Ada Lovelace" in text
-    assert "<i>The council has not repaired the damp in my flat since June.</i>" in text
+    # The card may stay in the group for good: who the constituent is and what they wrote
+    # are only in the case view.
+    for personal in ("Ada", "Lovelace", "ST4 1HH", "damp", "Example Road"):
+        assert personal not in text
     assert buttons == [
-        [
-            ("Claim", f"s1:claim:{reference}"),
-            ("Show case", f"s1:show:{reference}"),
-            ("Close", f"s1:close:{reference}"),
-        ]
+        [("Claim", f"s1:claim:{reference}"), ("Show case", f"s1:show:{reference}")],
+        [("Status", f"s1:st:{reference}"), ("Close", f"s1:close:{reference}")],
     ]
     assert posted[0].params["parse_mode"] == "HTML"
     assert message_id > 0
@@ -168,11 +166,13 @@ async def test_the_card_shows_the_age_of_the_case(harness: Harness, clock: Clock
     assert "Received 23 Nov 2026 09:30 (5h ago)" in text
 
 
-async def test_a_name_with_markup_is_escaped_on_the_card(harness: Harness) -> None:
+async def test_a_name_with_markup_is_escaped_in_the_case_view(harness: Harness) -> None:
     reference = await send_case(harness, new_user(), intake(name="Ada <b>&</b> Byron"))
     _, text, _ = await card(harness, reference)
-    assert "From Ada &lt;b&gt;&amp;&lt;/b&gt; Byron" in text
-    assert "<b>&" not in text
+    assert "Byron" not in text
+    whole = "\n".join(await command(harness, SAM, "/case", reference))
+    assert "<b>Your name</b>: Ada &lt;b&gt;&amp;&lt;/b&gt; Byron" in whole
+    assert "<b>&" not in whole
 
 
 # --- who may act ---------------------------------------------------------------------------
@@ -332,7 +332,7 @@ async def test_claim_assign_note_status_reply_and_close_round_trip(
         f" {reference} and passed to the team."
     ]
     assert harness.request.sent_texts(PRIYA.user_id)[-1] == (
-        f"⬅️ <b>{reference}</b>, the constituent writes:\n\nThank you, it is still damp."
+        f"⬅️ <code>{reference}</code>, the constituent writes:\n\nThank you, it is still damp."
     )
     # ... and with a plain message while this is their one open case.
     texts = await harness.send(harness.updates.text(user, "Also <mould> & rot"))
@@ -343,7 +343,7 @@ async def test_claim_assign_note_status_reply_and_close_round_trip(
     # The whole case shows the note and every message.
     texts = await command(harness, SAM, "/case", reference)
     whole = "\n".join(texts)
-    assert f"<b>{reference}</b> · Housing" in whole
+    assert f"<code>{reference}</code> · Housing" in whole
     assert "Priya (internal): Tenant says the landlord &lt;b&gt;shouted&lt;/b&gt; at her" in whole
     assert "Priya to constituent: We have written to the council for you." in whole
     assert "constituent: Thank you, it is still damp." in whole
@@ -394,7 +394,7 @@ async def test_claim_assign_note_status_reply_and_close_round_trip(
     ):
         assert new.answers[step] == value, step
     _, text, _ = await card(harness, new.reference)
-    assert f"Follows closed case {reference}" in text
+    assert f"Follows closed case <code>{reference}</code>" in text
     assert (await stored(harness, reference)).case.status.value == "closed"
 
 
@@ -421,7 +421,7 @@ async def test_a_reply_to_the_office_finds_its_case_among_several(harness: Harne
     assert f"added to your enquiry {second}" in texts[0]
     assert [len(await messages_of(harness, r)) for r in (first, second)] == [1, 2]
     # Unassigned: relayed to the staff group.
-    assert f"⬅️ <b>{second}</b>, the constituent writes:\n\nUniversal Credit" in (
+    assert f"⬅️ <code>{second}</code>, the constituent writes:\n\nUniversal Credit" in (
         harness.request.sent_texts(STAFF_CHAT)
     )
 
@@ -502,8 +502,8 @@ async def test_the_queue_lists_urgent_first_then_oldest_and_filters(
     [text] = await command(harness, SAM, "/queue")
     assert text.startswith("<b>Open cases</b> (all): 4, page 1 of 1")
     assert order_in(text, refs) == [urgent_later, urgent_first, oldest, benefits]
-    assert f"🔴 <b>{urgent_later}</b> · Housing · 2h · nobody yet" in text
-    assert f"<b>{benefits}</b> · Benefits and pensions · 1h · Sam" in text
+    assert f"🔴 <code>{urgent_later}</code> · Housing · 2h · nobody yet" in text
+    assert f"<code>{benefits}</code> · Benefits and pensions · 1h · Sam" in text
     buttons = harness.request.last_keyboard(STAFF_CHAT)
     assert buttons == [[(r, f"s1:show:{r}")] for r in order_in(text, refs)]
 
