@@ -132,6 +132,12 @@ class Settings(BaseSettings):
                 "Setting WEBHOOK_SECRET is missing: expected a secret of letters, digits, _ and -"
                 " (1 to 256), required with WEBHOOK_URL so that only Telegram can post updates."
             )
+        same_port = self.desk_enabled and self.desk_port == self.webhook_port
+        if self.webhook_url is not None and same_port:
+            raise HintError(
+                f"Setting DESK_PORT is not valid: {self.desk_port} is WEBHOOK_PORT too; give the"
+                " staff desk a port of its own (or set DESK_ENABLED=false)."
+            )
         plain_http = self.webhook_url is not None and self.webhook_url.startswith("http://")
         if plain_http and self.telegram_api_base_url is None:
             raise HintError(
