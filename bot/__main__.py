@@ -104,7 +104,7 @@ def run(office: Office) -> int:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(_try_store(settings))
         desk = None
-        if settings.desk_enabled:
+        if settings.desk_enabled and not settings.desk_shares_webhook:
             from bot.channels.web.server import DeskAddressError, bind_desk
 
             try:

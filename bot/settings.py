@@ -132,12 +132,6 @@ class Settings(BaseSettings):
                 "Setting WEBHOOK_SECRET is missing: expected a secret of letters, digits, _ and -"
                 " (1 to 256), required with WEBHOOK_URL so that only Telegram can post updates."
             )
-        same_port = self.desk_enabled and self.desk_port == self.webhook_port
-        if self.webhook_url is not None and same_port:
-            raise HintError(
-                f"Setting DESK_PORT is not valid: {self.desk_port} is WEBHOOK_PORT too; give the"
-                " staff desk a port of its own (or set DESK_ENABLED=false)."
-            )
         plain_http = self.webhook_url is not None and self.webhook_url.startswith("http://")
         if plain_http and self.telegram_api_base_url is None:
             raise HintError(
@@ -176,8 +170,18 @@ class Settings(BaseSettings):
         """Return the desk's address as login links give it (DESK_PUBLIC_URL, else host:port)."""
         if self.desk_public_url is not None:
             return self.desk_public_url.rstrip("/")
-        host = f"[{self.desk_host}]" if ":" in self.desk_host else self.desk_host
+        listen = self.webhook_listen if self.desk_shares_webhook else self.desk_host
+        host = f"[{listen}]" if ":" in listen else listen
         return f"http://{host}:{self.desk_port}"
+
+    @property
+    def desk_shares_webhook(self) -> bool:
+        """Tell whether the desk is served by the webhook's server (the same port, 8080 both)."""
+        return (
+            self.desk_enabled
+            and self.webhook_url is not None
+            and self.desk_port == self.webhook_port
+        )
 
     @property
     def webhook_path(self) -> str:

@@ -102,10 +102,12 @@ def build_application(
     delivery_backoff: float = 2.0,
     inbox: DurableUpdates | None = None,
     desk_socket: socket.socket | None = None,
+    desk_shared: bool = False,
 ) -> App:
     """Return the application, with the office's store, outbox and desk opened on start-up.
 
-    With ``desk_socket`` (bound already), the staff desk is served on it in the same loop.
+    With ``desk_socket`` (bound already), the staff desk is served on it in the same loop;
+    with ``desk_shared``, the webhook's server serves it.
     """
     desk_url = office.settings.desk_url
 
@@ -142,12 +144,14 @@ def build_application(
         if application.job_queue is not None:
             interval = office.settings.sweep_minutes * 60
             application.job_queue.run_repeating(privacy.on_sweep, interval=interval, first=interval)
-        if desk_socket is not None:
+        if desk_socket is not None or desk_shared:
             web = desk_app(
                 found, TelegramDocuments(application.bot), secure=desk_url.startswith("https://")
             )
-            application.bot_data.desk = DeskServer(web, desk_socket)
-            await application.bot_data.desk.start()
+            application.bot_data.desk_app = web
+            if desk_socket is not None:
+                application.bot_data.desk = DeskServer(web, desk_socket)
+                await application.bot_data.desk.start()
         commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
         menu = [
             BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands
@@ -159,6 +163,7 @@ def build_application(
         await set_staff_menus(application.bot, office.catalogue, office.staff)
 
     async def close_services(application: App) -> None:
+        application.bot_data.desk_app = None
         if application.bot_data.desk is not None:
             await application.bot_data.desk.stop()
             application.bot_data.desk = None
@@ -197,6 +202,7 @@ def run(office: Office, desk_socket: socket.socket | None = None) -> int:
         inbox=inbox,
         delivery_backoff=settings.outbox_retry_seconds,
         desk_socket=desk_socket,
+        desk_shared=settings.desk_shares_webhook,
     )
     # A token revoked while running: stop, rather than run on answering no one.
     reach.on_refused = application.stop_running

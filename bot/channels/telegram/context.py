@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.types import ASGIApp
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.channels.telegram.render import Renderer
@@ -74,8 +75,10 @@ class BotData:
     def __init__(self) -> None:
         """Start empty; ``post_init`` installs the running office."""
         self.running: Runtime | None = None
-        # The staff desk's web server, when it runs beside the bot.
+        # The staff desk's web server, when it runs beside the bot, or its app when the
+        # webhook's server serves it.
         self.desk: DeskServer | None = None
+        self.desk_app: ASGIApp | None = None
 
     @property
     def runtime(self) -> Runtime:

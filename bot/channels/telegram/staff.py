@@ -357,7 +357,7 @@ async def on_desk(update: Update, context: Context) -> None:
     if is_staff and actor.chat_id != actor.user_id:
         await message.reply_text(render.text(Msg("staff.desk_private")))
         return
-    if is_staff and context.bot_data.desk is None:
+    if is_staff and context.bot_data.desk_app is None:
         await message.reply_text(render.text(Msg("staff.desk_off")))
         return
     try:
