@@ -85,14 +85,22 @@ def near_references(text: str, prefix: str) -> list[str]:
     rest = compact[len(prefix) :] if compact.startswith(prefix) else compact
     if not BODY_LENGTH <= len(rest) <= BODY_LENGTH + 2 or not rest.isalnum() or not rest.isascii():
         return []
-    tries: set[str] = set()
+    found: set[str] = set()
     for position in range(len(rest) + 1):
         head, tail = rest[:position], rest[position:]
-        tries.update(head + character + tail for character in ALPHABET)  # missing
+        tries = [head + character + tail for character in ALPHABET]  # missing
         if tail:
-            tries.add(head + tail[1:])  # extra
-            tries.update(head + character + tail[1:] for character in ALPHABET)  # wrong
+            tries.append(head + tail[1:])  # extra
+            tries += [head + character + tail[1:] for character in ALPHABET]  # wrong
         if len(tail) > 1:
-            tries.add(head + tail[1] + tail[0] + tail[2:])  # swapped
-    found = {parse_reference(prefix + attempt, prefix) for attempt in tries}
-    return sorted(reference for reference in found if reference is not None)
+            tries.append(head + tail[1] + tail[0] + tail[2:])  # swapped
+        found.update(attempt for attempt in tries if _correct(attempt))
+    return sorted(f"{prefix}-{attempt}" for attempt in found)
+
+
+def _correct(compact: str) -> bool:
+    """Tell whether a body and check character, without separators, make a correct reference."""
+    body = compact[:-1]
+    if len(compact) != BODY_LENGTH + 1 or any(c not in _CODE_POINTS for c in compact):
+        return False
+    return compact[-1] == _check_character(body)

@@ -206,7 +206,7 @@ class DeskService:
             total = counts[query.tab]
             pages = max(1, -(-total // DESK_PAGE_SIZE))
             page = min(query.page, pages - 1)
-            rows, total = await tx.list_desk(
+            rows = await tx.list_desk(
                 query, staff_id=who.user_id, offset=page * DESK_PAGE_SIZE, limit=DESK_PAGE_SIZE
             )
             await tx.record(self.clock(), who.user_id, "queue_viewed", None, query.tab.value)

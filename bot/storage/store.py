@@ -308,8 +308,8 @@ class Desk(Protocol):
 
     async def list_desk(
         self, query: DeskQuery, *, staff_id: int, offset: int, limit: int
-    ) -> tuple[list[StoredCase], int]:
-        """Return one page of a queue view, in its order, and how many cases it holds."""
+    ) -> list[StoredCase]:
+        """Return one page of a queue view, in its order (count_tabs says how many it holds)."""
 
     async def count_tabs(self, query: DeskQuery, *, staff_id: int) -> dict[Tab, int]:
         """Return how many cases each tab holds with the view's filters."""

@@ -114,6 +114,8 @@ class Desk:
             auto_reload=False,
         )
         self.env.globals.update(t=self.texts.t, static=lambda name: f"/static/{name}")
+        # Compiled now, once: a page's first view should not wait for its template.
+        self.templates = {name: self.env.get_template(name) for name in self.env.list_templates()}
         self.office_name = office.params.get("mp_name", "")
         self.categories = frozenset(value for value, _ in self.texts.categories())
 
@@ -131,7 +133,7 @@ class Desk:
         csrf = ""
         if signed is not None:
             csrf = form_token(await self.desk.key(), "session", signed.session)
-        html = self.env.get_template(template).render(
+        html = self.templates[template].render(
             office=self.office_name,
             who=signed.who if signed else None,
             who_name=self.texts.assignee(signed.who.user_id) if signed else "",

@@ -140,15 +140,10 @@ class DeskRows:
 
     async def list_desk(
         self, query: DeskQuery, *, staff_id: int, offset: int, limit: int
-    ) -> tuple[list[StoredCase], int]:
-        """Return one page of a queue view, in its order, and how many cases it holds."""
+    ) -> list[StoredCase]:
+        """Return one page of a queue view, in its order."""
         where, values = _where(query, staff_id)
-        counted = await self.db.execute_fetchall(
-            f"SELECT count(*) FROM cases WHERE {where}",  # noqa: S608
-            values,
-        )
-        count = next(iter(counted), None)
-        # The page's ids from the index first; only their rows' data is read.
+        # The page's ids from an index first; only their rows' data is read.
         page = f"SELECT id FROM cases WHERE {where} ORDER BY {_order(query.sort)}"  # noqa: S608
         sql = (
             "SELECT c.id, c.data, c.card_message_id FROM cases c"  # noqa: S608
@@ -156,15 +151,18 @@ class DeskRows:
             f" ORDER BY {_order(query.sort, 'c')}"
         )
         rows = await self.db.execute_fetchall(sql, {**values, "limit": limit, "offset": offset})
-        return [_stored(row) for row in rows], int(count[0]) if count else 0
+        return [_stored(row) for row in rows]
 
     async def count_tabs(self, query: DeskQuery, *, staff_id: int) -> dict[Tab, int]:
         """Return how many cases each tab holds with the view's filters."""
+        # One count a tab, each a range of an index (one pass testing every tab's condition
+        # on every case is many times slower), in one trip to the database thread.
         clauses, values = _filters(query, staff_id)
-        sums = ", ".join(f"coalesce(sum({_TABS[tab]}), 0)" for tab in Tab)
-        where = " AND ".join(clauses) or "1"
-        sql = f"SELECT {sums} FROM cases WHERE {where}"  # noqa: S608
-        row = next(iter(await self.db.execute_fetchall(sql, values)))
+        counts = ", ".join(
+            f"(SELECT count(*) FROM cases WHERE {' AND '.join([_TABS[tab], *clauses])})"  # noqa: S608
+            for tab in Tab
+        )
+        row = next(iter(await self.db.execute_fetchall(f"SELECT {counts}", values)))
         return {tab: int(row[number]) for number, tab in enumerate(Tab)}
 
     async def iter_desk(self, query: DeskQuery, *, staff_id: int) -> AsyncIterator[StoredCase]:
