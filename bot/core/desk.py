@@ -130,6 +130,7 @@ DESK_TEXTS: Final = (
     "desk.queue.showing",
     "desk.search.button",
     "desk.search.found",
+    "desk.search.found_more",
     "desk.search.heading",
     "desk.search.hint",
     "desk.search.label",

@@ -43,6 +43,8 @@ from bot.storage.store import Store
 # Telegram's getFile serves files up to 20 MB to bots.
 DOCUMENT_LIMIT = 20 * 1024 * 1024
 SEARCH_LIMIT = 25
+# Past this many, a search says "more than" rather than counting every case it finds.
+SEARCH_COUNT_LIMIT = 1000
 
 
 class DocumentError(Exception):
@@ -99,6 +101,8 @@ class Found:
     rows: list[StoredCase]
     total: int
     likely: list[str]
+    # More than ``total`` were found (the count stops there).
+    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,11 +230,16 @@ class DeskService:
             likely = (
                 [] if canonical else await tx.existing_references(near_references(wanted, prefix))
             )
-            rows, total = await tx.search_desk(search_terms(wanted), limit=SEARCH_LIMIT)
+            rows, total = await tx.search_desk(
+                search_terms(wanted), limit=SEARCH_LIMIT, most=SEARCH_COUNT_LIMIT + 1
+            )
             if exact is not None and all(r.id != exact.id for r in rows):
                 rows, total = [exact, *rows][:SEARCH_LIMIT], total + 1
-            await tx.record(self.clock(), who.user_id, "searched", None, f"found={total}")
-        return Found(wanted, rows, total, likely)
+            more = total > SEARCH_COUNT_LIMIT
+            total = min(total, SEARCH_COUNT_LIMIT)
+            found = f"{'more than ' if more else ''}{total}"
+            await tx.record(self.clock(), who.user_id, "searched", None, f"found={found}")
+        return Found(wanted, rows, total, likely, more)
 
     async def current(self, reference: str) -> StoredCase | None:
         """Return a case as it is now (to tell whether a form on it is stale), unrecorded."""

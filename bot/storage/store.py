@@ -317,8 +317,10 @@ class Desk(Protocol):
     def iter_desk(self, query: DeskQuery, *, staff_id: int) -> AsyncIterator[StoredCase]:
         """Yield every case of a queue view, in its order."""
 
-    async def search_desk(self, terms: list[str], *, limit: int) -> tuple[list[StoredCase], int]:
-        """Return the cases the search index finds by every term, newest first, and how many."""
+    async def search_desk(
+        self, terms: list[str], *, limit: int, most: int
+    ) -> tuple[list[StoredCase], int]:
+        """Return the newest cases the search index finds by every term, and how many (to most)."""
 
     async def existing_references(self, references: Sequence[str]) -> list[str]:
         """Return those of ``references`` that are cases, in order."""

@@ -52,6 +52,11 @@ async def test_sign_in_find_by_name_note_and_reply(desk: Desk, page: Page) -> No
     await desk.send_case(ada)
     reference = await desk.send_case(olwen)
     link = await desk.link(SAM)
+    sent = desk.harness.request.last_message(SAM.user_id)
+    assert link in (sent.text or "")
+    assert '"is_disabled": true' in str(sent.params.get("link_preview_options")).replace(
+        "True", "true"
+    ).replace("'", '"')
     await page.goto(link)
     # Opening the link (as a preview fetcher would) does not spend it: only the button does.
     assert logins(desk) == [(SAM.user_id, None)]

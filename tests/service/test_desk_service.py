@@ -240,3 +240,19 @@ async def test_export_as_csv_tables_and_one_json_document(services: Services) ->
     assert whole["notes"]["rows"][0]["text"] == "=1+1"
     empty = await services.desk.export(sam, DeskQuery(Tab.CLOSED), "csv", "cases")
     assert empty.count == 0
+
+
+async def test_a_search_finding_very_many_says_more_than_and_shows_the_newest(
+    services: Services, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.service.desk.SEARCH_COUNT_LIMIT", 2)
+    sam = await worker(services)
+    cases = []
+    for number in range(3):
+        cases.append(await send_intake(services, 5001 + number))
+        clock.advance(minutes=5)
+    found = await services.desk.search(sam, "Ada")
+    assert (found.total, found.more) == (2, True)
+    assert [s.case.reference for s in found.rows] == [c.reference for c in reversed(cases)]
+    exact = await services.desk.search(sam, "lovelace damp")
+    assert exact.more

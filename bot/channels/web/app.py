@@ -310,6 +310,7 @@ class Desk:
             text=found.text if found else "",
             rows=[self.texts.row(stored) for stored in found.rows] if found else [],
             total=found.total if found else 0,
+            more=found.more if found else False,
             likely=found.likely if found else [],
         )
 

@@ -176,22 +176,29 @@ class DeskRows:
             async for row in cursor:
                 yield _stored(row)
 
-    async def search_desk(self, terms: list[str], *, limit: int) -> tuple[list[StoredCase], int]:
-        """Return the cases the search index finds by every term, newest first, and how many."""
+    async def search_desk(
+        self, terms: list[str], *, limit: int, most: int
+    ) -> tuple[list[StoredCase], int]:
+        """Return the newest cases the search index finds by every term, and how many (to most).
+
+        The index yields its matches newest first (a case's id is its index row), so a word
+        found in every case costs a page of them, not all of them.
+        """
         if not terms:
             return [], 0
         found = "SELECT rowid FROM case_search WHERE case_search MATCH ?"
-        count = await first_row(
+        counted = await first_row(
             self.db,
-            "SELECT count(*) FROM case_search WHERE case_search MATCH ?",
-            (match(terms),),
+            f"SELECT count(*) FROM ({found} LIMIT ?)",  # noqa: S608
+            (match(terms), most),
         )
+        newest = f"{found} ORDER BY rowid DESC LIMIT ?"
         sql = (
-            "SELECT id, data, card_message_id FROM cases"  # noqa: S608
-            f" WHERE id IN ({found}) ORDER BY created_at DESC, id DESC LIMIT ?"
+            "SELECT c.id, c.data, c.card_message_id FROM cases c"  # noqa: S608
+            f" JOIN ({newest}) found ON found.rowid = c.id ORDER BY c.id DESC"
         )
         rows = await all_rows(self.db, sql, (match(terms), limit))
-        return [_stored(row) for row in rows], int(count[0]) if count else 0
+        return [_stored(row) for row in rows], int(counted[0]) if counted else 0
 
     async def existing_references(self, references: Sequence[str]) -> list[str]:
         """Return those of ``references`` that are cases, in order."""

@@ -17,7 +17,7 @@ CREATE TABLE desk_sessions (
 
 CREATE INDEX desk_sessions_by_user ON desk_sessions (user_id);
 
--- The queue's counts under any filter from one index alone (a case's row holds its large
--- data), and its tabs in order of age.
+-- The queue's counts under any filter from an index alone (a case's row holds its large
+-- data): one led by who has the case, one by when it came in.
 CREATE INDEX cases_desk ON cases (is_open, assignee, status, category, urgent, created_at);
-CREATE INDEX cases_desk_by_age ON cases (is_open, created_at, id);
+CREATE INDEX cases_desk_by_age ON cases (is_open, created_at, assignee, status, category, urgent);
