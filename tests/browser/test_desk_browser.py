@@ -243,6 +243,14 @@ async def test_forms_without_the_token_and_forged_sessions_are_refused(
     )
     assert answer.status == 403
     assert "This form has expired" in await answer.text()
+    token = await page.locator("input[name=csrf]").first.get_attribute("value")
+    assert token
+    elsewhere = await page.request.post(
+        f"{desk.base}/cases/{reference}/note",
+        form={"text": "sneaky", "seen": "x", "csrf": token},
+        headers={"Origin": "https://attacker.example"},
+    )
+    assert elsewhere.status == 403
     forged = await context.browser.new_context()  # type: ignore[union-attr]
     await forged.add_cookies(
         [{"name": "desk_session", "value": "A" * 43, "url": desk.base, "sameSite": "Strict"}]

@@ -52,8 +52,9 @@ HEADERS = {
     " img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
     " base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    # A login link's token is in its path: never send it to another site.
-    "Referrer-Policy": "no-referrer",
+    # A login link's token is in its path: never send it to another site. (With no-referrer,
+    # browsers would send "Origin: null" with the desk's own forms.)
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -118,6 +119,8 @@ class Desk:
         self.templates = {name: self.env.get_template(name) for name in self.env.list_templates()}
         self.office_name = office.params.get("mp_name", "")
         self.categories = frozenset(value for value, _ in self.texts.categories())
+        scheme, _, rest = self.desk.public_url.partition("://")
+        self.origin = f"{scheme}://{rest.split('/', 1)[0]}"
 
     # Rendering
 
@@ -186,7 +189,7 @@ class Desk:
             if request.method == "POST":
                 form = await request.form()
                 expected = form_token(await self.desk.key(), "session", signed.session)
-                if not same_token(_field(form, "csrf"), expected):
+                if not self.same_origin(request) or not same_token(_field(form, "csrf"), expected):
                     return await self.message(
                         request,
                         signed,
@@ -198,6 +201,18 @@ class Desk:
             return await handler(request, signed)
 
         return endpoint
+
+    def same_origin(self, request: Request) -> bool:
+        """Tell whether a form was posted from the desk's own pages, as far as the browser says.
+
+        Browsers name the page a form came from in Origin; a request without it (not from a
+        browser) still needs the form's token.
+        """
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        host = request.headers.get("host", "")
+        return origin in (self.origin, f"{request.url.scheme}://{host}")
 
     # Sign-in and out
 
@@ -212,7 +227,8 @@ class Desk:
         form = await request.form()
         token = _field(form, "token")[:100]
         expected = form_token(await self.desk.key(), "login", token)
-        if not token or not same_token(_field(form, "csrf"), expected):
+        valid = self.same_origin(request) and same_token(_field(form, "csrf"), expected)
+        if not token or not valid:
             return await self.message(
                 request,
                 None,
