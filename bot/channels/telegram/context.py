@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import ASGIApp
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.channels.telegram.render import Renderer
@@ -69,6 +69,10 @@ class Runtime:
         return self.services.office.rules.reference_prefix
 
 
+# An ASGI app, named without importing the web framework here.
+WebApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+
 class BotData:
     """The application's ``bot_data``: the running office, once post_init has opened it."""
 
@@ -78,7 +82,7 @@ class BotData:
         # The staff desk's web server, when it runs beside the bot, or its app when the
         # webhook's server serves it.
         self.desk: DeskServer | None = None
-        self.desk_app: ASGIApp | None = None
+        self.desk_app: WebApp | None = None
 
     @property
     def runtime(self) -> Runtime:
