@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from bot import logs, operations
 from bot.core.flow import FlowError
+from bot.loading import FLOWS_DIR
 from bot.office import Office, SetupError, prepare
 from bot.settings import (
     ENV_FILE_VARIABLE,
@@ -35,6 +36,7 @@ COMMANDS = {
     "backup": "copy the database to PATH (a new file, or a folder), safely while the bot runs",
     "restore": "replace the database with the backup PATH (stop the bot first)",
     "migrate": "bring the database's schema up to date, then exit",
+    "translations": "export a language's texts to a .po file for translators, or import one",
 }
 
 
@@ -54,6 +56,16 @@ def parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=summary, description=summary)
         if name in ("backup", "restore"):
             command.add_argument("path", type=Path, metavar="PATH")
+        if name == "translations":
+            command.add_argument("action", choices=("export", "import"))
+            command.add_argument("language", metavar="LANGUAGE", help="a code such as cy")
+            command.add_argument("path", type=Path, metavar="FILE.po")
+            command.add_argument(
+                "--flows",
+                type=Path,
+                default=FLOWS_DIR,
+                help="the flows folder whose locales/ to use (default: the shipped flows)",
+            )
     return found
 
 
@@ -67,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo()
     try:
+        if command == "translations":
+            return operations.translations(args.action, args.language, args.path, args.flows)
         return _run(command, args)
     except (SettingsFileError, FlowError, SetupError, StoreError) as exc:
         print(exc, file=sys.stderr)

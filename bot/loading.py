@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.core.case import CaseStatus, QueueFilter
-from bot.core.catalogue import Catalogue
+from bot.core.catalogue import Catalogue, placeholders
 from bot.core.desk import desk_text_keys
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
+from bot.core.languages import NAMES, plural_category
 from bot.core.postcodes import PostcodeStatus
 from bot.core.roles import ROLES
 from bot.core.safeguarding import Concern
@@ -92,6 +93,12 @@ CODE_TEXTS = (
     "error.attachments.expected",
     "error.internal",
     *(f"command.{name}" for name in ("start", "back", "cancel", "help", "privacy", "about")),
+    "language.choose",
+    "language.changed",
+    "command.language",
+    "command.iaith",
+    *(f"button.language.{code}" for code in NAMES),
+    *(f"duration.{unit}" for unit in ("day", "hour", "minute", "second")),
 )
 
 
@@ -210,6 +217,8 @@ STAFF_TEXTS = (
     "mystatus.title",
     "mystatus.row",
     "mystatus.none",
+    "card.language",
+    *(f"language.name.{code}" for code in NAMES),
     "staff.help",
     "staff.unknown_category",
     "staff.category_choice",
@@ -291,23 +300,155 @@ def required_texts() -> list[str]:
     return keys
 
 
+# CLDR's plural categories: a text that depends on a {count} gives the forms its language has.
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+# The file of staff texts: only CONSTITUENT_STAFF_TEXTS of it need a text in every language.
+STAFF_FILE = "staff.yaml"
+
+# Texts of the staff file that a constituent receives (status names, a reply's framing...).
+CONSTITUENT_STAFF_TEXTS = frozenset(
+    {
+        "status.new",
+        "status.open",
+        "status.waiting",
+        "status.closed",
+        "status.closed_unable",
+        "staff.refused",
+        "reply.to_constituent",
+        "relay.received",
+        "relay.which_case",
+        "relay.closed_new_intake",
+        "case.closed_to_constituent",
+        "mystatus.title",
+        "mystatus.row",
+        "mystatus.none",
+        "command.status",
+    }
+)
+
+
 def load_catalogue(folder: Path, locale: str = "en") -> Catalogue:
     """Merge every ``*.yaml`` file of one locale into a catalogue; a key may appear only once."""
+    texts, plurals, _ = _read_locale(folder, locale)
+    return Catalogue(texts, locale, plurals=plurals)
+
+
+def read_locale_files(folder: Path, locale: str) -> dict[str, dict[str, object]]:
+    """Return what each of a locale's files holds, by file name, in the files' order."""
+    return _read_locale(folder, locale)[2]
+
+
+def constituent_keys(folder: Path) -> set[str]:
+    """Return the keys of the English texts a constituent can be sent (every language needs)."""
+    _, _, files = _read_locale(folder, "en")
+    keys = {key for name, found in files.items() if name != STAFF_FILE for key in found}
+    return keys | (CONSTITUENT_STAFF_TEXTS & set(files.get(STAFF_FILE, ())))
+
+
+def load_translation(
+    folder: Path, locale: str, english: Catalogue, localise: Callable[[str], str] | None = None
+) -> Catalogue:
+    """Load a language other than English, over the English texts for staff-only keys.
+
+    Every text a constituent can be sent must be translated, with the English text's
+    placeholders and, for a text that depends on a count, every plural form of the language.
+    """
+    texts, plurals, _ = _read_locale(folder, locale)
+    where = folder / locale
+    needed = constituent_keys(folder)
+    missing = sorted(needed - texts.keys() - plurals.keys())
+    if missing:
+        raise FlowError(
+            f"{where}: no {locale} text for {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+        )
+    for key in sorted({*texts, *plurals}):
+        if key not in english:
+            raise FlowError(f"{where}: text {key!r} has no English text")
+        _check_placeholders(where, key, english, texts.get(key), plurals.get(key))
+        if english.plural_forms(key) is not None:
+            wanted = _categories(locale)
+            given = set(plurals.get(key, {}))
+            if not wanted <= given:
+                raise FlowError(
+                    f"{where}: text {key!r} needs the plural forms {', '.join(sorted(wanted))}"
+                )
+    merged = {k: english.raw(k) for k in english.keys() if english.plural_forms(k) is None}  # noqa: SIM118
+    merged.update(texts)
+    forms = {k: f for k in english.keys() if (f := english.plural_forms(k)) is not None}  # noqa: SIM118
+    forms.update(plurals)
+    for key in texts:
+        forms.pop(key, None)
+    return Catalogue(merged, locale, plurals=forms, localise=localise)
+
+
+def _categories(locale: str) -> set[str]:
+    return {plural_category(locale, n) for n in range(1001)} | {"other"}
+
+
+def _check_placeholders(
+    where: Path,
+    key: str,
+    english: Catalogue,
+    text: str | None,
+    forms: Mapping[str, str] | None,
+) -> None:
+    wanted = _all_placeholders(english.raw(key), english.plural_forms(key))
+    found = _all_placeholders(text or "", forms)
+    if found != wanted:
+        raise FlowError(
+            f"{where}: text {key!r} has the placeholders {{{', '.join(sorted(found))}}};"
+            f" the English has {{{', '.join(sorted(wanted))}}}"
+        )
+
+
+def _all_placeholders(text: str, forms: Mapping[str, str] | None) -> set[str]:
+    # A plural form may leave out {count} ("one day" for "un diwrnod"): count is implied.
+    found = placeholders(text) if forms is None else set()
+    for form in (forms or {}).values():
+        found |= placeholders(form)
+    return found - {"count"} if forms is not None else found
+
+
+def _read_locale(
+    folder: Path, locale: str
+) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, dict[str, object]]]:
+    """Return a locale's texts, its plural texts, and what each file holds."""
     texts: dict[str, str] = {}
-    files = sorted((folder / locale).glob("*.yaml"))
-    if not files:
+    plurals: dict[str, dict[str, str]] = {}
+    files: dict[str, dict[str, object]] = {}
+    found = sorted((folder / locale).glob("*.yaml"))
+    if not found:
         raise FlowError(f"no message files in {folder / locale}")
-    for path in files:
+    for path in found:
         data = _read_yaml(path)
         if not isinstance(data, dict):
             raise FlowError(f"{path}: expected a mapping of keys to texts")
+        files[path.name] = data
         for key, value in data.items():
-            if not isinstance(value, str):
-                raise FlowError(f"{path}: text {key!r} is not a string")
-            if key in texts:
+            if key in texts or key in plurals:
                 raise FlowError(f"{path}: text {key!r} is defined twice")
-            texts[key] = value
-    return Catalogue(texts, locale)
+            if isinstance(value, str):
+                texts[key] = value
+            elif isinstance(value, dict) and _plural_forms(value):
+                plurals[key] = {str(k): str(v) for k, v in value.items()}
+            elif isinstance(value, dict):
+                raise FlowError(
+                    f"{path}: text {key!r} has forms other than {', '.join(PLURAL_CATEGORIES)}"
+                    ' ("other" is needed)'
+                )
+            else:
+                raise FlowError(f"{path}: text {key!r} is not a string")
+    return texts, plurals, files
+
+
+def _plural_forms(value: dict[Any, Any]) -> bool:
+    return (
+        "other" in value
+        and all(k in PLURAL_CATEGORIES for k in value)
+        and all(isinstance(v, str) for v in value.values())
+    )
 
 
 def load_flow(path: Path, catalogue: Catalogue) -> Flow:

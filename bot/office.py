@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.core.catalogue import Catalogue
+from bot.core.dates import dates_in_language
 from bot.core.flow import Flow
+from bot.core.languages import ENGLISH, offered_by_default
 from bot.core.postcodes import Constituency, PostcodeChecker
 from bot.core.references import REFERENCE_SPACE
 from bot.core.roles import CATEGORY
 from bot.core.rules import FloodRules, OfficeRules, RetentionRules, UrgencyRules, spell_duration
 from bot.core.staff import StaffDirectory
 from bot.core.wording import check_texts
-from bot.loading import FLOWS_DIR, load_catalogue, load_flow
+from bot.loading import FLOWS_DIR, load_catalogue, load_flow, load_translation
 from bot.settings import Settings
 from bot.storage.postcode_index import load_attribution, load_postcode_checker
 
@@ -35,6 +38,17 @@ class Office:
     params: dict[str, str]
     staff: StaffDirectory
     rules: OfficeRules
+    # The constituent's languages, English first, each with its texts (English: ``catalogue``).
+    catalogues: Mapping[str, Catalogue] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Return the languages a constituent may choose, English first."""
+        return tuple(self.catalogues) or (ENGLISH,)
+
+    def texts(self, language: str | None) -> Catalogue:
+        """Return the texts of ``language``, or the office's own when it has none such."""
+        return self.catalogues.get(language or ENGLISH, self.catalogue)
 
 
 def prepare(settings: Settings) -> Office:
@@ -58,16 +72,79 @@ def prepare(settings: Settings) -> Office:
         "office_address": settings.office_address,
         "response_days": str(settings.response_days),
         "retention_years": str(settings.retention_years),
-        "draft_expiry": spell_duration(timedelta(days=settings.draft_expiry_days)),
-        "flood_pause": spell_duration(timedelta(seconds=settings.flood_pause_seconds)),
+        **{
+            name: spell_duration(length, catalogue) for name, length in _durations(settings).items()
+        },
         "attribution": load_attribution(),
     }
     shipped = settings.flows_dir.resolve() == FLOWS_DIR.resolve()
     reference = catalogue if shipped else load_catalogue(FLOWS_DIR / "locales")
     check_texts(catalogue, reference, flow, params)
+    catalogues = {ENGLISH: catalogue}
+    for language in settings.languages or offered_by_default(constituency.code):
+        check_language(settings, catalogue, language)
+        if language != ENGLISH:
+            catalogues[language] = _translation(settings, language, catalogue, params, postcodes)
+            check_texts(catalogues[language], catalogue, flow, params)
     return Office(
-        settings, catalogue, flow, postcodes, constituency, params, staff, rules_of(settings)
+        settings,
+        catalogue,
+        flow,
+        postcodes,
+        constituency,
+        params,
+        staff,
+        rules_of(settings),
+        catalogues,
     )
+
+
+def check_language(settings: Settings, english: Catalogue, language: str) -> None:
+    """Fail fast if a language in LANGUAGES has no texts, or no name to be chosen by."""
+    locales = settings.flows_dir / "locales"
+    if language != ENGLISH and not (locales / language).is_dir():
+        raise SetupError(
+            f"Setting LANGUAGES is not valid: there are no {language} texts in"
+            f" {locales / language} (casework-bot translations export {language} FILE.po"
+            " gives translators the texts)."
+        )
+    for key in (f"button.language.{language}", f"language.name.{language}"):
+        if key not in english:
+            raise SetupError(
+                f"Setting LANGUAGES is not valid: {language} needs the English text {key!r}"
+                f" in {locales / ENGLISH} (the language's name on its button, and for staff)."
+            )
+
+
+def _translation(
+    settings: Settings,
+    language: str,
+    english: Catalogue,
+    params: Mapping[str, str],
+    postcodes: PostcodeChecker,
+) -> Catalogue:
+    """Load a language's texts, with the office's values as they read in it.
+
+    The office's values (the constituency's name, "7 days") are filled into texts when they
+    are owed, in English; the translation reads them in its own language when it is shown.
+    """
+    values = postcodes.names_in(language)
+
+    def localise(value: str) -> str:
+        found = values.get(value)
+        return found if found is not None else dates_in_language(value, language)
+
+    translated = load_translation(settings.flows_dir / "locales", language, english, localise)
+    for name, length in _durations(settings).items():
+        values[params[name]] = spell_duration(length, translated)
+    return translated
+
+
+def _durations(settings: Settings) -> dict[str, timedelta]:
+    return {
+        "draft_expiry": timedelta(days=settings.draft_expiry_days),
+        "flood_pause": timedelta(seconds=settings.flood_pause_seconds),
+    }
 
 
 def rules_of(settings: Settings) -> OfficeRules:

@@ -1,14 +1,16 @@
-"""The operator's commands besides running: check, back up, restore and migrate."""
+"""The operator's commands besides running: check, back up, restore, migrate, translations."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+from bot.core.flow import FlowError
 from bot.office import Office
 from bot.settings import Settings
 from bot.storage.lock import exclusive
 from bot.storage.store import StoreError
+from bot.translations import export_po, import_po
 from bot.wiring import backup_store, describe_store, migrate_store, restore_store, store_problem
 
 
@@ -28,6 +30,26 @@ def check(office: Office) -> int:
         f" {len(list(office.catalogue.keys()))} texts from {settings.flows_dir};"
         f" database {path} ({database}); {mode}."
     )
+    return 0
+
+
+def translations(action: str, language: str, path: Path, flows: Path) -> int:
+    """Export a language's texts to a .po file, or import a translated one (checked first)."""
+    locales = flows / "locales"
+    if action == "export":
+        try:
+            done = export_po(locales, language, path)
+        except OSError as exc:
+            raise FlowError(f"{path}: cannot be written: {exc.strerror}") from exc
+        print(
+            f"Wrote {done.texts:,} texts to {path} ({done.untranslated:,} without a"
+            f" {language} translation yet)."
+        )
+        return 0
+    if not path.is_file():
+        raise FlowError(f"{path}: no such file")
+    taken = import_po(locales, language, path)
+    print(f"Took {taken:,} {language} texts from {path} into {locales / language}; all checked.")
     return 0
 
 

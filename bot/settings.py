@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     desk_host: str = Field(default="127.0.0.1", min_length=1, max_length=255, pattern=r"^\S+$")
     desk_port: int = Field(default=8080, ge=1, le=65535)
     desk_public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    # Empty: English, and Welsh too in a constituency in Wales (see Office.languages).
+    languages: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator(
         "telegram_api_base_url", "webhook_url", "webhook_secret", "desk_public_url", mode="before"
@@ -148,6 +150,25 @@ class Settings(BaseSettings):
             if not path.is_absolute() and str(path) != ":memory:"
         }
         return self.model_copy(update=changes)
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(code.strip().lower() for code in value.split(",") if code.strip())
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not re.fullmatch(r"[a-z]{2,3}", code):
+                raise ValueError(f"{code!r} is not a language code such as en or cy")
+        if value and value[0] != "en":
+            raise ValueError("start with en: the office's own texts are in English")
+        if len(set(value)) != len(value):
+            raise ValueError("a language is given twice")
+        return value
 
     @field_validator("urgent_keywords", mode="before")
     @classmethod

@@ -67,7 +67,8 @@ def build_services(
     )
     # Option labels as the person reads them, so a typed "benefits" picks its button.
     labels = {
-        option.label: office.catalogue.raw(option.label)
+        option.label: " ".join(found.raw(option.label) for found in office.catalogues.values())
+        or office.catalogue.raw(option.label)
         for step in office.flow.steps
         for option in step.options
     }
@@ -83,6 +84,8 @@ def build_services(
         clock=clock,
         random_number=random_number,
         on_outbox=outbox.wake,
+        languages=office.languages,
+        consent_texts=office.catalogues,
     )
     staff_service = StaffService(
         store,
@@ -101,7 +104,13 @@ def build_services(
         frozenset(m.user_id for m in staff.members),
     )
     copy = DataCopy(office.catalogue, office.flow, office.params)
-    privacy = PrivacyService(store, staff, rules.retention, clock, outbox.wake, copy, office.params)
+    copies = {
+        code: DataCopy(texts, office.flow, office.params)
+        for code, texts in office.catalogues.items()
+    }
+    privacy = PrivacyService(
+        store, staff, rules.retention, clock, outbox.wake, copy, office.params, copies
+    )
     desk = DeskService(
         store,
         staff_service,

@@ -61,10 +61,15 @@ def texts(path: Path) -> dict[str, str]:
     """Return the key-to-text mapping of one catalogue file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict), f"{path}: expected a mapping of keys to texts"
+    found: dict[str, str] = {}
     for key, value in data.items():
         assert isinstance(key, str), f"{path}: key {key!r} is not a string"
+        if isinstance(value, dict):  # plural forms: checked as one text of all the forms
+            assert "other" in value, f"{path}: text {key!r} has no 'other' form"
+            value = " ".join(str(form) for form in value.values())
         assert isinstance(value, str), f"{path}: text {key!r} is not a string"
-    return data
+        found[key] = value
+    return found
 
 
 def placeholders(text: str) -> set[str]:

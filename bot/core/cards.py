@@ -45,6 +45,13 @@ def card_body(case: Case, *, category: str, assignee: str | Msg, received: str, 
     )
 
 
+def language_line(case: Case) -> Msg | None:
+    """Return the card's line saying which language the constituent writes in (not English)."""
+    if case.language == "en":
+        return None
+    return Msg("card.language", {"language": Msg(f"language.name.{case.language}")})
+
+
 def card_notes(case: Case, *, relationship: str, agreement: str) -> list[Msg]:
     """Return the card's warnings: a postcode not in the data; someone writing for another."""
     notes = []

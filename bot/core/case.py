@@ -110,6 +110,8 @@ class Case(BaseModel):
     summary: str = ""
     # Safeguarding concerns raised by what the person wrote: staff see them on the card.
     concerns: tuple[str, ...] = ()
+    # The language the constituent chose: what the office sends them is in it.
+    language: str = "en"
 
     @property
     def is_open(self) -> bool:
@@ -142,6 +144,10 @@ class Case(BaseModel):
     def with_consent_withdrawn(self, now: datetime) -> Case:
         """Return the case with its consent withdrawn at ``now``."""
         return self.model_copy(update={"consent": self.consent.withdrawn(now), "updated_at": now})
+
+    def in_language(self, language: str) -> Case:
+        """Return the case with the constituent's new choice of language."""
+        return self.model_copy(update={"language": language})
 
     def with_attachment(self, attachment: Attachment, now: datetime) -> Case:
         """Return the case with ``attachment`` added after the others, updated at ``now``."""
@@ -182,6 +188,7 @@ def build_case(
     assignee: int | None = None,
     concerns: Sequence[str] = (),
     consent_wording: str | None = None,
+    language: str = "en",
 ) -> Case:
     """Make the case for a finished draft's answers (those that apply)."""
     consent = answers.get(CONSENT)
@@ -207,7 +214,7 @@ def build_case(
         answers={step: answer.value for step, answer in answers.items()},
         attachments=list(attachments),
         consent=Consent(
-            version=consent.extra["version"],
+            version=consent_version(consent.extra["version"], language),
             answer="yes" if consent.value == "yes" else "no",
             recorded_at=consent.answered_at,
             wording=consent_wording,
@@ -218,7 +225,13 @@ def build_case(
         assignee=assignee,
         summary=summarise(answers),
         concerns=tuple(concerns),
+        language=language,
     )
+
+
+def consent_version(version: str, language: str) -> str:
+    """Return the version of the consent wording in ``language``: each has its own."""
+    return version if language == "en" else f"{version}-{language}"
 
 
 def _with_safeguarding(urgency: Urgency, concerns: Sequence[str]) -> Urgency:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.languages import plural_category
+
 Escape = Callable[[str], str]
 
 
@@ -45,10 +47,24 @@ def placeholders(template: str) -> set[str]:
 class Catalogue:
     """Texts for one language, keyed by dotted names such as ``question.postcode``."""
 
-    def __init__(self, texts: Mapping[str, str], locale: str = "en") -> None:
-        """Keep the texts of one locale."""
-        self._texts = dict(texts)
+    def __init__(
+        self,
+        texts: Mapping[str, str],
+        locale: str = "en",
+        *,
+        plurals: Mapping[str, Mapping[str, str]] | None = None,
+        localise: Callable[[str], str] | None = None,
+    ) -> None:
+        """Keep the texts of one locale.
+
+        ``plurals`` holds the texts that depend on a ``{count}``, by CLDR plural category
+        (Welsh has six: zero, one, two, few, many, other). ``localise`` rewrites the office's
+        values for this language before they are filled in (a constituency's Welsh name).
+        """
+        self._plurals = {key: dict(forms) for key, forms in (plurals or {}).items()}
+        self._texts = {**dict(texts), **{k: f["other"] for k, f in self._plurals.items()}}
         self.locale = locale
+        self._localise = localise
 
     def __contains__(self, key: object) -> bool:
         """Tell whether the catalogue has a text for ``key``."""
@@ -62,20 +78,36 @@ class Catalogue:
         """Return the unfilled text for ``key``; a missing key is a programming error."""
         return self._texts[key]
 
+    def plural_forms(self, key: str) -> Mapping[str, str] | None:
+        """Return the forms of a text that depends on a count, by plural category, or None."""
+        return self._plurals.get(key)
+
     def render(self, msg: Msg, escape: Escape) -> str:
         """Return the text for ``msg`` with each value escaped for the channel."""
-        template = self._texts[msg.key]
+        template = self._template(msg)
         if not msg.params:
             return template
+        localise = self._localise or _unchanged
         values = {
-            name: self.render(value, escape) if isinstance(value, Msg) else escape(value)
+            name: self.render(value, escape) if isinstance(value, Msg) else escape(localise(value))
             for name, value in msg.params.items()
         }
         return template.format_map(_Strict(values, msg.key))
 
+    def _template(self, msg: Msg) -> str:
+        forms = self._plurals.get(msg.key)
+        count = msg.params.get("count")
+        if forms is None or not isinstance(count, str) or not count.isdecimal():
+            return self._texts[msg.key]
+        return forms.get(plural_category(self.locale, int(count)), forms["other"])
+
     def text(self, key: str, escape: Escape, **params: str) -> str:
         """Return the text for ``key`` filled with ``params``."""
         return self.render(Msg(key, params), escape)
+
+
+def _unchanged(value: str) -> str:
+    return value
 
 
 class _Strict(dict[str, str]):

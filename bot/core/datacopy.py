@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
-from bot.core.dates import long_date
+from bot.core.dates import dates_in_language, long_date
 from bot.core.display import LONDON, shown_answer
 from bot.core.draft import Draft
 from bot.core.flow import Flow
@@ -65,6 +65,10 @@ class DataCopy:
         """Return a catalogue text as plain words, filled with ``values``."""
         return without_markup(self.catalogue.render(Msg(key, {**self.params, **values}), _as_is))
 
+    def _when(self, moment: datetime) -> str:
+        """Return a moment as the copy's language writes it."""
+        return dates_in_language(when(moment), self.catalogue.locale)
+
     def render(self, draft: Draft | None, cases: Sequence[CaseCopy], now: datetime) -> str:
         """Return the whole copy as plain text."""
         lines = [self.text("mydata.title"), self.text("mydata.made", when=when(now)), ""]
@@ -92,11 +96,11 @@ class DataCopy:
             lines.append(self.text("mydata.messages"))
             for m in copy.messages:
                 key = "mydata.from_office" if m.to_constituent else "mydata.from_you"
-                lines.append(f"  {when(m.at)}, {self.text(key)}: {m.text}")
+                lines.append(f"  {self._when(m.at)}, {self.text(key)}: {m.text}")
             lines.append("")
         lines.append(self.text("mydata.seen_by"))
         for event in copy.events:
-            lines.append(f"  {when(event.at)}  {event.who}: {self._action(event.action)}")
+            lines.append(f"  {self._when(event.at)}  {event.who}: {self._action(event.action)}")
         if not copy.events:
             lines.append("  " + self.text("mydata.seen_by_nobody"))
         return [*lines, "", ""]

@@ -87,6 +87,8 @@ class Draft(BaseModel):
     revision: int = 0
     # Safeguarding concerns raised by what the person wrote (bot/core/safeguarding.py).
     concerns: list[str] = Field(default_factory=list)
+    # The language the person chose ("en", "cy"): every text they are sent is in it.
+    language: str = "en"
     started_at: datetime
     updated_at: datetime
 
@@ -157,6 +159,10 @@ class Draft(BaseModel):
         """Return the draft flagged with ``concerns`` as well as those it had."""
         merged = [*self.concerns, *(c for c in concerns if c not in self.concerns)]
         return self.model_copy(update={"concerns": merged})
+
+    def in_language(self, language: str) -> Draft:
+        """Return the draft to be continued in ``language``, every answer kept."""
+        return self.model_copy(update={"language": language})
 
     def as_reminded(self) -> Draft:
         """Return the draft marked as sent its one reminder."""

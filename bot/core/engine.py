@@ -10,6 +10,7 @@ from bot.core import roles
 from bot.core.catalogue import Msg
 from bot.core.draft import Answer, Attachment, Collected, Draft, PendingPostcode, Suggestion
 from bot.core.flow import Flow, Step, StepKind
+from bot.core.languages import yes_or_no
 from bot.core.postcodes import PostcodeChecker, PostcodeStatus
 from bot.core.prompts import (
     Button,
@@ -287,7 +288,7 @@ class Intake:
     def _restart(self, draft: Draft, now: datetime) -> Ask:
         """Start again a draft of another flow, saying why (its answers cannot be used)."""
         fresh = self.begin(now, draft.profile, linked_to=draft.linked_to).draft
-        restarted = fresh.restarted_from(draft)
+        restarted = fresh.restarted_from(draft).in_language(draft.language)
         return Ask(restarted, self.prompt(restarted), notice=Msg("intake.flow_restarted"))
 
     def _carry_on(self, draft: Draft, fitted: Draft, reply: Reply, now: datetime) -> Outcome:
@@ -501,6 +502,11 @@ class Intake:
 
     def _typed_choice(self, step: Step, text: str) -> ChoiceReply | None:
         """Return the option a typed answer names ("benefits"), if it names exactly one."""
+        if step.kind is StepKind.CHOICE:
+            # "ie", "oes", "naddo": a yes-or-no question answered in words, in either language.
+            said = yes_or_no(_words(text))
+            if said is not None and step.option(said) is not None:
+                return ChoiceReply(said)
         typed = [word for word in _words(text) if word not in _FILLER]
         if not typed or step.kind is not StepKind.CHOICE:
             return None

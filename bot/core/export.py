@@ -58,6 +58,8 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "helper_relationship",
     "helper_address",
     "agreement",
+    # The language the constituent chose (en, cy): reply to them in it.
+    "language",
 )
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection").
@@ -128,6 +130,7 @@ def export_row(
         "date_of_birth": answers.get(DATE_OF_BIRTH) or "",
         "postcode_checked": "yes" if case.postcode_verified else "no",
         **(helper if for_other else dict.fromkeys(helper, "")),
+        "language": case.language,
     }
     return {field: row[field] for field in EXPORT_FIELDS}
 

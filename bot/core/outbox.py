@@ -97,6 +97,8 @@ class OwedMessage(BaseModel):
     edit_message_id: int | None = None
     # An intake's reply, in place of ``msg``.
     reply: OwedReply | None = None
+    # The language to render it in: the person's choice, looked up when it is delivered.
+    language: str | None = None
     # A constituent's message relayed to staff: a reply to it answers them, and several
     # waiting in a row for one case (with no file) are sent as one.
     relayed: bool = False
@@ -131,6 +133,10 @@ class OwedMessage(BaseModel):
     def text(self) -> Msg:
         """Return the catalogue text to render."""
         return msg_from_data(self.msg)
+
+    def in_language(self, language: str | None) -> OwedMessage:
+        """Return the message to be rendered in ``language`` (None: the office's own)."""
+        return self if language is None else self.model_copy(update={"language": language})
 
     @property
     def joinable(self) -> bool:

@@ -141,6 +141,16 @@ class PostcodeChecker:
         self._directory = directory
         self._constituencies = constituencies
 
+    def names_in(self, language: str) -> dict[str, str]:
+        """Return each constituency's English name mapped to its name in ``language``, if other."""
+        if language != "cy":
+            return {}
+        return {
+            c.name: c.name_cy
+            for c in self._constituencies.values()
+            if c.name_cy not in (None, c.name)
+        }
+
     def constituency(self, code: str) -> Constituency | None:
         """Return the constituency with this GSS code, or None if there is none."""
         return self._constituencies.get(code)

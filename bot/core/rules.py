@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.core.catalogue import Catalogue
+
 
 @dataclass(frozen=True, slots=True)
 class UrgencyRules:
@@ -44,11 +46,14 @@ class OfficeRules:
     flood: FloodRules = field(default_factory=FloodRules)
 
 
-def spell_duration(length: timedelta) -> str:
+def spell_duration(length: timedelta, catalogue: Catalogue) -> str:
     """Return a duration as a text states it: "7 days", "1 day", "36 hours", "5 minutes"."""
     seconds = int(length.total_seconds())
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{seconds} second{'' if seconds == 1 else 's'}"
+            return catalogue.text(f"duration.{unit}", _as_is, count=str(seconds // size))
+    return catalogue.text("duration.second", _as_is, count=str(seconds))
+
+
+def _as_is(value: str) -> str:
+    return value

@@ -220,7 +220,7 @@ def validate_date_of_birth(text: str, context: ValidationContext) -> Accepted | 
     if not clean_text(text):
         return Rejected("error.date_of_birth.empty")
     parts = date_parts(text)
-    if parts is None:
+    if parts is None or parts.no_year:
         return Rejected("error.date_of_birth.format")
     born = real_date(parts, today, past=True)
     if born is None:

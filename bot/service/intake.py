@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -12,6 +12,7 @@ from bot.core.catalogue import Catalogue, Msg
 from bot.core.draft import Draft
 from bot.core.engine import Ask, Ended, Finished, Intake
 from bot.core.flow import StepKind
+from bot.core.languages import ENGLISH, action_for, language_of_action
 from bot.core.outbox import OwedMessage
 from bot.core.prompts import Button, Prompt
 from bot.core.references import make_reference
@@ -44,8 +45,10 @@ class IntakeService:
         clock: Callable[[], datetime],
         random_number: Callable[[], int],
         on_outbox: Callable[[], None],
+        languages: Sequence[str] = (ENGLISH,),
+        consent_texts: Mapping[str, Catalogue] | None = None,
     ) -> None:
-        """Keep the store, the engine, the staff and the office's rules."""
+        """Keep the store, the engine, the staff and the office's rules and languages."""
         self.store = store
         self.intake = intake
         self.staff = staff
@@ -55,20 +58,72 @@ class IntakeService:
         self.random_number = random_number
         self.on_outbox = on_outbox
         self.relay = Relay(intake, staff, clock)
+        self.languages = tuple(languages)
+        # The consent question is recorded in the words the person read, in their language.
+        self.consent_texts = dict(consent_texts or {})
 
     async def start(self, sender: Sender) -> Response:
         """Begin an intake, or offer to carry on with the one under way."""
         now = self.clock()
         async with self.store.transaction() as tx:
             draft = await tx.get_draft(sender.user_id)
+            known = await tx.language_of(sender.chat_id)
             if draft is not None:
                 response = Response(prompt=_resume_prompt(), revision=draft.revision)
+            elif known is None and len(self.languages) > 1:
+                # Ask, don't guess: Telegram rarely reports Welsh as the app's language.
+                response = Response(prompt=self.language_prompt(), revision=0)
             else:
-                ask = self.intake.begin(now, sender.profile)
-                await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
-                response = Response(prompt=ask.prompt, revision=ask.draft.revision)
+                response = await self._begin(tx, sender, known or ENGLISH, now)
             await owe_response(tx, sender.chat_id, response, now)
         return response
+
+    async def _begin(self, tx: Tx, sender: Sender, language: str, now: datetime) -> Response:
+        ask = self.intake.begin(now, sender.profile)
+        draft = ask.draft.in_language(language)
+        await tx.save_draft(sender.user_id, sender.chat_id, draft)
+        return Response(prompt=ask.prompt, revision=draft.revision)
+
+    def language_prompt(self) -> Prompt:
+        """Return the bilingual question that asks which language to use."""
+        buttons = tuple(
+            (Button(Msg(f"button.language.{code}"), action_for(code)),)
+            for code in sorted(self.languages, key=lambda code: code == ENGLISH)
+        )
+        return Prompt(text=Msg("language.choose"), buttons=buttons)
+
+    async def ask_language(self, sender: Sender) -> Response:
+        """Offer the languages (/iaith, /language); choosing keeps every answer."""
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            draft = await tx.get_draft(sender.user_id)
+            revision = draft.revision if draft is not None else 0
+            response = Response(prompt=self.language_prompt(), revision=revision)
+            await owe_response(tx, sender.chat_id, response, now)
+        return response
+
+    async def language_of(self, chat_id: int) -> str | None:
+        """Return the language the person in ``chat_id`` chose, if they have chosen."""
+        async with self.store.autocommit() as tx:
+            return await tx.language_of(chat_id)
+
+    async def _switch(
+        self, tx: Tx, sender: Sender, draft: Draft | None, language: str, now: datetime
+    ) -> Response:
+        """Go on in ``language``: the draft's answers and question stay where they were."""
+        await tx.set_language(sender.user_id, language)
+        if draft is None:
+            if await tx.language_of(sender.chat_id) is not None:  # they have cases: no intake
+                return Response(lead=(Msg("language.changed"),))
+            return await self._begin(tx, sender, language, now)
+        switched = draft.in_language(language).touched(now)
+        await tx.save_draft(sender.user_id, sender.chat_id, switched)
+        resumed = self.intake.resume(switched, now)
+        if resumed.changed:
+            await tx.save_draft(sender.user_id, sender.chat_id, resumed.draft)
+        return Response(
+            lead=(Msg("language.changed"),), prompt=resumed.prompt, revision=resumed.draft.revision
+        )
 
     async def cases_of(self, user_id: int) -> list[Case]:
         """Return a constituent's own cases, oldest first."""
@@ -80,7 +135,12 @@ class IntakeService:
         now = self.clock()
         async with self.store.transaction() as tx:
             draft = await tx.get_draft(sender.user_id)
-            if draft is None or draft.revision != revision:
+            language = language_of_action(action, self.languages)
+            if language is not None and (draft is None or draft.revision == revision):
+                response = await self._switch(tx, sender, draft, language, now)
+                await owe_response(tx, sender.chat_id, response, now)
+                return response
+            if draft is None or draft.revision != revision or language is not None:
                 return Response(stale=True)
             response = await self._choose(tx, sender, draft, action, now)
             await owe_response(tx, sender.chat_id, response, now)
@@ -96,7 +156,7 @@ class IntakeService:
             lead = () if resumed.notice is None else (resumed.notice,)
             return Response(lead=lead, prompt=resumed.prompt, revision=resumed.draft.revision)
         ask = self.intake.begin(now, sender.profile)
-        fresh = ask.draft.restarted_from(draft)
+        fresh = ask.draft.restarted_from(draft).in_language(draft.language)
         await tx.save_draft(sender.user_id, sender.chat_id, fresh)
         lead = (Msg("intake.restarted"),)
         return Response(lead=lead, prompt=ask.prompt, revision=fresh.revision)
@@ -211,7 +271,8 @@ class IntakeService:
                 linked_to=draft.linked_to,
                 assignee=specialist.user_id if specialist else None,
                 concerns=draft.concerns,
-                consent_wording=self._consent_wording(),
+                consent_wording=self._consent_wording(draft.language),
+                language=draft.language,
             )
             try:
                 case_id = await tx.create_case(case)
@@ -235,12 +296,13 @@ class IntakeService:
             note = Msg("staff.assigned_to_you", {"reference": case.reference})
             await tx.owe(case.assignee, note, now, case_id)
 
-    def _consent_wording(self) -> str | None:
+    def _consent_wording(self, language: str) -> str | None:
         """Return the consent question as the person was shown it, in plain words."""
         step = self.intake.flow.find(roles.CONSENT)
         if step is None:
             return None
-        text = self.catalogue.render(Msg(step.text, self.intake.params), _as_is)
+        catalogue = self.consent_texts.get(language, self.catalogue)
+        text = catalogue.render(Msg(step.text, self.intake.params), _as_is)
         return without_markup(text)
 
     def _alerted(self, case: Case) -> int:

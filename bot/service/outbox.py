@@ -567,6 +567,7 @@ class OutboxWorker:
         joined = await self._joined(entry, owed) if owed.joinable else []
         if joined:
             owed = join([owed, *(e.message for e in joined if e.message is not None)])
+        owed = owed.in_language(await self._language_of(entry.chat_id))
         message_id = await self._transport().send(entry.chat_id, owed, topic)
         now = self.clock()
         async with self.store.transaction() as tx:
@@ -643,6 +644,13 @@ class OutboxWorker:
             await tx.mark_retry(entry.id, self.clock(), error)
         log.warning("outbox entry %s: its topic is gone (%s); opening a new one", entry.id, error)
         self.wake()
+
+    async def _language_of(self, chat_id: int) -> str | None:
+        """Return the language a constituent reads, as chosen by now; staff read the office's."""
+        if self._staff_side(chat_id):
+            return None
+        async with self.store.autocommit() as tx:  # one read: no write lock taken
+            return await tx.language_of(chat_id)
 
     async def _sent(self, entry: OutboxEntry) -> None:
         async with self.store.transaction() as tx:

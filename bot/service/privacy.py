@@ -45,9 +45,14 @@ class PrivacyService:
         on_outbox: Callable[[], None],
         copy: DataCopy,
         params: Mapping[str, str] | None = None,
+        copies: Mapping[str, DataCopy] | None = None,
     ) -> None:
-        """Keep the store, the staff, the retention rules, the copy's renderer, office values."""
+        """Keep the store, the staff, the retention rules, the copy's renderer, office values.
+
+        ``copies`` write the readable copy in each language a constituent may choose.
+        """
         self.store, self.staff, self.rules, self.copy = store, staff, rules, copy
+        self.copies = dict(copies or {})
         self.clock, self.on_outbox = clock, on_outbox
         # The office's values (how long drafts are kept...) for the texts that state them.
         self.params = dict(params or {})
@@ -77,7 +82,7 @@ class PrivacyService:
             self.on_outbox()
         return SweepReport(reminded, expired, deleted)
 
-    async def my_data(self, user_id: int) -> MyData:
+    async def my_data(self, user_id: int, language: str | None = None) -> MyData:
         """Return everything held about a constituent, as JSON and as a readable document.
 
         Internal notes are withheld from both.
@@ -95,7 +100,8 @@ class PrivacyService:
             "enquiries": cases,
         }
         as_json = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-        return MyData(as_json, self.copy.render(draft, copies, now).encode("utf-8"))
+        copy = self.copies.get(language or "", self.copy)
+        return MyData(as_json, copy.render(draft, copies, now).encode("utf-8"))
 
     async def _case_copy(self, tx: Tx, stored: StoredCase) -> CaseCopy:
         messages = [

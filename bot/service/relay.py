@@ -138,7 +138,7 @@ class Relay:
                 extra["verified"] = "no"
             prefill[roles.POSTCODE] = Answer(value=postcode, extra=extra, answered_at=now)
         ask = self.intake.begin(now, sender.profile, prefill, linked_to=case.reference)
-        await tx.save_draft(sender.user_id, sender.chat_id, ask.draft)
+        await tx.save_draft(sender.user_id, sender.chat_id, ask.draft.in_language(case.language))
         lead = (Msg("relay.closed_new_intake", {"reference": case.reference}),)
         return Response(lead=lead, prompt=ask.prompt, revision=ask.draft.revision)
 

@@ -133,11 +133,25 @@ def read_overlay(path: Path) -> dict[str, DirectoryEntry]:
         }
 
 
+# Welsh names the shipped list gives wrongly (the file is kept a byte copy of its source):
+# Caerfyrddin is the seat's name in both languages (the list has the English "Carmarthen"),
+# and two names lost their circumflex.
+WELSH_NAME_CORRECTIONS = {
+    "W07000087": "Caerfyrddin",
+    "W07000097": "Gŵyr",
+    "W07000102": "Maldwyn a Glyndŵr",
+}
+
+
 def read_constituencies(path: Path) -> dict[str, Constituency]:
     """Read the constituency list into constituencies keyed by GSS code."""
     with path.open(newline="", encoding="utf-8") as file:
         return {
-            row["gss_code"]: Constituency(row["gss_code"], row["name"], row["name_cy"] or None)
+            row["gss_code"]: Constituency(
+                row["gss_code"],
+                row["name"],
+                WELSH_NAME_CORRECTIONS.get(row["gss_code"], row["name_cy"]) or None,
+            )
             for row in csv.DictReader(file)
         }
 

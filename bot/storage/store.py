@@ -49,6 +49,12 @@ class Drafts(Protocol):
     async def count_drafts(self) -> int:
         """Return how many drafts are stored."""
 
+    async def language_of(self, chat_id: int) -> str | None:
+        """Return the language a constituent chose: their draft's, else their latest case's."""
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Record a constituent's new choice of language on their cases (drafts hold their own)."""
+
     async def list_idle_drafts(self, idle_since: datetime) -> list[IdleDraft]:
         """Return the drafts untouched since ``idle_since``."""
 

@@ -129,6 +129,7 @@ def test_export_fields_are_the_import_columns_in_order() -> None:
         "helper_relationship",
         "helper_address",
         "agreement",
+        "language",
     )
 
 
@@ -166,7 +167,14 @@ def test_export_row_of_a_full_case() -> None:
         "helper_relationship": "",
         "helper_address": "",
         "agreement": "",
+        "language": "en",
     }
+
+
+def test_export_row_says_the_constituents_language() -> None:
+    """Staff reply in the language the constituent chose; their cases' rows say which."""
+    assert _row(_case(language="cy"))["language"] == "cy"
+    assert _row()["language"] == "en"
 
 
 def test_export_row_of_a_minimal_case_leaves_missing_answers_empty() -> None:

@@ -696,6 +696,8 @@ PARAMS_BY_KEY: list[tuple[str, frozenset[str]]] = [
     (r"notice\.echo$", frozenset({"text"})),
     (r"error\.unusable\.", frozenset({"what"})),
     (rf"error\.({_VALIDATOR_NAMES}|date)\.", VALIDATOR_PARAMS),
+    (r"duration\.", frozenset({"count"})),
+    (r"language\.", frozenset()),
     (r"(label|option|category|button|command|intake|notice|summary|error)\.", frozenset()),
 ]
 

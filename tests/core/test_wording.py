@@ -134,4 +134,4 @@ def test_button_limit_is_the_renderers() -> None:
     ],
 )
 def test_durations_are_spelled_as_a_text_states_them(length: timedelta, spelled: str) -> None:
-    assert spell_duration(length) == spelled
+    assert spell_duration(length, SHIPPED) == spelled

@@ -226,3 +226,14 @@ def test_a_cache_that_cannot_be_written_is_not_used(
 
 def _must_not_parse(path: Path) -> object:
     raise AssertionError(f"{path} was parsed although a parsed copy was kept")
+
+
+def test_welsh_names_come_from_the_data_with_its_slips_corrected() -> None:
+    checker = load_postcode_checker()
+    names = checker.names_in("cy")
+    assert names["Alyn and Deeside"] == "Alun a Glannau Dyfrdwy"
+    assert names["Gower"] == "Gŵyr"
+    assert "Caerfyrddin" not in names  # one name in both languages, not "Carmarthen"
+    assert "Llanelli" not in names
+    assert checker.names_in("en") == {}
+    assert len(names) == 23

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 from bot.core import roles
-from bot.core.cards import card_body, card_notes
+from bot.core.cards import card_body, card_notes, language_line
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.display import shown_time
@@ -82,6 +82,8 @@ class ConsoleRenderer:
         agreement = self.text(Msg(agrees.label)) if agrees is not None else ""
         notes = card_notes(case, relationship=relationship, agreement=agreement)
         lines += [self.text(note) for note in notes]
+        if (language := language_line(case)) is not None:
+            lines.append(self.text(language))
         buttons = ("button.claim", "button.show", "button.close")
         lines.append("  ".join(f"[{self.text(Msg(key))}]" for key in buttons))
         return "\n".join(lines)

@@ -39,6 +39,7 @@ from bot.channels.telegram.transport import TelegramTransport
 from bot.channels.web.app import desk_app
 from bot.channels.web.server import DeskServer
 from bot.core.catalogue import Msg
+from bot.core.languages import ENGLISH, WELSH
 from bot.core.staff import StaffDirectory
 from bot.office import Office, random_reference_number, utc_now
 from bot.settings import Settings
@@ -51,6 +52,8 @@ DEFAULTS = Defaults(
     parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
 )
 COMMANDS = ("start", "back", "cancel", "help", "privacy", "about")
+# The command that switches language, as each language's menu names it (both always work).
+LANGUAGE_COMMANDS = {WELSH: "iaith", ENGLISH: "language"}
 STAFF_COMMANDS = (
     "queue",
     "case",
@@ -125,7 +128,7 @@ def build_application(
             desk_url=desk_url,
         )
         staff_renderer = StaffRenderer(office.catalogue, office.flow, running.staff, clock)
-        renderer = Renderer(office.catalogue)
+        renderer = Renderer(office.catalogue, office.catalogues)
         application.bot_data.running = Runtime(found, renderer, staff_renderer)
         if inbox is not None:
             inbox.guard = found.guard
@@ -152,14 +155,7 @@ def build_application(
             if desk_socket is not None:
                 application.bot_data.desk = DeskServer(web, desk_socket)
                 await application.bot_data.desk.start()
-        commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
-        menu = [
-            BotCommand(n, office.catalogue.render(Msg(f"command.{n}"), plain)) for n in commands
-        ]
-        try:
-            await application.bot.set_my_commands(menu)
-        except TelegramError as exc:  # the menu is a convenience: start without it
-            constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
+        await set_menus(application, office)
         await set_staff_menus(application.bot, office.catalogue, office.staff)
 
     async def close_services(application: App) -> None:
@@ -185,6 +181,21 @@ def build_application(
     )
     add_handlers(application, office.staff)
     return application
+
+
+async def set_menus(application: App, office: Office) -> None:
+    """Set the command menu in each language: Telegram shows the one of the person's app."""
+    for language in office.languages:
+        commands = [*COMMANDS, "status", "mydata", "delete", "withdraw"]
+        if len(office.languages) > 1:
+            commands.append(LANGUAGE_COMMANDS.get(language, "language"))
+        texts = office.texts(language)
+        menu = [BotCommand(n, texts.render(Msg(f"command.{n}"), plain)) for n in commands]
+        code = None if language == ENGLISH else language
+        try:
+            await application.bot.set_my_commands(menu, language_code=code)
+        except TelegramError as exc:  # the menu is a convenience: start without it
+            constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
 
 
 def run(office: Office, desk_socket: socket.socket | None = None) -> int:
@@ -258,6 +269,7 @@ def add_handlers(application: App, staff_directory: StaffDirectory | None = None
     application.add_handler(CommandHandler("help", staff.on_help))
     application.add_handler(CommandHandler("privacy", constituent.on_privacy))
     application.add_handler(CommandHandler("about", constituent.on_about))
+    application.add_handler(CommandHandler(("iaith", "language"), constituent.on_language, private))
     application.add_handler(CommandHandler("start", constituent.on_group_message, ~private))
     application.add_handler(CommandHandler("mydata", privacy.on_mydata, private))
     application.add_handler(CommandHandler("delete", privacy.on_delete, private))
@@ -319,7 +331,11 @@ async def on_error(update: object, context: Context) -> None:
     if chat is None or chat.type != "private":
         return
     found = context.bot_data.runtime
-    text = found.renderer.text(Msg("error.internal", found.params))
+    try:
+        language = await found.intake.language_of(chat.id)
+    except Exception:  # the store may be what failed: apologise in the office language
+        language = None
+    text = found.renderer.text(Msg("error.internal", found.params), language)
     try:
         await context.bot.send_message(chat.id, text)
     except TelegramError as exc:

@@ -12,6 +12,7 @@ from bot.channels.telegram.context import Context
 from bot.channels.telegram.parse import parse_callback, reply_of, sender_of
 from bot.core.catalogue import Msg
 from bot.core.flood import Verdict
+from bot.core.languages import ACTION_PREFIX
 from bot.core.replies import Back, Cancel, reply_for_action
 from bot.service.intake import RESTART, RESUME
 from bot.service.types import Response
@@ -32,9 +33,9 @@ async def on_guard(update: Update, context: Context) -> None:
         and update.effective_chat
         and update.effective_chat.type == "private"
     ):
-        text = context.bot_data.runtime.renderer.text(
-            Msg("flood.warning", context.bot_data.runtime.params)
-        )
+        found = context.bot_data.runtime
+        language = await found.intake.language_of(update.effective_chat.id)
+        text = found.renderer.text(Msg("flood.warning", found.params), language)
         await context.bot.send_message(update.effective_chat.id, text)
     if update.callback_query is not None:
         try:
@@ -64,6 +65,12 @@ async def on_back(update: Update, context: Context) -> None:
 async def on_cancel(update: Update, context: Context) -> None:
     """Ask whether to stop and delete the draft."""
     response = await context.bot_data.runtime.intake.handle(sender_of(update), Cancel())
+    await send(update, context, response)
+
+
+async def on_language(update: Update, context: Context) -> None:
+    """Offer Cymraeg and English (/iaith, /language): switching keeps every answer."""
+    response = await context.bot_data.runtime.intake.ask_language(sender_of(update))
     await send(update, context, response)
 
 
@@ -117,8 +124,15 @@ async def on_button(update: Update, context: Context) -> None:
     found = context.bot_data.runtime
     # A button of a message sent inline (through another chat) has no chat of ours to answer in.
     private = update.effective_chat is not None and update.effective_chat.type == "private"
-    if not private or parsed is None or (reply is None and parsed[1] not in (RESUME, RESTART)):
-        await query.answer(found.renderer.text(Msg("notice.stale_button")))
+    chosen = parsed is not None and parsed[1].startswith(ACTION_PREFIX)
+    if (
+        not private
+        or parsed is None
+        or (reply is None and parsed[1] not in (RESUME, RESTART) and not chosen)
+    ):
+        await query.answer(
+            found.renderer.text(Msg("notice.stale_button"), await _language(update, context))
+        )
         return
     revision, action = parsed
     sender = sender_of(update)
@@ -127,7 +141,9 @@ async def on_button(update: Update, context: Context) -> None:
     else:
         response = await found.intake.handle(sender, reply, revision)
     if response.stale:
-        await query.answer(found.renderer.text(Msg("notice.stale_button")))
+        await query.answer(
+            found.renderer.text(Msg("notice.stale_button"), await _language(update, context))
+        )
         return
     try:
         await query.answer()
@@ -161,5 +177,14 @@ async def _drop_buttons(message: Message) -> None:
 async def _say(update: Update, context: Context, key: str) -> None:
     found = context.bot_data.runtime
     if update.effective_message is not None:
-        text = found.renderer.text(Msg(key, found.params))
+        language = await _language(update, context)
+        text = found.renderer.text(Msg(key, found.params), language)
         await update.effective_message.reply_text(text)
+
+
+async def _language(update: Update, context: Context) -> str | None:
+    """Return the language the person in this private chat chose (None: not chosen, or a group)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return None
+    return await context.bot_data.runtime.intake.language_of(chat.id)

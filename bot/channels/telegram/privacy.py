@@ -20,8 +20,10 @@ def _ids(update: Update) -> tuple[int, Message] | None:
     return user.id, message
 
 
-async def _say(message: Message, found: Runtime, msg: Msg) -> None:
-    await message.reply_text(found.renderer.text(msg))
+async def _say(message: Message, found: Runtime, msg: Msg, language: str | None = None) -> None:
+    """Answer in the language the person chose (looked up unless the caller knows it)."""
+    language = language or await found.intake.language_of(message.chat.id)
+    await message.reply_text(found.renderer.text(msg, language))
 
 
 async def on_mydata(update: Update, context: Context) -> None:
@@ -31,8 +33,9 @@ async def on_mydata(update: Update, context: Context) -> None:
     if ids is None:
         return
     user_id, message = ids
-    data = await found.privacy.my_data(user_id)
-    caption = found.renderer.text(Msg("privacy.mydata"))
+    language = await found.intake.language_of(message.chat.id)
+    data = await found.privacy.my_data(user_id, language)
+    caption = found.renderer.text(Msg("privacy.mydata"), language)
     await message.reply_document(InputFile(data.text, filename="my-data.txt"), caption=caption)
     await message.reply_document(InputFile(data.json, filename="my-data.json"))
 
@@ -44,7 +47,8 @@ async def on_delete(update: Update, context: Context) -> None:
     if ids is None:
         return
     _, message = ids
-    label = found.catalogue.raw
+    language = await found.intake.language_of(message.chat.id)
+    label = found.renderer.in_language(language).catalogue.raw
     markup = InlineKeyboardMarkup(
         [
             [
@@ -59,7 +63,7 @@ async def on_delete(update: Update, context: Context) -> None:
             ],
         ]
     )
-    text = found.renderer.text(Msg("privacy.delete_confirm"))
+    text = found.renderer.text(Msg("privacy.delete_confirm"), language)
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -80,10 +84,13 @@ async def on_delete_button(update: Update, context: Context) -> None:
     if query.data != f"{PRIVACY_PREFIX}:erase":
         await _say(message, found, Msg("privacy.delete_kept"))
         return
+    # Asked before erasing: what records the person's language is erased with the rest.
+    language = await found.intake.language_of(message.chat.id)
     erased, flagged = await found.privacy.erase(query.from_user.id)
-    await _say(message, found, Msg("privacy.deleted", {"count": str(erased)}))
+    await _say(message, found, Msg("privacy.deleted", {"count": str(erased)}), language)
     if flagged:
-        await _say(message, found, Msg("privacy.deleted_open", {"references": ", ".join(flagged)}))
+        references = {"references": ", ".join(flagged)}
+        await _say(message, found, Msg("privacy.deleted_open", references), language)
 
 
 async def on_withdraw(update: Update, context: Context) -> None:

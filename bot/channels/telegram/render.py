@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from telegram import (
@@ -54,29 +55,44 @@ class Outgoing:
 class Renderer:
     """Render responses with one office's catalogue."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        """Use ``catalogue`` for every text."""
+    def __init__(
+        self, catalogue: Catalogue, languages: Mapping[str, Catalogue] | None = None
+    ) -> None:
+        """Use ``catalogue`` for every text, and ``languages`` for a person who chose one."""
         self.catalogue = catalogue
-        # Buttons of the share-phone keyboard send their label as text; read it back.
-        self._typed_buttons: dict[str, Reply] = {
-            self._label(Msg("button.back")): Back(),
-            self._label(Msg("button.skip")): Skip(),
+        self._languages = {
+            code: self if found is catalogue else Renderer(found)
+            for code, found in (languages or {}).items()
         }
+        # Buttons of the share-phone keyboard send their label as text; read it back.
+        self._typed_buttons: dict[str, Reply] = {}
+        for renderer in (*self._languages.values(), self):
+            renderer_buttons: dict[str, Reply] = {
+                renderer._label(Msg("button.back")): Back(),
+                renderer._label(Msg("button.skip")): Skip(),
+            }
+            self._typed_buttons |= renderer_buttons
+
+    def in_language(self, language: str | None) -> Renderer:
+        """Return the renderer of ``language`` (the office's own for None or one it lacks)."""
+        return self._languages.get(language or "", self)
 
     def _label(self, label: Msg | str) -> str:
         text = self.catalogue.render(label, plain) if isinstance(label, Msg) else label
         return one_line(text, BUTTON_LABEL_LIMIT)
 
-    def text(self, msg: Msg) -> str:
-        """Render a catalogue text as HTML."""
-        return self.catalogue.render(msg, escape)
+    def text(self, msg: Msg, language: str | None = None) -> str:
+        """Render a catalogue text as HTML (in ``language``, if given)."""
+        return self.in_language(language).catalogue.render(msg, escape)
 
     def render(self, response: Response) -> list[Outgoing]:
         """Return the messages for ``response``, in order."""
         return [self.reply(part) for part in messages_of(response)]
 
-    def reply(self, part: OwedReply) -> Outgoing:
-        """Return one message of an intake's reply, with its keyboard."""
+    def reply(self, part: OwedReply, language: str | None = None) -> Outgoing:
+        """Return one message of an intake's reply, with its keyboard (in ``language``)."""
+        if self.in_language(language) is not self:
+            return self.in_language(language).reply(part)
         lead = [self.text(m) for m in part.lines]
         if part.echo:
             echo = self.text(Msg("notice.echo", {"text": one_line(part.echo, ECHO_LIMIT)}))

@@ -16,6 +16,7 @@ from bot.channels.telegram.staff_render import OPEN_WORDS, STAFF_PREFIX, when
 from bot.core.case import QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.references import parse_reference
+from bot.core.roles import CATEGORY
 from bot.service.staff import Actor, CaseView, Caseworker, Done, NotStaffError, StaffService
 
 log = logging.getLogger(__name__)
@@ -262,15 +263,18 @@ async def on_status(update: Update, context: Context) -> None:
 
 
 async def _my_cases(found: Runtime, user_id: int) -> str:
-    render = found.staff_renderer
+    # A constituent's own list: in the language they chose, not the office's.
+    render = found.renderer.in_language(await found.intake.language_of(user_id))
+    categories = found.staff_renderer.flow.step(CATEGORY)
     cases = await found.intake.cases_of(user_id)
     if not cases:
         return render.text(Msg("mystatus.none"))
     lines = [render.text(Msg("mystatus.title"))]
     for case in cases:
+        option = categories.option(case.category)
         params: dict[str, str | Msg] = {
             "reference": case.reference,
-            "category": render.category(case.category),
+            "category": Msg(option.label) if option else case.category,
             "status": Msg(f"status.{case.status.value}"),
             "updated": when(case.updated_at),
         }

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.telegram.render import MESSAGE_LIMIT, escape, plain
 from bot.core import roles
-from bot.core.cards import card_body, card_notes, consent_key, on_behalf
+from bot.core.cards import card_body, card_notes, consent_key, language_line, on_behalf
 from bot.core.case import Case
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.categories import Categories
@@ -121,6 +121,8 @@ class StaffRenderer:
             case, relationship=str(helper["relationship"]), agreement=str(helper["agreement"])
         )
         lines += [self.text(note) for note in notes]
+        if (language := language_line(case)) is not None:
+            lines.append(self.text(language))
         if case.linked_to and linked_topic is not None:
             link = topic_link(self.staff.staff_chat_id, linked_topic)
             lines.append(

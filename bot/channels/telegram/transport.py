@@ -27,8 +27,9 @@ from bot.service.outbox import (
 
 log = logging.getLogger(__name__)
 
-TextRenderer = Callable[[Msg], str]
-ReplyRenderer = Callable[[OwedReply], Outgoing]
+# Texts are rendered in the language the message carries (None: the office's own).
+TextRenderer = Callable[[Msg, str | None], str]
+ReplyRenderer = Callable[[OwedReply, str | None], Outgoing]
 CAPTION_LIMIT = 1024
 # Telegram's topic icon colours: blue for a case, red for an urgent one, green for the summary.
 CASE_COLOUR, URGENT_COLOUR, SUMMARY_COLOUR = 0x6FB9F0, 0xFB6F5F, 0x8EEE98
@@ -109,10 +110,10 @@ class TelegramTransport:
     async def send(self, chat_id: int, owed: OwedMessage, topic_id: int | None = None) -> int:
         """Send an owed text, or a photo or document with the text as its caption."""
         if owed.reply is not None and self.render_reply is not None:
-            out = self.render_reply(owed.reply)
+            out = self.render_reply(owed.reply, owed.language)
             sent = await _outcome(self.bot.send_message(chat_id, out.text, reply_markup=out.markup))
             return sent.message_id
-        text = self.render_text(owed.text)
+        text = self.render_text(owed.text, owed.language)
         attachment = owed.attachment
         if owed.edit_message_id is not None:
             await _outcome(self._replace(chat_id, owed.edit_message_id, text))

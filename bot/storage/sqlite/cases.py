@@ -23,6 +23,7 @@ def _columns(case: Case) -> tuple[object, ...]:
         case.assignee,
         int(case.is_open),
         case.summary,
+        case.language,
     )
 
 
@@ -43,8 +44,8 @@ class CaseRows:
         try:
             cursor = await self.db.execute(
                 "INSERT INTO cases (reference, user_id, chat_id, created_at, status, category,"
-                " urgent, updated_at, data, assignee, is_open, summary)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " urgent, updated_at, data, assignee, is_open, summary, language)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     case.reference,
                     case.user_id,
@@ -77,7 +78,7 @@ class CaseRows:
         """Store a changed case (status, assignee and so on)."""
         await self.db.execute(
             "UPDATE cases SET status = ?, category = ?, urgent = ?, updated_at = ?, data = ?,"
-            " assignee = ?, is_open = ?, summary = ? WHERE id = ?",
+            " assignee = ?, is_open = ?, summary = ?, language = ? WHERE id = ?",
             (*_columns(case), case_id),
         )
         await index(self.db, case_id, case_text(case))

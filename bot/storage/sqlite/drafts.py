@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.case import Case
 from bot.core.draft import Draft
 from bot.storage.sqlite.rows import Connection, first_row
 
@@ -19,15 +20,47 @@ class DraftRows:
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""
         await self.db.execute(
-            "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO drafts (user_id, chat_id, state, updated_at, language)"
+            " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET"
-            " chat_id = excluded.chat_id, state = excluded.state, updated_at = excluded.updated_at",
-            (user_id, chat_id, draft.model_dump_json(), draft.updated_at.isoformat()),
+            " chat_id = excluded.chat_id, state = excluded.state, updated_at = excluded.updated_at,"
+            " language = excluded.language",
+            (
+                user_id,
+                chat_id,
+                draft.model_dump_json(),
+                draft.updated_at.isoformat(),
+                draft.language,
+            ),
         )
 
     async def delete_draft(self, user_id: int) -> None:
         """Delete the constituent's draft and every answer in it."""
         await self.db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+
+    async def language_of(self, chat_id: int) -> str | None:
+        """Return the language a constituent chose: their draft's, else their latest case's."""
+        row = await first_row(
+            self.db,
+            "SELECT language FROM drafts WHERE chat_id = ?"
+            " UNION ALL SELECT * FROM (SELECT language FROM cases WHERE chat_id = ?"
+            " ORDER BY created_at DESC, id DESC LIMIT 1) LIMIT 1",
+            (chat_id, chat_id),
+        )
+        return None if row is None else str(row[0])
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Record a constituent's new choice of language on their draft and on their cases."""
+        async with self.db.execute(
+            "SELECT id, data FROM cases WHERE user_id = ? AND language != ?", (user_id, language)
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        for case_id, data in rows:
+            case = Case.model_validate_json(data).in_language(language)
+            await self.db.execute(
+                "UPDATE cases SET language = ?, data = ? WHERE id = ?",
+                (language, case.model_dump_json(), case_id),
+            )
 
     async def count_drafts(self) -> int:
         """Return how many drafts are stored."""
