@@ -305,6 +305,8 @@ PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
 # The file of staff texts: only CONSTITUENT_STAFF_TEXTS of it need a text in every language.
 STAFF_FILE = "staff.yaml"
+# The staff desk's texts, read by staff only: English, and no other language needs them.
+DESK_FILE = "desk.yaml"
 
 # Texts of the staff file that a constituent receives (status names, a reply's framing...).
 CONSTITUENT_STAFF_TEXTS = frozenset(
@@ -342,7 +344,9 @@ def read_locale_files(folder: Path, locale: str) -> dict[str, dict[str, object]]
 def constituent_keys(folder: Path) -> set[str]:
     """Return the keys of the English texts a constituent can be sent (every language needs)."""
     _, _, files = _read_locale(folder, "en")
-    keys = {key for name, found in files.items() if name != STAFF_FILE for key in found}
+    keys = {
+        key for name, found in files.items() if name not in (STAFF_FILE, DESK_FILE) for key in found
+    }
     return keys | (CONSTITUENT_STAFF_TEXTS & set(files.get(STAFF_FILE, ())))
 
 

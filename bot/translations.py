@@ -29,6 +29,7 @@ from bot.core.flow import FlowError
 from bot.core.languages import plural_category
 from bot.loading import (
     CONSTITUENT_STAFF_TEXTS,
+    DESK_FILE,
     STAFF_FILE,
     load_catalogue,
     load_translation,
@@ -85,7 +86,7 @@ def export_po(locales: Path, language: str, target: Path) -> Exported:
     count = missing = 0
     for name, texts in english_files.items():
         for key in texts:
-            if name == STAFF_FILE and key not in CONSTITUENT_STAFF_TEXTS:
+            if name == DESK_FILE or (name == STAFF_FILE and key not in CONSTITUENT_STAFF_TEXTS):
                 continue
             count += 1
             found = translated.get(key)
