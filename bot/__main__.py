@@ -116,9 +116,22 @@ def run(office: Office) -> int:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         loop.run_until_complete(_try_store(office))
+        desk = None
+        if settings.desk_enabled and not settings.desk_shares_webhook:
+            from bot.channels.web.server import DeskAddressError, bind_desk
+
+            try:
+                desk = bind_desk(settings.desk_host, settings.desk_port)
+            except DeskAddressError as exc:
+                print(exc, file=sys.stderr)
+                return 2
         from bot.channels.telegram.application import run as run_telegram
 
-        return run_telegram(office)
+        try:
+            return run_telegram(office, desk)
+        finally:
+            if desk is not None:
+                desk.close()
 
 
 async def _try_store(office: Office) -> None:

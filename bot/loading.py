@@ -10,6 +10,7 @@ import yaml
 
 from bot.core.case import CaseChannel, CaseStatus, QueueFilter
 from bot.core.catalogue import Catalogue, placeholders
+from bot.core.desk import desk_text_keys
 from bot.core.flow import ANSWERED_BY_BUTTON, Flow, FlowError, StepKind, check_flow, flow_from_data
 from bot.core.languages import NAMES, plural_category
 from bot.core.postcodes import PostcodeStatus
@@ -182,6 +183,9 @@ STAFF_TEXTS = (
     "audit.title",
     "audit.empty",
     "staff.refused",
+    "staff.desk_link",
+    "staff.desk_private",
+    "staff.desk_off",
     "staff.not_found",
     "staff.already_done",
     "staff.export_private",
@@ -384,6 +388,7 @@ def required_texts() -> list[str]:
     keys += [f"delivery.failed_{kind}" for kind in ("card", "message", "staff_message", "cleanup")]
     keys += [f"staff.command.{command}" for command in STAFF_MENU]
     keys += [f"staff.usage.{command}" for command in STAFF_USAGE]
+    keys += desk_text_keys()
     return keys
 
 
@@ -392,8 +397,9 @@ PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
 # The file of staff texts: only CONSTITUENT_STAFF_TEXTS of it need a text in every language.
 STAFF_FILE = "staff.yaml"
-# Files of texts read by staff only (the working day's): English, no other language needs them.
-STAFF_ONLY_FILES = ("workday.yaml",)
+# Files of texts read by staff only (the working day's, the desk's): English, no other
+# language needs them.
+STAFF_ONLY_FILES = ("workday.yaml", "desk.yaml")
 
 # Texts of the staff file that a constituent receives (status names, a reply's framing...).
 CONSTITUENT_STAFF_TEXTS = frozenset(

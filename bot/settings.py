@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = Field(default="127.0.0.1", min_length=1, max_length=255)
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    desk_enabled: bool = True
+    desk_host: str = Field(default="127.0.0.1", min_length=1, max_length=255, pattern=r"^\S+$")
+    desk_port: int = Field(default=8080, ge=1, le=65535)
+    desk_public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     # Empty: English, and Welsh too in a constituency in Wales (see Office.languages).
     languages: Annotated[tuple[str, ...], NoDecode] = ()
 
@@ -87,7 +91,9 @@ class Settings(BaseSettings):
             return time(int(hours), int(minutes))
         return value
 
-    @field_validator("telegram_api_base_url", "webhook_url", "webhook_secret", mode="before")
+    @field_validator(
+        "telegram_api_base_url", "webhook_url", "webhook_secret", "desk_public_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # "TELEGRAM_API_BASE_URL=" in a .env file means "not set", as .env.example shows it.
@@ -199,6 +205,24 @@ class Settings(BaseSettings):
         return f"{root}/file/{tail}"
 
     @property
+    def desk_url(self) -> str:
+        """Return the desk's address as login links give it (DESK_PUBLIC_URL, else host:port)."""
+        if self.desk_public_url is not None:
+            return self.desk_public_url.rstrip("/")
+        listen = self.webhook_listen if self.desk_shares_webhook else self.desk_host
+        host = f"[{listen}]" if ":" in listen else listen
+        return f"http://{host}:{self.desk_port}"
+
+    @property
+    def desk_shares_webhook(self) -> bool:
+        """Tell whether the desk is served by the webhook's server (the same port, 8080 both)."""
+        return (
+            self.desk_enabled
+            and self.webhook_url is not None
+            and self.desk_port == self.webhook_port
+        )
+
+    @property
     def webhook_path(self) -> str:
         """Return the path of WEBHOOK_URL, where the webhook server takes Telegram's posts."""
         if self.webhook_url is None:
@@ -239,6 +263,10 @@ EXPECTED = {
     "webhook_port": "a port number from 1 to 65535",
     "database_path": "a file path, like data/casework.sqlite3",
     "digest_time": "a time of day in London as HH:MM, like 09:00, or nothing to turn it off",
+    "desk_enabled": "true or false",
+    "desk_host": "the address the staff desk listens on, like 127.0.0.1",
+    "desk_port": "a port number from 1 to 65535",
+    "desk_public_url": "the desk's address as staff open it, like https://desk.example.org",
 }
 
 

@@ -16,6 +16,7 @@ from bot.core.staff import StaffDirectory
 from bot.core.validators import VALIDATORS
 from bot.office import Office, random_reference_number, utc_now
 from bot.service.digest import DigestService
+from bot.service.desk import DeskService
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker
@@ -47,6 +48,7 @@ class Services:
     team: TeamService
     taken: TakenCaseService
     stats: StatsService
+    desk: DeskService
 
 
 async def open_store(path: Path) -> Store:
@@ -62,6 +64,7 @@ def build_services(
     *,
     monotonic: Callable[[], float] = time.monotonic,
     delivery_backoff: float = 2.0,
+    desk_url: str = "http://127.0.0.1:8080",
 ) -> Services:
     """Wire every service of ``office`` over ``store``, with the time and randomness given."""
     # Each running office keeps its own directory, changed in place as the staff change;
@@ -145,6 +148,14 @@ def build_services(
     categories = [o.value for o in office.flow.step(CATEGORY).options]
     team = TeamService(store, staff, categories, clock=clock, on_change=staff_changed)
     taken = TakenCaseService(store, intake, clock=clock, on_outbox=outbox.wake)
+    desk = DeskService(
+        store,
+        staff_service,
+        clock=clock,
+        public_url=desk_url,
+        flow=office.flow,
+        catalogue=office.catalogue,
+    )
     return Services(
         office,
         store,
@@ -158,6 +169,7 @@ def build_services(
         team,
         taken,
         StatsService(store, staff, office.flow, office.catalogue, clock=clock),
+        desk,
     )
 
 

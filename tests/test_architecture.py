@@ -201,7 +201,19 @@ def test_the_console_channel_imports_no_telegram_and_no_storage_backend(path: Pa
 
 
 @pytest.mark.parametrize("path", MODULES, ids=name)
-def test_only_the_webhook_serves_http(path: Path) -> None:
-    if name(path) == "bot/channels/telegram/webhook.py":
+def test_only_the_webhook_and_the_desk_serve_http(path: Path) -> None:
+    if name(path) == "bot/channels/telegram/webhook.py" or name(path).startswith(WEB):
         return
     assert roots(parse(path)) & {"starlette", "uvicorn"} == set()
+
+
+WEB = "bot/channels/web/"
+DESK = [path for path in MODULES if name(path).startswith(WEB)]
+
+
+@pytest.mark.parametrize("path", DESK, ids=name)
+def test_the_desk_imports_no_telegram_and_no_storage_backend(path: Path) -> None:
+    tree = parse(path)
+    assert roots(tree) & {"telegram", "aiosqlite", "sqlite3"} == set()
+    assert {m for m in imports(tree) if m.startswith(BACKENDS)} == set()
+    assert imports_any(path, "bot.channels.telegram", "bot.channels.console") == set()

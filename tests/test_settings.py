@@ -119,6 +119,11 @@ def test_a_missing_token_is_one_plain_line() -> None:
         ("RESPONSE_DAYS", "ten"),
         ("RETENTION_YEARS", "0"),
         ("MP_NAME", "J"),
+        ("DESK_ENABLED", "perhaps"),
+        ("DESK_PORT", "80800"),
+        ("DESK_PORT", "eighty"),
+        ("DESK_HOST", "127.0.0.1 8080"),
+        ("DESK_PUBLIC_URL", "desk.example.org"),
     ],
 )
 def test_a_malformed_setting_is_one_plain_line_naming_it(name: str, value: str) -> None:
@@ -364,3 +369,39 @@ def test_relative_paths_are_taken_from_the_settings_files_folder(
     settings = load_settings(office / ".env")
     assert settings.database_path == office.resolve() / "data" / "db.sqlite3"
     assert settings.flows_dir == office.resolve() / "my-flows"
+
+
+@pytest.mark.usefixtures("environ")
+def test_the_desk_listens_on_loopback_by_default_and_links_use_its_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(_env_file=None)
+    assert (settings.desk_enabled, settings.desk_host, settings.desk_port) == (
+        True,
+        "127.0.0.1",
+        8080,
+    )
+    assert settings.desk_url == "http://127.0.0.1:8080"
+    monkeypatch.setenv("DESK_PUBLIC_URL", "https://desk.example.org/")
+    monkeypatch.setenv("DESK_PORT", "8090")
+    assert Settings(_env_file=None).desk_url == "https://desk.example.org"
+    monkeypatch.setenv("DESK_PUBLIC_URL", "")
+    monkeypatch.setenv("DESK_HOST", "::1")
+    assert Settings(_env_file=None).desk_url == "http://[::1]:8090"
+
+
+@pytest.mark.usefixtures("environ")
+def test_the_webhooks_server_serves_the_desk_on_the_same_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret")
+    monkeypatch.setenv("WEBHOOK_LISTEN", "0.0.0.0")
+    shared = Settings(_env_file=None)
+    assert shared.desk_shares_webhook
+    assert shared.desk_url == "http://0.0.0.0:8080"
+    monkeypatch.setenv("DESK_PORT", "8081")
+    assert not Settings(_env_file=None).desk_shares_webhook
+    monkeypatch.setenv("DESK_PORT", "8080")
+    monkeypatch.setenv("DESK_ENABLED", "false")
+    assert not Settings(_env_file=None).desk_shares_webhook

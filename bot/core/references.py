@@ -69,3 +69,38 @@ def parse_reference(text: str, prefix: str) -> str | None:
     if check != _check_character(body):
         return None
     return f"{prefix}-{body}{check}"
+
+
+def near_references(text: str, prefix: str) -> list[str]:
+    """Return the correct references one slip away from text, when text is not one itself.
+
+    A slip is one character wrong, missing or extra, or two neighbours swapped; the check
+    character rules out all but a few, which a store can then look up. The prefix may be
+    left out. Text that is a correct reference, or not like one at all, gives nothing.
+    """
+    _require_prefix(prefix)
+    compact = _SEPARATORS.sub("", clean_text(text)).upper()
+    if parse_reference(compact, prefix) is not None:
+        return []
+    rest = compact[len(prefix) :] if compact.startswith(prefix) else compact
+    if not BODY_LENGTH <= len(rest) <= BODY_LENGTH + 2 or not rest.isalnum() or not rest.isascii():
+        return []
+    found: set[str] = set()
+    for position in range(len(rest) + 1):
+        head, tail = rest[:position], rest[position:]
+        tries = [head + character + tail for character in ALPHABET]  # missing
+        if tail:
+            tries.append(head + tail[1:])  # extra
+            tries += [head + character + tail[1:] for character in ALPHABET]  # wrong
+        if len(tail) > 1:
+            tries.append(head + tail[1] + tail[0] + tail[2:])  # swapped
+        found.update(attempt for attempt in tries if _correct(attempt))
+    return sorted(f"{prefix}-{attempt}" for attempt in found)
+
+
+def _correct(compact: str) -> bool:
+    """Tell whether a body and check character, without separators, make a correct reference."""
+    body = compact[:-1]
+    if len(compact) != BODY_LENGTH + 1 or any(c not in _CODE_POINTS for c in compact):
+        return False
+    return compact[-1] == _check_character(body)

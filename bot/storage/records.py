@@ -134,3 +134,12 @@ class PromiseCounts:
     late: int
     overdue: int
     not_due: int
+LoginState = Literal["ok", "expired", "used", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """What a one-time login link turned out to be: good, spent, too old or never made."""
+
+    state: LoginState
+    user_id: int | None

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.digest import DueCase
+from bot.core.desk import DeskQuery, Tab
 from bot.core.draft import Draft
 from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
 from bot.core.staff import StaffMember
@@ -27,6 +28,7 @@ from bot.storage.records import (
     Erasure,
     ErasureReason,
     IdleDraft,
+    LoginAttempt,
     MessageKind,
     OutboxEntry,
     PromiseCounts,
@@ -356,6 +358,52 @@ class Statistics(Protocol):
         """Return the anonymous counts of intakes by outcome, from ``start`` to ``end``."""
 
 
+class Desk(Protocol):
+    """The staff desk: login links and sessions (kept as hashes), its key, and its queue."""
+
+    async def desk_key(self, candidate: str) -> str:
+        """Return the desk's key, keeping ``candidate`` as the key if there is none yet."""
+
+    async def add_login(
+        self, token_hash: str, user_id: int, now: datetime, until: datetime
+    ) -> None:
+        """Keep a one-time login link (its hash) for a caseworker until ``until``."""
+
+    async def take_login(self, token_hash: str, now: datetime) -> LoginAttempt:
+        """Spend a login link: say whether it was good, already used, too old or unknown."""
+
+    async def add_session(self, id_hash: str, user_id: int, now: datetime, until: datetime) -> None:
+        """Keep a signed-in session (its hash) until ``until``; forget sessions run out."""
+
+    async def session_user(self, id_hash: str, now: datetime) -> int | None:
+        """Return whose session this is, if it exists and has not run out."""
+
+    async def end_session(self, id_hash: str) -> None:
+        """Forget one session (signing out)."""
+
+    async def end_sessions(self, user_id: int) -> int:
+        """Forget every session of a caseworker; return how many there were."""
+
+    async def list_desk(
+        self, query: DeskQuery, *, staff_id: int, offset: int, limit: int
+    ) -> list[StoredCase]:
+        """Return one page of a queue view, in its order (count_tabs says how many it holds)."""
+
+    async def count_tabs(self, query: DeskQuery, *, staff_id: int) -> dict[Tab, int]:
+        """Return how many cases each tab holds with the view's filters."""
+
+    def iter_desk(self, query: DeskQuery, *, staff_id: int) -> AsyncIterator[StoredCase]:
+        """Yield every case of a queue view, in its order."""
+
+    async def search_desk(
+        self, terms: list[str], *, limit: int, most: int
+    ) -> tuple[list[StoredCase], int]:
+        """Return the newest cases the search index finds by every term, and how many (to most)."""
+
+    async def existing_references(self, references: Sequence[str]) -> list[str]:
+        """Return those of ``references`` that are cases, in order."""
+
+
 class Tx(
     Drafts,
     Cases,
@@ -369,6 +417,7 @@ class Tx(
     Templates,
     Team,
     Statistics,
+    Desk,
     Protocol,
 ):
     """Everything the services do inside one transaction."""

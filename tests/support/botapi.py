@@ -1560,6 +1560,8 @@ def office_env(
         "TELEGRAM_POLL_TIMEOUT": "1",
         "TELEGRAM_READ_TIMEOUT": "2",
         "OUTBOX_RETRY_SECONDS": "0.1",
+        # The desk listens on a port of its own: tests that want it give it a free one.
+        "DESK_ENABLED": "false",
     }
     if staff is not None:
         env["STAFF_CHAT_ID"] = str(staff.chat_id)

@@ -191,6 +191,8 @@ class RecordingRequest(BaseRequest):
         self._stubs: dict[str, Any] = {}
         self._last_ids: dict[int | str, int] = {}
         self._files = itertools.count(1)
+        # Files getFile knows: file_id -> (file_path on the file server, size in bytes).
+        self.files: dict[str, tuple[str, int]] = {}
         self._messages: dict[tuple[int | str, int], JSON] = {}
         # Messages deleted (by the bot, or with their topic): edits of them are refused.
         self._deleted: set[tuple[int | str, int]] = set()
@@ -261,6 +263,8 @@ class RecordingRequest(BaseRequest):
             return []
         if api_method == "getChat":
             return self._full_chat(_chat_key(params["chat_id"]))
+        if api_method == "getFile":
+            return self._get_file(str(params["file_id"]))
         if api_method == "getChatMember":
             return self._member(_chat_key(params["chat_id"]), int(params["user_id"]))
         if api_method in _TOPIC_METHODS:
@@ -546,6 +550,24 @@ class RecordingRequest(BaseRequest):
     def timeout_next(self, method: str | None, times: int = 1) -> None:
         """Raise telegram.error.TimedOut for the next ``times`` calls of ``method``."""
         self._faults.append(_Fault(method, None, {}, times))
+
+    def _get_file(self, file_id: str) -> JSON:
+        """Describe a known file as getFile does; one never offered is gone, as on Telegram."""
+        if file_id not in self.files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path, size = self.files[file_id]
+        if size > 20 * 1024 * 1024:
+            raise _ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}"[:32],
+            "file_size": size,
+            "file_path": path,
+        }
+
+    def offer_file(self, file_id: str, path: str, size: int) -> None:
+        """Make getFile answer for ``file_id`` with ``path`` on the file server."""
+        self.files[file_id] = (path, size)
 
     def stub(self, method: str, result: Any) -> None:
         """Answer every later call of ``method`` with ``result`` (a JSON value)."""

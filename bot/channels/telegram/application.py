@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -27,6 +28,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import constituent, privacy, staff, staff_messages, team, workday
 from bot.channels.telegram.context import CONTEXT_TYPES, BotData, Context, Runtime
+from bot.channels.telegram.documents import TelegramDocuments
 from bot.channels.telegram.inbox import DurableUpdates, replay
 from bot.channels.telegram.ordering import ChatOrderedProcessor
 from bot.channels.telegram.reach import Reachability, WatchedRequest, api_root
@@ -34,6 +36,8 @@ from bot.channels.telegram.render import Renderer, plain
 from bot.channels.telegram.staff_group import runs_topics, set_staff_menus
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.web.app import desk_app
+from bot.channels.web.server import DeskServer
 from bot.core.catalogue import Msg
 from bot.core.display import LONDON
 from bot.core.languages import ENGLISH, WELSH
@@ -103,8 +107,15 @@ def build_application(
     random_number: Callable[[], int] = random_reference_number,
     delivery_backoff: float = 2.0,
     inbox: DurableUpdates | None = None,
+    desk_socket: socket.socket | None = None,
+    desk_shared: bool = False,
 ) -> App:
-    """Return the application, with the office's store and outbox opened on start-up."""
+    """Return the application, with the office's store, outbox and desk opened on start-up.
+
+    With ``desk_socket`` (bound already), the staff desk is served on it in the same loop;
+    with ``desk_shared``, the webhook's server serves it.
+    """
+    desk_url = office.settings.desk_url
 
     async def open_services(application: App) -> None:
         # Each case gets its own topic if the staff group is a forum the bot may manage.
@@ -112,7 +123,12 @@ def build_application(
         store = await open_store(office.settings.database_path)
         running = replace(office, staff=office.staff.with_topics(topics))
         found = build_services(
-            running, store, clock, random_number, delivery_backoff=delivery_backoff
+            running,
+            store,
+            clock,
+            random_number,
+            delivery_backoff=delivery_backoff,
+            desk_url=desk_url,
         )
         await start_services(found)
         staff_renderer = StaffRenderer(office.catalogue, office.flow, found.staff.staff, clock)
@@ -139,10 +155,22 @@ def build_application(
             if digest_time is not None:
                 at = digest_time.replace(tzinfo=LONDON)
                 application.job_queue.run_daily(workday.on_digest, at, name="digest")
+        if desk_socket is not None or desk_shared:
+            web = desk_app(
+                found, TelegramDocuments(application.bot), secure=desk_url.startswith("https://")
+            )
+            application.bot_data.desk_app = web
+            if desk_socket is not None:
+                application.bot_data.desk = DeskServer(web, desk_socket)
+                await application.bot_data.desk.start()
         await set_menus(application, office)
         await set_staff_menus(application.bot, office.catalogue, found.staff.staff)
 
     async def close_services(application: App) -> None:
+        application.bot_data.desk_app = None
+        if application.bot_data.desk is not None:
+            await application.bot_data.desk.stop()
+            application.bot_data.desk = None
         running = application.bot_data.running
         if running is not None:
             await running.outbox.stop()
@@ -178,14 +206,22 @@ async def set_menus(application: App, office: Office) -> None:
             constituent.log.warning("could not set the command menu: %s", type(exc).__name__)
 
 
-def run(office: Office) -> int:
-    """Poll Telegram (or serve the webhook) until stopped, retrying while it is unreachable."""
+def run(office: Office, desk_socket: socket.socket | None = None) -> int:
+    """Poll Telegram (or serve the webhook) until stopped, retrying while it is unreachable.
+
+    With ``desk_socket``, the staff desk is served on it too, in the same process and loop.
+    """
     settings = office.settings
     reach = Reachability(api_root(settings.telegram_api_base_url))
     webhook = settings.webhook_url is not None
     builder, inbox = live_builder(settings, reach, webhook=webhook)
     application = build_application(
-        office, builder, inbox=inbox, delivery_backoff=settings.outbox_retry_seconds
+        office,
+        builder,
+        inbox=inbox,
+        delivery_backoff=settings.outbox_retry_seconds,
+        desk_socket=desk_socket,
+        desk_shared=settings.desk_shares_webhook,
     )
     # A token revoked while running: stop, rather than run on answering no one.
     reach.on_refused = application.stop_running
@@ -249,6 +285,7 @@ def add_handlers(application: App, staff_directory: StaffDirectory | None = None
     application.add_handler(CallbackQueryHandler(privacy.on_delete_button, pattern=r"^p1:"))
     for command in STAFF_COMMANDS:
         application.add_handler(CommandHandler(command, staff.on_staff_command))
+    application.add_handler(CommandHandler("desk", staff.on_desk))
     application.add_handler(CommandHandler("status", staff.on_status))
     application.add_handler(CommandHandler("staff", team.on_staff))
     application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))

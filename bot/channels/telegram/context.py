@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.channels.telegram.render import Renderer
 from bot.channels.telegram.staff_render import StaffRenderer
+from bot.channels.web.server import DeskServer
 from bot.core.catalogue import Catalogue
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
@@ -67,12 +69,20 @@ class Runtime:
         return self.services.office.rules.reference_prefix
 
 
+# An ASGI app, named without importing the web framework here.
+WebApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+
 class BotData:
     """The application's ``bot_data``: the running office, once post_init has opened it."""
 
     def __init__(self) -> None:
         """Start empty; ``post_init`` installs the running office."""
         self.running: Runtime | None = None
+        # The staff desk's web server, when it runs beside the bot, or its app when the
+        # webhook's server serves it.
+        self.desk: DeskServer | None = None
+        self.desk_app: WebApp | None = None
 
     @property
     def runtime(self) -> Runtime:

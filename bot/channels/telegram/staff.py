@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
 
 from bot.channels.telegram import constituent
@@ -378,3 +378,30 @@ async def on_staff_button(update: Update, context: Context) -> None:
             # A double tap that raced: the page already shows what was asked for.
             if "not modified" not in exc.message.lower():
                 raise
+
+
+async def on_desk(update: Update, context: Context) -> None:
+    """Send a caseworker, in their private chat, a one-time link that signs in to the desk."""
+    message = update.effective_message
+    if message is None:
+        return
+    found = context.bot_data.runtime
+    actor = actor_of(update)
+    render = found.staff_renderer
+    is_staff = found.staff.staff.get(actor.user_id) is not None
+    if is_staff and actor.chat_id != actor.user_id:
+        await message.reply_text(render.text(Msg("staff.desk_private")))
+        return
+    if is_staff and context.bot_data.desk_app is None:
+        await message.reply_text(render.text(Msg("staff.desk_off")))
+        return
+    try:
+        link = await found.services.desk.login_link(actor)
+    except NotStaffError:
+        await _refuse(message, found)
+        return
+    # No preview: a preview fetch would be a request for the link, by Telegram.
+    await message.reply_text(
+        render.text(Msg("staff.desk_link", {"link": link})),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )

@@ -20,7 +20,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
@@ -60,10 +61,17 @@ def webhook_app(application: Any, path: str, secret: str) -> Starlette:
     async def on_health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def desk(scope: Scope, receive: Receive, send: Send) -> None:
+        # The staff desk, when it shares this server's port (opened once the office runs).
+        bot_data: BotData = application.bot_data
+        found = bot_data.desk_app or PlainTextResponse("not found", status_code=404)
+        await found(scope, receive, send)
+
     return Starlette(
         routes=[
             Route(path, on_update, methods=["POST"]),
             Route("/healthz", on_health, methods=["GET"]),
+            Mount("/", app=desk),
         ]
     )
 

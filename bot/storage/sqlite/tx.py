@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.storage.sqlite.audit import AuditRows
 from bot.storage.sqlite.case_messages import MessageRows
 from bot.storage.sqlite.cases import CaseRows
+from bot.storage.sqlite.desk import DeskRows
 from bot.storage.sqlite.drafts import DraftRows
 from bot.storage.sqlite.inbox import InboxRows
 from bot.storage.sqlite.outbox import OutboxRows
@@ -34,6 +35,7 @@ class SqliteTx(
     TemplateRows,
     TeamRows,
     StatsRows,
+    DeskRows,
 ):
     """The queries of one transaction (or of one self-committing statement)."""
 

@@ -645,7 +645,8 @@ async def test_export_in_the_staff_group_sends_no_file_there(harness: Harness) -
     texts = await command(harness, SAM, "/export", "csv")
     assert texts == [
         "Exports hold every constituent's details, so they are never posted in the group."
-        " Send /export to me in a private chat instead."
+        " Use the staff desk (send /desk to me in a private chat for a sign-in link), or send"
+        " /export to me there."
     ]
     assert [c for c in harness.request.calls()[mark:] if c.method == "sendDocument"] == []
     async with services_of(harness.app).store.transaction() as tx:

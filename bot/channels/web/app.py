@@ -1,0 +1,541 @@
+"""The staff desk's web app: sign-in by one-time link, the queue, search, cases and actions.
+
+Pages are rendered on the server (Jinja2); htmx swaps the queue's and the search's results in
+place. Every action calls the same services as the Telegram commands. Every form carries a
+token bound to the session, and every session cookie is HttpOnly and SameSite=Strict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.channels.web.views import OPEN_STATUSES, Texts, seen_stamp
+from bot.core.case import CaseStatus
+from bot.core.desk import (
+    DONE_ACTIONS,
+    SESSION_HOURS,
+    DeskQuery,
+    Sort,
+    Tab,
+    form_token,
+    read_query,
+    same_token,
+)
+from bot.service.desk import DeskService, DocumentError, Documents, LoginRefused
+from bot.service.staff import Caseworker, Done, StaffService
+from bot.wiring import Services
+
+COOKIE = "desk_session"
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# Documents a browser may show in its own tab; anything else is downloaded.
+SHOWN_INLINE = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self';"
+    " img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
+    " base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    # A login link's token is in its path: never send it to another site. (With no-referrer,
+    # browsers would send "Origin: null" with the desk's own forms.)
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+class _SecurityHeaders:
+    """Add the desk's security headers to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in HEADERS.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.lower().encode(), value.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A request from a signed-in caseworker: who, and their session's secret."""
+
+    who: Caseworker
+    session: str
+
+
+Handler = Callable[[Request, Signed], Awaitable[Response]]
+
+
+class Desk:
+    """The desk's pages over one office's services."""
+
+    def __init__(self, services: Services, documents: Documents | None, *, secure: bool) -> None:
+        """Keep the services, where documents come from, and whether cookies are Secure."""
+        office = services.office
+        self.services = services
+        self.desk: DeskService = services.desk
+        self.staff: StaffService = services.staff
+        self.documents = documents
+        self.secure = secure
+        self.texts = Texts(office.catalogue, office.flow, office.staff, self.desk.clock)
+        folder = resources.files("bot.channels.web") / "templates"
+        self.env = Environment(
+            loader=FileSystemLoader(str(folder)),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            auto_reload=False,
+        )
+        self.env.globals.update(t=self.texts.t, static=lambda name: f"/static/{name}")
+        # Compiled now, once: a page's first view should not wait for its template.
+        self.templates = {name: self.env.get_template(name) for name in self.env.list_templates()}
+        self.office_name = office.params.get("mp_name", "")
+        self.categories = frozenset(value for value, _ in self.texts.categories())
+        scheme, _, rest = self.desk.public_url.partition("://")
+        self.origin = f"{scheme}://{rest.split('/', 1)[0]}"
+
+    # Rendering
+
+    async def page(
+        self,
+        request: Request,
+        template: str,
+        signed: Signed | None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        """Render a whole page (with the session's form token when signed in)."""
+        csrf = ""
+        if signed is not None:
+            csrf = form_token(await self.desk.key(), "session", signed.session)
+        html = self.templates[template].render(
+            office=self.office_name,
+            who=signed.who if signed else None,
+            who_name=self.texts.assignee(signed.who.user_id) if signed else "",
+            csrf=csrf,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    async def message(
+        self,
+        request: Request,
+        signed: Signed | None,
+        heading: str,
+        *lines: str,
+        status: int,
+        back: bool = False,
+    ) -> HTMLResponse:
+        """Render a page that only says something (a refusal, a missing case)."""
+        return await self.page(
+            request,
+            "message.html",
+            signed,
+            status,
+            heading=heading,
+            lines=list(lines),
+            back="/" if back else "",
+        )
+
+    # Sessions and forms
+
+    async def signed(self, request: Request) -> Signed | None:
+        """Return who is signed in on this request, if anyone."""
+        session = request.cookies.get(COOKIE, "")
+        who = await self.desk.caseworker(session)
+        return None if who is None else Signed(who, session)
+
+    def signed_in(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a page that needs a session (and, for a POST, the session's form token)."""
+
+        async def endpoint(request: Request) -> Response:
+            signed = await self.signed(request)
+            if signed is None:
+                return await self.message(
+                    request,
+                    None,
+                    self.texts.t("desk.signin.heading"),
+                    self.texts.t("desk.signin.body"),
+                    status=401,
+                )
+            if request.method == "POST":
+                form = await request.form()
+                expected = form_token(await self.desk.key(), "session", signed.session)
+                if not self.same_origin(request) or not same_token(_field(form, "csrf"), expected):
+                    return await self.message(
+                        request,
+                        signed,
+                        self.texts.t("desk.csrf.heading"),
+                        self.texts.t("desk.csrf.body"),
+                        status=403,
+                        back=True,
+                    )
+            return await handler(request, signed)
+
+        return endpoint
+
+    def same_origin(self, request: Request) -> bool:
+        """Tell whether a form was posted from the desk's own pages, as far as the browser says.
+
+        Browsers name the page a form came from in Origin; a request without it (not from a
+        browser) still needs the form's token.
+        """
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        host = request.headers.get("host", "")
+        return origin in (self.origin, f"{request.url.scheme}://{host}")
+
+    # Sign-in and out
+
+    async def on_login_page(self, request: Request) -> Response:
+        """Show the landing page of a login link: only its button (a POST) spends the link."""
+        token = str(request.path_params["token"])[:100]
+        login_csrf = form_token(await self.desk.key(), "login", token)
+        return await self.page(request, "login.html", None, token=token, login_csrf=login_csrf)
+
+    async def on_login(self, request: Request) -> Response:
+        """Spend a login link and set the session cookie, or say why the link is no good."""
+        form = await request.form()
+        token = _field(form, "token")[:100]
+        expected = form_token(await self.desk.key(), "login", token)
+        valid = self.same_origin(request) and same_token(_field(form, "csrf"), expected)
+        if not token or not valid:
+            return await self.message(
+                request,
+                None,
+                self.texts.t("desk.csrf.heading"),
+                self.texts.t("desk.login.retry"),
+                status=403,
+            )
+        result = await self.desk.sign_in(token)
+        if isinstance(result, LoginRefused):
+            return await self.message(
+                request,
+                None,
+                self.texts.t("desk.login.refused_heading"),
+                self.texts.t(f"desk.login.{result.state}"),
+                self.texts.t("desk.signin.body"),
+                status=400,
+            )
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            result.session,
+            max_age=SESSION_HOURS * 3600,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    async def on_sign_out(self, request: Request, signed: Signed) -> Response:
+        """End this session."""
+        return await self._signed_out(request, signed, everywhere=False)
+
+    async def on_sign_out_everywhere(self, request: Request, signed: Signed) -> Response:
+        """End every session of this caseworker, on every browser."""
+        return await self._signed_out(request, signed, everywhere=True)
+
+    async def _signed_out(self, request: Request, signed: Signed, *, everywhere: bool) -> Response:
+        ended = await self.desk.sign_out(signed.who, signed.session, everywhere=everywhere)
+        key = "desk.signed_out.everywhere" if everywhere else "desk.signed_out.body"
+        response = await self.message(
+            request,
+            None,
+            self.texts.t("desk.signed_out.heading"),
+            self.texts.t(key, count=ended),
+            self.texts.t("desk.signin.body"),
+            status=200,
+        )
+        response.delete_cookie(
+            COOKIE, path="/", secure=self.secure, httponly=True, samesite="strict"
+        )
+        return response
+
+    # The queue and search
+
+    async def on_queue(self, request: Request, signed: Signed) -> Response:
+        """Show a tab of the queue with its filters, counts and page."""
+        params = {key: request.query_params[key] for key in request.query_params}
+        query, ignored = read_query(params, self.texts.staff, self.categories)
+        page = await self.desk.queue(signed.who, query)
+        query = replace(query, page=page.page)
+        tabs = [
+            (tab, self.texts.t(f"desk.tab.{tab.value}"), _href("/", query.on(tab))) for tab in Tab
+        ]
+        prev_href = _href("/", query, page=str(page.page - 1)) if page.page > 0 else ""
+        next_href = _href("/", query, page=str(page.page + 1)) if page.page + 1 < page.pages else ""
+        export_params = [(k, v) for k, v in query.params(page="").items() if k != "page"]
+        return await self.page(
+            request,
+            "queue.html",
+            signed,
+            page=page,
+            rows=[self.texts.row(stored) for stored in page.rows],
+            total=page.total,
+            tabs=tabs,
+            tab_label=self.texts.t(f"desk.tab.{query.tab.value}"),
+            prev_href=prev_href,
+            next_href=next_href,
+            categories=self.texts.categories(),
+            statuses=[(s.value, self.texts.status(s.value)) for s in CaseStatus],
+            sorts=[(s.value, self.texts.t(f"desk.sort.{s.value}")) for s in Sort],
+            staff=self.texts.staff.members,
+            ignored=[self.texts.t(f"desk.filter.{name}") for name in ignored],
+            export_params=export_params,
+        )
+
+    async def on_search(self, request: Request, signed: Signed) -> Response:
+        """Find cases by reference, name, postcode, phone, email, organisation or words."""
+        text = request.query_params.get("q", "")
+        found = await self.desk.search(signed.who, text) if text.strip() else None
+        return await self.page(
+            request,
+            "search.html",
+            signed,
+            text=found.text if found else "",
+            rows=[self.texts.row(stored) for stored in found.rows] if found else [],
+            total=found.total if found else 0,
+            more=found.more if found else False,
+            likely=found.likely if found else [],
+        )
+
+    # A case
+
+    async def on_case(self, request: Request, signed: Signed) -> Response:
+        """Show the whole case, recording that it was viewed."""
+        reference = str(request.path_params["reference"])
+        done = request.query_params.get("done", "")
+        done_text = self.texts.t(f"desk.done.{done}") if done in DONE_ACTIONS else ""
+        return await self.case_page(request, signed, reference, done=done_text)
+
+    async def case_page(
+        self,
+        request: Request,
+        signed: Signed,
+        reference: str,
+        *,
+        status: int = 200,
+        done: str = "",
+        stale: bool = False,
+        errors: list[tuple[str, str]] | None = None,
+        kept: dict[str, str] | None = None,
+    ) -> Response:
+        """Render a case page (after a refused action too, keeping what was typed)."""
+        result = await self.staff.view(signed.who, reference)
+        if isinstance(result, Done):
+            return await self._missing(request, signed, result)
+        followups = await self.desk.followups(result.stored.case)
+        view = self.texts.case(result, signed.who.user_id, followups)
+        return await self.page(
+            request,
+            "case.html",
+            signed,
+            status,
+            view=view,
+            done=done,
+            stale=stale,
+            errors=errors or [],
+            kept={"note": "", "reply": "", "outcome": "", **(kept or {})},
+            staff=self.texts.staff.members,
+            open_statuses=[(s.value, self.texts.status(s.value)) for s in OPEN_STATUSES],
+        )
+
+    async def _missing(self, request: Request, signed: Signed, done: Done) -> Response:
+        text = self.services.office.catalogue.render(done.msg, str)
+        return await self.message(
+            request, signed, self.texts.t("desk.not_found.heading"), text, status=404, back=True
+        )
+
+    async def on_action(self, request: Request, signed: Signed) -> Response:
+        """Do one action on a case from its page, unless the page was out of date."""
+        reference = str(request.path_params["reference"])
+        action = str(request.path_params["action"])
+        form = await request.form()
+        kept = {
+            "note": _field(form, "text") if action == "note" else "",
+            "reply": _field(form, "text") if action == "reply" else "",
+            "outcome": _field(form, "outcome") if action == "close" else "",
+        }
+        current = await self.desk.current(reference)
+        if current is None:
+            result = await self.staff.view(signed.who, reference)
+            assert isinstance(result, Done)
+            return await self._missing(request, signed, result)
+        if _field(form, "seen") != seen_stamp(current.case):
+            return await self.case_page(
+                request, signed, reference, status=409, stale=True, kept=kept
+            )
+        done, error = await self._act(signed.who, current.case.reference, action, form)
+        if error is not None:
+            return await self.case_page(
+                request, signed, reference, status=400, errors=[error], kept=kept
+            )
+        assert done is not None
+        target = f"/cases/{current.case.reference}?{urlencode({'done': action})}"
+        return RedirectResponse(target, status_code=303)
+
+    async def _act(
+        self, who: Caseworker, reference: str, action: str, form: FormData
+    ) -> tuple[Done | None, tuple[str, str] | None]:
+        """Run an action through the staff service; return what it did, or the field at fault."""
+        t, staff = self.texts.t, self.staff
+        if action == "claim":
+            return await staff.claim(who, reference), None
+        if action == "assign":
+            to = _field(form, "to")
+            member = self.texts.staff.get(int(to)) if to.isdigit() else None
+            if member is None:
+                return None, ("assign-to", t("desk.error.assign"))
+            return await staff.assign(who, reference, str(member.user_id)), None
+        if action == "status":
+            value = _field(form, "status")
+            if value not in {s.value for s in OPEN_STATUSES}:
+                return None, ("status-to", t("desk.error.status"))
+            return await staff.set_status(who, reference, value), None
+        if action in ("note", "reply"):
+            text = _field(form, "text").strip()
+            if not text:
+                return None, (action, t(f"desk.error.{action}"))
+            act = staff.note if action == "note" else staff.reply
+            return await act(who, reference, text), None
+        if action == "close":
+            how, outcome = _field(form, "how"), _field(form, "outcome").strip()
+            if how not in (CaseStatus.CLOSED.value, CaseStatus.CLOSED_UNABLE.value):
+                return None, ("close-closed", t("desk.error.close_how"))
+            if not outcome:
+                return None, ("outcome", t("desk.error.outcome"))
+            return await staff.set_status(who, reference, how, outcome), None
+        raise HTTPException(404)
+
+    async def on_document(self, request: Request, signed: Signed) -> Response:
+        """Stream one of a case's documents from Telegram, keeping no copy of it."""
+        reference = str(request.path_params["reference"])
+        number = int(request.path_params["number"])
+        if self.documents is None:
+            return await self._no_document(request, signed, self.texts.t("desk.document.off"))
+        try:
+            result = await self.desk.document(signed.who, reference, number, self.documents)
+        except DocumentError as exc:
+            return await self._no_document(request, signed, str(exc))
+        if isinstance(result, Done):
+            return await self._missing(request, signed, result)
+        attachment, download = result
+        media = attachment.mime_type or (
+            "image/jpeg" if attachment.kind == "photo" else "application/octet-stream"
+        )
+        name = attachment.file_name or f"{reference}-{number + 1}"
+        if attachment.kind == "photo" and not attachment.file_name:
+            name += ".jpg"
+        inline = media in SHOWN_INLINE and request.query_params.get("download") != "1"
+        disposition = "inline" if inline else "attachment"
+        headers = {
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{_quote(name)}",
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self';"
+            " style-src 'unsafe-inline'",
+        }
+        if download.size is not None:
+            headers["Content-Length"] = str(download.size)
+        return StreamingResponse(download.chunks, media_type=media, headers=headers)
+
+    async def _no_document(self, request: Request, signed: Signed, why: str) -> Response:
+        heading = self.texts.t("desk.document.failed")
+        return await self.message(request, signed, heading, why, status=502, back=True)
+
+    async def on_export(self, request: Request, signed: Signed) -> Response:
+        """Download the cases of a queue view (with notes and messages) as CSV, JSON or XLSX."""
+        form = await request.form()
+        params = {key: _field(form, key) for key in form}
+        query, _ = read_query(params, self.texts.staff, self.categories)
+        fmt = params.get("fmt", "")
+        table = params.get("table", "cases")
+        if fmt not in EXPORT_TYPES or table not in ("cases", "notes", "messages"):
+            raise HTTPException(400)
+        export = await self.desk.export(signed.who, query, fmt, table)
+        headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
+        return Response(export.data, media_type=EXPORT_TYPES[fmt], headers=headers)
+
+    async def on_not_found(self, request: Request, exc: Exception) -> Response:
+        """Answer an unknown address (or a bad request) with a plain page."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        signed = await self.signed(request)
+        key = "desk.not_found" if status == 404 else "desk.bad_request"
+        return await self.message(
+            request,
+            signed,
+            self.texts.t(f"{key}.heading"),
+            self.texts.t(f"{key}.body"),
+            status=status,
+            back=signed is not None,
+        )
+
+
+def desk_app(services: Services, documents: Documents | None, *, secure: bool) -> ASGIApp:
+    """Return the staff desk as an ASGI app."""
+    desk = Desk(services, documents, secure=secure)
+    static = resources.files("bot.channels.web") / "static"
+    guard = desk.signed_in
+    routes = [
+        Route("/", guard(desk.on_queue), methods=["GET"]),
+        Route("/search", guard(desk.on_search), methods=["GET"]),
+        Route("/login/{token}", desk.on_login_page, methods=["GET"]),
+        Route("/login", desk.on_login, methods=["POST"]),
+        Route("/signout", guard(desk.on_sign_out), methods=["POST"]),
+        Route("/signout-everywhere", guard(desk.on_sign_out_everywhere), methods=["POST"]),
+        Route("/export", guard(desk.on_export), methods=["POST"]),
+        Route("/cases/{reference}", guard(desk.on_case), methods=["GET"]),
+        Route(
+            "/cases/{reference}/documents/{number:int}", guard(desk.on_document), methods=["GET"]
+        ),
+        Route("/cases/{reference}/{action}", guard(desk.on_action), methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(static)), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: desk.on_not_found, 400: desk.on_not_found, 405: desk.on_not_found},
+    )
+    return _SecurityHeaders(app)
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _href(path: str, query: DeskQuery, **changes: str) -> str:
+    params = query.params(**changes)
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def _quote(name: str) -> str:
+    return quote(name.replace("\n", " ")[:120], safe="")
