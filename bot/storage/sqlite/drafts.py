@@ -18,7 +18,7 @@ class DraftRows:
 
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""
-        await self.db.execute(
+        self.db.defer(
             "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET"
             " chat_id = excluded.chat_id, state = excluded.state, updated_at = excluded.updated_at",
@@ -27,7 +27,7 @@ class DraftRows:
 
     async def delete_draft(self, user_id: int) -> None:
         """Delete the constituent's draft and every answer in it."""
-        await self.db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+        self.db.defer("DELETE FROM drafts WHERE user_id = ?", (user_id,))
 
     async def count_drafts(self) -> int:
         """Return how many drafts are stored."""
