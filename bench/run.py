@@ -32,6 +32,7 @@ from bench.report import (
     target_lines,
 )
 from bench.staff import queue_and_export
+from bench.surge import PEOPLE, surge, surge_table
 
 TEN_THOUSAND = 10_000
 HUNDRED_THOUSAND = 100_000
@@ -172,6 +173,24 @@ async def profile_ours(folder: Path, calibration: Calibration, stored: int, inta
     stats.sort_stats("cumulative").print_stats(45)
 
 
+async def surge_only(folder: Path) -> None:
+    """Calibrate, run the surge, and print its table."""
+    progress("calibration: one real intake, recording its drafts and Bot API calls")
+    calibration = await calibrate(_fresh(folder / "calibration"))
+    await run_surge(folder, calibration)
+
+
+async def run_surge(folder: Path, calibration: Calibration) -> None:
+    """Run the surge and print its table."""
+    progress(f"surge: {PEOPLE} people at once, ours then PTB+pickle, each as a process")
+    runs = await surge(folder, calibration)
+    print(f"\n== Surge: {PEOPLE} people start at once, over HTTP on 127.0.0.1 ==")
+    print("Each bot a separate process polling a local Bot API server; a step's latency runs")
+    print("from the update being queued to the last call it causes in the person's chat.")
+    print("PTB+pickle: ConversationHandler, PicklePersistence written after every update.")
+    print("\n".join(surge_table(runs)))
+
+
 async def intakes_only(plan: Plan, folder: Path) -> None:
     """Calibrate, time whole intakes, and print their tables."""
     progress("calibration: one real intake, recording its drafts and Bot API calls")
@@ -294,6 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="then cProfile ours at 10,000 stored"
     )
     parser.add_argument(
+        "--surge",
+        action="store_true",
+        help="the surge only: 200 people at once over HTTP, ours and PTB+pickle as processes",
+    )
+    parser.add_argument(
         "--intakes",
         action="store_true",
         help="whole intakes only: ours at 1,000 and 10,000 stored, PTB bare, the floor",
@@ -304,6 +328,12 @@ def main(argv: list[str] | None = None) -> int:
     print("== Environment ==")
     print("\n".join(environment()))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.surge:
+        with tempfile.TemporaryDirectory(prefix="casework-bench-") as temp:
+            asyncio.run(surge_only(Path(temp)))
+        print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"finished in {time.perf_counter() - started:.0f} s")
+        return 0
     if args.intakes:
         with tempfile.TemporaryDirectory(prefix="casework-bench-") as temp:
             asyncio.run(intakes_only(plan, Path(temp)))
@@ -317,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"/queue and export with {cases:,} cases stored")
         results.queue = asyncio.run(queue_and_export(folder, cases, 10 if args.quick else 30))
         report(results, calibration)
+        if not args.quick:
+            asyncio.run(run_surge(folder, calibration))
         print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"finished in {time.perf_counter() - started:.0f} s")
         if args.profile:
