@@ -38,6 +38,11 @@ class Drafts(Protocol):
     async def get_draft(self, user_id: int) -> Draft | None:
         """Return the constituent's draft, if they have one."""
 
+    async def claim_draft(
+        self, update_id: int, user_id: int, now: datetime
+    ) -> tuple[bool, Draft | None]:
+        """Record an update as processed and return the sender's draft (False: it already was)."""
+
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""
 

@@ -85,6 +85,15 @@ class Batch:
         raw = self.connection._conn
         return await execute(_run, raw, pending, None if last is None else (lambda: last(raw)))
 
+    async def run(self, call: Callable[[sqlite3.Connection], T]) -> T:
+        """Send the kept-back statements and run ``call`` on the connection, in one trip.
+
+        For a few statements whose answers are all needed at once; ``call`` runs on the
+        database thread, so it must only use the connection it is given.
+        """
+        result = await self._trip(call)
+        return cast(T, result)
+
     async def flush(self) -> None:
         """Send what is kept back (if anything) now."""
         if self._pending:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import datetime
+
 from bot.core.draft import Draft
 from bot.storage.sqlite.rows import Connection, first_row
 
@@ -15,6 +18,27 @@ class DraftRows:
         """Return the constituent's draft, if they have one."""
         row = await first_row(self.db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
         return None if row is None else Draft.model_validate_json(row[0])
+
+    async def claim_draft(
+        self, update_id: int, user_id: int, now: datetime
+    ) -> tuple[bool, Draft | None]:
+        """Record an update as processed and read the sender's draft, in one trip.
+
+        Return False (and no draft) if the update already was processed.
+        """
+
+        def claim(raw: sqlite3.Connection) -> tuple[bool, str | None]:
+            cursor = raw.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, now.isoformat()),
+            )
+            if cursor.rowcount != 1:
+                return False, None
+            row = raw.execute("SELECT state FROM drafts WHERE user_id = ?", (user_id,)).fetchone()
+            return True, None if row is None else str(row[0])
+
+        fresh, state = await self.db.run(claim)
+        return fresh, None if state is None else Draft.model_validate_json(state)
 
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""
