@@ -51,6 +51,8 @@ class BotApiServer:
         self._update_id = 0
         self._queued = asyncio.Event()
         self.polled = asyncio.Event()  # set at the bot's first getUpdates
+        self._stopping = False
+        self._writers: set[asyncio.StreamWriter] = set()
         self._message_ids: dict[int, int] = {}
         self._keyboards: dict[int, dict[int, JSON]] = {}
         self._queries: dict[str, int] = {}
@@ -69,7 +71,12 @@ class BotApiServer:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        """Stop listening and drop every connection."""
+        """Answer the long polls still open, stop listening and close every connection."""
+        self._stopping = True
+        self._queued.set()
+        await asyncio.sleep(0.05)  # the polls' answers go out
+        for writer in list(self._writers):
+            writer.close()
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -153,6 +160,7 @@ class BotApiServer:
     # The bot's side
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -177,6 +185,7 @@ class BotApiServer:
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     async def _answer(self, path: str, body: bytes) -> tuple[HTTPStatus, JSON]:
@@ -207,7 +216,7 @@ class BotApiServer:
         limit = int(params.get("limit", 100))
         # Updates before the offset are confirmed: Telegram forgets them.
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates:
+        if not self._updates and not self._stopping:
             self._queued.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(float(params.get("timeout", 0))):
