@@ -125,15 +125,23 @@ def steps_table(
     return lines
 
 
-def ratios_table(ours: dict[int, Run], bare: Run, pickled: dict[int, Run]) -> list[str]:
-    """Return ours/bare and ours/pickle throughput ratios at each size."""
-    lines = [f"{'stored':>8} {'ours/bare':>10} {'ours/pickle':>12}", "-" * 32]
+def ratios_table(ours: dict[int, Run], bare: Run, pickled: dict[int, Run], floor: Run) -> list[str]:
+    """Return ours/bare, ours/floor and ours/pickle throughput ratios at each size."""
+    header = f"{'stored':>8} {'ours/bare':>10} {'ours/floor':>11} {'ours/pickle':>12}"
+    lines = [header, "-" * len(header)]
     for stored, run in ours.items():
         against_pickle = pickled.get(stored)
         pickle_ratio = (
             f"{run.throughput / against_pickle.throughput:>11,.1f}×" if against_pickle else "-"
         )
-        lines.append(f"{stored:>8,} {run.throughput / bare.throughput:>9.2f}× {pickle_ratio:>12}")
+        lines.append(
+            f"{stored:>8,} {run.throughput / bare.throughput:>9.2f}×"
+            f" {run.throughput / floor.throughput:>10.2f}× {pickle_ratio:>12}"
+        )
+    lines.append(
+        f"floor (bare + one sync transaction, {floor.stored:,} stored):"
+        f" {floor.throughput / bare.throughput:.2f}× bare"
+    )
     return lines
 
 

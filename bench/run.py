@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.baselines import conversation_bot, write_pickle
 from bench.driver import TRANSCRIPT, Subject
+from bench.floor import floor_bot
 from bench.measure import Run, percentile
 from bench.ours import Calibration, calibrate, ours
 from bench.postcodes import PostcodeResult, run_postcodes
@@ -31,6 +32,7 @@ from bench.report import (
     target_lines,
 )
 from bench.staff import queue_and_export
+from bench.surge import PEOPLE, surge, surge_table
 
 TEN_THOUSAND = 10_000
 HUNDRED_THOUSAND = 100_000
@@ -53,6 +55,7 @@ class Plan:
 
 FULL = Plan((1_000, TEN_THOUSAND, HUNDRED_THOUSAND), 3, 30, 10, 100, 30, 15.0, 20_000, False)
 QUICK = Plan((1_000, TEN_THOUSAND), 2, 5, 3, 15, 3, 3.0, 5_000, True)
+INTAKES = Plan((1_000, TEN_THOUSAND), 2, 12, 3, 0, 0, 0.0, 0, True)
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Results:
 
     ours: dict[int, Run]
     bare: Run
+    floor: Run
     memory: Run
     pickled: dict[int, Run]
     postcodes: PostcodeResult
@@ -77,12 +81,10 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-async def measure(plan: Plan, folder: Path) -> tuple[Results, Calibration]:
-    """Run every measurement; the biggest memory users (pickle, postcodes) last."""
-    progress("calibration: one real intake, recording its drafts and Bot API calls")
-    calibration = await calibrate(_fresh(folder / "calibration"))
-    templates = calibration.drafts
-
+async def measure_intakes(
+    plan: Plan, folder: Path, calibration: Calibration
+) -> tuple[dict[int, Run], Run, Run]:
+    """Time whole intakes: ours at every size, PTB bare and the floor, interleaved."""
     # Ours at every size and the bare ConversationHandler, all started together and timed in
     # interleaved batches, so load from anything else on the machine hits them alike.
     async with AsyncExitStack() as stack:
@@ -92,6 +94,10 @@ async def measure(plan: Plan, folder: Path) -> tuple[Results, Calibration]:
             where = _fresh(folder / f"ours-{stored}")
             subjects.append(await stack.enter_async_context(ours(where, stored, calibration)))
         subjects.append(await stack.enter_async_context(conversation_bot(calibration.calls)))
+        # The floor: bare dispatch plus one synchronous transaction writing the same rows.
+        middle = sorted(plan.sizes)[len(plan.sizes) // 2]
+        where = _fresh(folder / "floor")
+        subjects.append(await stack.enter_async_context(floor_bot(where, middle, calibration)))
         for subject in subjects:
             await subject.intakes(plan.warmup, timed=False)
         progress(
@@ -104,8 +110,16 @@ async def measure(plan: Plan, folder: Path) -> tuple[Results, Calibration]:
             turn = number % len(subjects)
             for subject in subjects[turn:] + subjects[:turn]:
                 await subject.intakes(plan.batch)
-    ours_runs = {subject.run.stored: subject.run for subject in subjects[:-1]}
-    bare = subjects[-1].run
+    ours_runs = {subject.run.stored: subject.run for subject in subjects[:-2]}
+    return ours_runs, subjects[-2].run, subjects[-1].run
+
+
+async def measure(plan: Plan, folder: Path) -> tuple[Results, Calibration]:
+    """Run every measurement; the biggest memory users (pickle, postcodes) last."""
+    progress("calibration: one real intake, recording its drafts and Bot API calls")
+    calibration = await calibrate(_fresh(folder / "calibration"))
+    templates = calibration.drafts
+    ours_runs, bare, floor = await measure_intakes(plan, folder, calibration)
 
     largest = max(plan.sizes)
     progress(f"memory: ours alone with {largest:,} drafts stored, {plan.memory_intakes} intakes")
@@ -140,7 +154,7 @@ async def measure(plan: Plan, folder: Path) -> tuple[Results, Calibration]:
 
     progress(f"postcodes: loading the table twice, then {plan.postcodes:,} lookups x2")
     postcodes = run_postcodes(plan.postcodes)
-    return Results(ours_runs, bare, memory, pickled, postcodes), calibration
+    return Results(ours_runs, bare, floor, memory, pickled, postcodes), calibration
 
 
 async def profile_ours(folder: Path, calibration: Calibration, stored: int, intakes: int) -> None:
@@ -159,6 +173,32 @@ async def profile_ours(folder: Path, calibration: Calibration, stored: int, inta
     stats.sort_stats("cumulative").print_stats(45)
 
 
+async def surge_only(folder: Path) -> None:
+    """Calibrate, run the surge, and print its table."""
+    progress("calibration: one real intake, recording its drafts and Bot API calls")
+    calibration = await calibrate(_fresh(folder / "calibration"))
+    await run_surge(folder, calibration)
+
+
+async def run_surge(folder: Path, calibration: Calibration) -> None:
+    """Run the surge and print its table."""
+    progress(f"surge: {PEOPLE} people at once, ours then PTB+pickle, each as a process")
+    runs = await surge(folder, calibration)
+    print(f"\n== Surge: {PEOPLE} people start at once, over HTTP on 127.0.0.1 ==")
+    print("Each bot a separate process polling a local Bot API server; a step's latency runs")
+    print("from the update being queued to the last call it causes in the person's chat.")
+    print("PTB+pickle: ConversationHandler, PicklePersistence written after every update.")
+    print("\n".join(surge_table(runs)))
+
+
+async def intakes_only(plan: Plan, folder: Path) -> None:
+    """Calibrate, time whole intakes, and print their tables."""
+    progress("calibration: one real intake, recording its drafts and Bot API calls")
+    calibration = await calibrate(_fresh(folder / "calibration"))
+    ours_runs, bare, floor = await measure_intakes(plan, folder, calibration)
+    report_intakes(ours_runs, bare, floor, {}, [], calibration)
+
+
 def targets(results: Results) -> list[Target]:
     """Check the results against the targets."""
     found: list[Target] = []
@@ -166,6 +206,14 @@ def targets(results: Results) -> list[Target]:
         ratio = run.throughput / results.bare.throughput
         text = f"ours ≥ 0.5× PTB bare-dispatch throughput, {stored:,} stored"
         found.append(Target(text, ratio >= 0.5, f"{ratio:.2f}×"))
+    floor = results.floor.throughput / results.bare.throughput
+    found.append(
+        Target(
+            "floor (bare + one synchronous transaction) ≥ 0.5× PTB bare",
+            floor >= 0.5,
+            f"{floor:.2f}×: the limit for ours",
+        )
+    )
     text = "ours ≥ 100× PTB+pickle-per-update throughput, 10,000 stored"
     if TEN_THOUSAND in results.pickled and TEN_THOUSAND in results.ours:
         ratio = results.ours[TEN_THOUSAND].throughput / results.pickled[TEN_THOUSAND].throughput
@@ -201,25 +249,42 @@ def targets(results: Results) -> list[Target]:
     return found
 
 
-def report(results: Results, calibration: Calibration) -> None:
-    """Print the measurements, ratios and targets."""
+def report_intakes(
+    ours: dict[int, Run],
+    bare: Run,
+    floor: Run,
+    pickled: dict[int, Run],
+    others: list[Run],
+    calibration: Calibration,
+) -> None:
+    """Print the whole-intake tables and ratios."""
     print(f"\n== Whole intakes: {len(calibration.calls)} updates each (intake_to_review + Send) ==")
     print("Time per update = process_update, until every Bot API call it causes is answered")
     print("(ours: the outbox worker's confirmation and staff card too; PTB+pickle: plus")
     print("update_persistence and a flush). Updates are built outside the timing and handled")
     print("one at a time; offline Bot API; real SQLite file (WAL). Ours: flood limit raised to")
     print("1,000 a minute and the staff group's 20-a-minute delivery limit lifted, as the bench")
-    print("plays hours of intakes in seconds. Ours and PTB bare ran interleaved, in batches,")
+    print("plays hours of intakes in seconds. Floor: PTB bare plus, after each update, one")
+    print("BEGIN IMMEDIATE … COMMIT on the event loop's thread (sqlite3) writing the rows ours")
+    print("writes for it (processed update, whole draft, each reply owed and marked sent), the")
+    print("limit ours can reach. Ours, PTB bare and the floor ran interleaved, in batches,")
     print("each round starting with the next one.")
-    runs = [*results.ours.values(), results.bare, *results.pickled.values()]
+    runs = [*ours.values(), bare, floor, *pickled.values()]
     print("\n".join(runs_table(runs)))
-    print("\n".join(notes([*runs, results.memory])))
-    middle = sorted(results.ours)[len(results.ours) // 2]
+    print("\n".join(notes([*runs, *others])))
+    middle = sorted(ours)[len(ours) // 2]
     print(f"\n== Per step, ours with {middle:,} drafts stored vs PTB bare (ms; calls = Bot API) ==")
     calls = [len(step_calls) for step_calls in calibration.calls]
-    print("\n".join(steps_table(results.ours[middle], results.bare, TRANSCRIPT, calls)))
+    print("\n".join(steps_table(ours[middle], bare, TRANSCRIPT, calls)))
     print("\n== Throughput ratios ==")
-    print("\n".join(ratios_table(results.ours, results.bare, results.pickled)))
+    print("\n".join(ratios_table(ours, bare, pickled, floor)))
+
+
+def report(results: Results, calibration: Calibration) -> None:
+    """Print the measurements, ratios and targets."""
+    report_intakes(
+        results.ours, results.bare, results.floor, results.pickled, [results.memory], calibration
+    )
     print("\n== Peak memory ==")
     memory = results.memory
     print(
@@ -247,12 +312,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="then cProfile ours at 10,000 stored"
     )
+    parser.add_argument(
+        "--surge",
+        action="store_true",
+        help="the surge only: 200 people at once over HTTP, ours and PTB+pickle as processes",
+    )
+    parser.add_argument(
+        "--intakes",
+        action="store_true",
+        help="whole intakes only: ours at 1,000 and 10,000 stored, PTB bare, the floor",
+    )
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    plan = INTAKES if args.intakes else QUICK if args.quick else FULL
     started = time.perf_counter()
     print("== Environment ==")
     print("\n".join(environment()))
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.surge:
+        with tempfile.TemporaryDirectory(prefix="casework-bench-") as temp:
+            asyncio.run(surge_only(Path(temp)))
+        print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"finished in {time.perf_counter() - started:.0f} s")
+        return 0
+    if args.intakes:
+        with tempfile.TemporaryDirectory(prefix="casework-bench-") as temp:
+            asyncio.run(intakes_only(plan, Path(temp)))
+        print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"finished in {time.perf_counter() - started:.0f} s")
+        return 0
     with tempfile.TemporaryDirectory(prefix="casework-bench-") as temp:
         folder = Path(temp)
         results, calibration = asyncio.run(measure(plan, folder))
@@ -260,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"/queue and export with {cases:,} cases stored")
         results.queue = asyncio.run(queue_and_export(folder, cases, 10 if args.quick else 30))
         report(results, calibration)
+        if not args.quick:
+            asyncio.run(run_surge(folder, calibration))
         print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"finished in {time.perf_counter() - started:.0f} s")
         if args.profile:

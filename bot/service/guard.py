@@ -10,6 +10,9 @@ from bot.core.flood import FloodLimit, Verdict
 from bot.storage.store import Store
 
 KEEP_PROCESSED = timedelta(days=2)
+# Updates noted as recorded by their handler are forgotten once processed; should processing
+# stop part-way, this many at most are kept.
+MAX_RECORDED = 10_000
 
 
 class Guard:
@@ -26,6 +29,8 @@ class Guard:
         """Keep the database, the flood limit and who is exempt from it (staff)."""
         self.store, self.flood, self.clock, self.monotonic = store, flood, clock, monotonic
         self.exempt = exempt
+        # Updates a handler recorded as processed in the transaction of their effect.
+        self._recorded: set[int] = set()
 
     async def admit(self, update_id: int, user_id: int | None) -> Verdict:
         """Return ALLOW to process the update, WARN to warn the sender once, or DROP."""
@@ -49,9 +54,18 @@ class Guard:
         async with self.store.transaction() as tx:
             return await tx.adopt_bot(bot_id)
 
+    def recorded(self, update_id: int) -> None:
+        """Note that a handler recorded an update as processed, with its effect."""
+        if len(self._recorded) > MAX_RECORDED:  # left by updates whose processing failed
+            self._recorded.clear()
+        self._recorded.add(update_id)
+
     async def done(self, update_id: int) -> None:
         """Record that an update has been processed (if its handler did not already)."""
-        # One self-committing statement; answers were already marked with their effect.
+        if update_id in self._recorded:
+            self._recorded.discard(update_id)
+            return
+        # One self-committing statement.
         async with self.store.autocommit() as tx:
             await tx.mark_processed(update_id, self.clock())
 

@@ -182,9 +182,12 @@ class IntakeService:
         async with self.store.transaction() as tx:
             # Marked in the same transaction as its effect: a redelivered update is a no-op,
             # and an update whose effect was lost in a crash is processed again.
-            if sender.update_id is not None and not await tx.mark_processed(sender.update_id, now):
-                return Response(stale=True)
-            draft = await tx.get_draft(sender.user_id)
+            if sender.update_id is None:
+                draft = await tx.get_draft(sender.user_id)
+            else:
+                fresh, draft = await tx.claim_draft(sender.update_id, sender.user_id, now)
+                if not fresh:
+                    return Response(stale=True)
             if concerns and draft is not None:
                 draft = draft.with_concerns(concerns)
                 await tx.save_draft(sender.user_id, sender.chat_id, draft)

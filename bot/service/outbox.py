@@ -406,7 +406,8 @@ class OutboxWorker:
             async with self._busy:
                 task = self._in_flight.get(lane)
                 if task is None:
-                    async with self.store.transaction() as tx:
+                    # One read: no transaction to begin and commit around it.
+                    async with self.store.autocommit() as tx:
                         head = await tx.head_of_chat(chat_id)
                     if head is None:
                         return

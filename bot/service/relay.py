@@ -59,6 +59,8 @@ class Relay:
         """Add the message to the right case and owe staff a copy; None if it is not for a case."""
         if not isinstance(reply, TextReply | FileReply):
             return None
+        if has_draft and not reply_to:
+            return None  # an answer to the draft's question: no case to read
         now = self.clock()
         cases = await tx.list_cases_for_user(sender.user_id)
         replied = await tx.case_for_reply(sender.chat_id, reply_to) if reply_to else None

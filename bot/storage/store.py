@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
-from bot.core.digest import DueCase
 from bot.core.desk import DeskQuery, Tab
+from bot.core.digest import DueCase
 from bot.core.draft import Draft
 from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
 from bot.core.staff import StaffMember
@@ -43,6 +43,11 @@ class Drafts(Protocol):
 
     async def get_draft(self, user_id: int) -> Draft | None:
         """Return the constituent's draft, if they have one."""
+
+    async def claim_draft(
+        self, update_id: int, user_id: int, now: datetime
+    ) -> tuple[bool, Draft | None]:
+        """Record an update as processed and return the sender's draft (False: it already was)."""
 
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""

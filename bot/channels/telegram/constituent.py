@@ -13,7 +13,7 @@ from bot.channels.telegram.parse import parse_callback, reply_of, sender_of
 from bot.core.catalogue import Msg
 from bot.core.flood import Verdict
 from bot.core.languages import ACTION_PREFIX
-from bot.core.replies import Back, Cancel, reply_for_action
+from bot.core.replies import Back, Cancel, Reply, reply_for_action
 from bot.service.intake import RESTART, RESUME
 from bot.service.types import Response
 
@@ -58,13 +58,13 @@ async def on_start(update: Update, context: Context) -> None:
 
 async def on_back(update: Update, context: Context) -> None:
     """Go back one question."""
-    response = await context.bot_data.runtime.intake.handle(sender_of(update), Back())
+    response = await _handle(update, context, Back())
     await send(update, context, response)
 
 
 async def on_cancel(update: Update, context: Context) -> None:
     """Ask whether to stop and delete the draft."""
-    response = await context.bot_data.runtime.intake.handle(sender_of(update), Cancel())
+    response = await _handle(update, context, Cancel())
     await send(update, context, response)
 
 
@@ -109,9 +109,7 @@ async def on_message(update: Update, context: Context) -> None:
     )
     found = context.bot_data.runtime
     typed = found.renderer.keyboard_reply(message.text) if message.text else None
-    response = await found.intake.handle(
-        sender_of(update), typed or reply_of(message), reply_to=reply_to
-    )
+    response = await _handle(update, context, typed or reply_of(message), reply_to=reply_to)
     await send(update, context, response)
 
 
@@ -135,11 +133,10 @@ async def on_button(update: Update, context: Context) -> None:
         )
         return
     revision, action = parsed
-    sender = sender_of(update)
     if reply is None:
-        response = await found.intake.choose(sender, action, revision)
+        response = await found.intake.choose(sender_of(update), action, revision)
     else:
-        response = await found.intake.handle(sender, reply, revision)
+        response = await _handle(update, context, reply, revision)
     if response.stale:
         await query.answer(
             found.renderer.text(Msg("notice.stale_button"), await _language(update, context))
@@ -152,6 +149,20 @@ async def on_button(update: Update, context: Context) -> None:
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await _drop_buttons(query.message)
     await send(update, context, response)
+
+
+async def _handle(
+    update: Update,
+    context: Context,
+    reply: Reply,
+    revision: int | None = None,
+    reply_to: int | None = None,
+) -> Response:
+    """Apply a reply; the intake records the update as processed with its effect."""
+    runtime = context.bot_data.runtime
+    response = await runtime.intake.handle(sender_of(update), reply, revision, reply_to)
+    runtime.guard.recorded(update.update_id)
+    return response
 
 
 async def send(update: Update, context: Context, response: Response) -> None:

@@ -22,7 +22,7 @@ class AuditRows:
         detail: str = "",
     ) -> None:
         """Record a view or an action; ``detail`` holds plain values only (a status, a user id)."""
-        await self.db.execute(
+        self.db.defer(
             "INSERT INTO audit (at, actor, action, case_ref, detail) VALUES (?, ?, ?, ?, ?)",
             (at.isoformat(), actor, action, case_ref, detail),
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.storage.sqlite.batch import Batch
 from bot.storage.sqlite.health import (
     APPLICATION_ID,
     describe_error,
@@ -24,7 +25,6 @@ from bot.storage.sqlite.health import (
     path_problem,
     where,
 )
-from bot.storage.sqlite.rows import Connection
 from bot.storage.sqlite.search import merge_if_marked
 from bot.storage.sqlite.tx import SqliteTx
 from bot.storage.store import StoreError
@@ -48,7 +48,7 @@ WATCH_EVERY = 10.0
 class SqliteStore:
     """An open database; every read and write happens inside ``transaction()``."""
 
-    def __init__(self, connection: Connection, path: Path | None = None) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         """Wrap an open connection (to the file at ``path``, None for one in memory)."""
         self._connection = connection
         self.path = path
@@ -174,27 +174,39 @@ class SqliteStore:
     async def autocommit(self) -> AsyncIterator[SqliteTx]:
         """Run reads, or single statements that commit themselves, without a transaction."""
         async with self._lock:
+            batch = Batch(self._connection)
             try:
-                yield SqliteTx(self._connection)
+                yield SqliteTx(batch)
+                await batch.flush()
             except sqlite3.Error as exc:
                 self._note_failure(exc)
                 raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTx]:
-        """Run a block as one write transaction: all of it is committed, or none of it."""
+        """Run a block as one write transaction: all of it is committed, or none of it.
+
+        BEGIN IMMEDIATE goes with the block's first statement that must answer, and writes
+        that need no answer go with the next one or with the COMMIT (see ``Batch``): a block
+        that only writes is one trip to the database thread.
+        """
         async with self._lock:
+            batch = Batch(self._connection)
+            batch.defer("BEGIN IMMEDIATE")
             try:
-                await self._connection.execute("BEGIN IMMEDIATE")
                 try:
-                    yield SqliteTx(self._connection)
+                    yield SqliteTx(batch)
+                    if not batch.sent and batch.waiting == 1:
+                        batch.drop()  # nothing was read or written: nothing to commit
+                        return
+                    await batch.execute("COMMIT")
                 except BaseException:
+                    batch.drop()
                     # SQLite rolls back by itself on some errors (a full disk): then there
                     # is nothing left to roll back, and the first error is the one to raise.
                     if self._connection.in_transaction:
                         await self._connection.execute("ROLLBACK")
                     raise
-                await self._connection.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._note_failure(exc)
                 raise

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import datetime
+
 from bot.core.case import Case
 from bot.core.draft import Draft
 from bot.storage.sqlite.rows import Connection, first_row
@@ -17,9 +20,30 @@ class DraftRows:
         row = await first_row(self.db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
         return None if row is None else Draft.model_validate_json(row[0])
 
+    async def claim_draft(
+        self, update_id: int, user_id: int, now: datetime
+    ) -> tuple[bool, Draft | None]:
+        """Record an update as processed and read the sender's draft, in one trip.
+
+        Return False (and no draft) if the update already was processed.
+        """
+
+        def claim(raw: sqlite3.Connection) -> tuple[bool, str | None]:
+            cursor = raw.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, now.isoformat()),
+            )
+            if cursor.rowcount != 1:
+                return False, None
+            row = raw.execute("SELECT state FROM drafts WHERE user_id = ?", (user_id,)).fetchone()
+            return True, None if row is None else str(row[0])
+
+        fresh, state = await self.db.run(claim)
+        return fresh, None if state is None else Draft.model_validate_json(state)
+
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""
-        await self.db.execute(
+        self.db.defer(
             "INSERT INTO drafts (user_id, chat_id, state, updated_at, language)"
             " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET"
@@ -36,7 +60,7 @@ class DraftRows:
 
     async def delete_draft(self, user_id: int) -> None:
         """Delete the constituent's draft and every answer in it."""
-        await self.db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+        self.db.defer("DELETE FROM drafts WHERE user_id = ?", (user_id,))
 
     async def language_of(self, chat_id: int) -> str | None:
         """Return the language a constituent chose: their draft's, else their latest case's."""

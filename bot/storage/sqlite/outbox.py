@@ -111,7 +111,7 @@ class OutboxRows:
             edit_message_id=edit_message_id,
             relayed=relayed,
         )
-        await self.db.execute(
+        self.db.defer(
             "INSERT INTO outbox (kind, chat_id, case_id, payload, created_at, due_at, priority)"
             " VALUES ('message', ?, ?, ?, ?, ?, ?)",
             (
@@ -126,7 +126,7 @@ class OutboxRows:
 
     async def owe_message(self, chat_id: int, owed: OwedMessage, now: datetime) -> None:
         """Owe ``chat_id`` a message made in full by the caller (an intake's reply)."""
-        await self.db.execute(
+        self.db.defer(
             "INSERT INTO outbox (kind, chat_id, payload, created_at, due_at)"
             " VALUES ('message', ?, ?, ?, ?)",
             (chat_id, owed.model_dump_json(), now.isoformat(), now.isoformat()),
@@ -148,12 +148,10 @@ class OutboxRows:
 
         A case's first card is owed before other cards and messages, an urgent case's first.
         """
-        row = await first_row(self.db, _CARD_PRIORITY, (case_id,))
-        priority = Priority.NORMAL if row is None else Priority(row[0])
-        await self.db.execute(
-            "INSERT OR IGNORE INTO outbox (kind, chat_id, case_id, created_at, due_at, priority)"
-            " VALUES ('card', ?, ?, ?, ?, ?)",
-            (chat_id, case_id, now.isoformat(), now.isoformat(), int(priority)),
+        self.db.defer(
+            "INSERT OR IGNORE INTO outbox (kind, chat_id, case_id, created_at, due_at, priority)"  # noqa: S608
+            f" VALUES ('card', ?, ?, ?, ?, coalesce(({_CARD_PRIORITY}), ?))",
+            (chat_id, case_id, now.isoformat(), now.isoformat(), case_id, int(Priority.NORMAL)),
         )
 
     async def owe_cleanup(self, chat_id: int, cleanup: Cleanup, now: datetime) -> None:
@@ -194,7 +192,7 @@ class OutboxRows:
 
     async def mark_sent(self, entry_id: int, now: datetime) -> None:
         """Record that an entry was delivered."""
-        await self.db.execute(
+        self.db.defer(
             "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
             (now.isoformat(), entry_id),
         )

@@ -6,11 +6,11 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 
-import aiosqlite
-
 from bot.storage.records import QueueRow
+from bot.storage.sqlite.batch import Batch
 
-Connection = aiosqlite.Connection
+# What the repositories send their statements through: one aiosqlite connection, batched.
+Connection = Batch
 
 # The columns of ``cases`` a queue row is read from, in the order ``queue_row`` reads them.
 ROW_COLUMNS = "reference, category, urgent, created_at, assignee, status, summary, topic_id, due_on"

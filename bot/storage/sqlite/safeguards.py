@@ -69,7 +69,7 @@ class GuardRows:
 
     async def count_outcome(self, day: str, outcome: str) -> None:
         """Add one to the anonymous count of intakes that ended this way on this day."""
-        await self.db.execute(
+        self.db.defer(
             "INSERT INTO intake_counts (day, outcome, count) VALUES (?, ?, 1)"
             " ON CONFLICT (day, outcome) DO UPDATE SET count = count + 1",
             (day, outcome),
