@@ -29,7 +29,6 @@ from bot.core.flow import FlowError
 from bot.core.languages import plural_category
 from bot.loading import (
     CONSTITUENT_STAFF_TEXTS,
-    DESK_FILE,
     STAFF_FILE,
     STAFF_ONLY_FILES,
     load_catalogue,

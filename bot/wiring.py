@@ -15,8 +15,8 @@ from bot.core.roles import CATEGORY
 from bot.core.staff import StaffDirectory
 from bot.core.validators import VALIDATORS
 from bot.office import Office, random_reference_number, utc_now
-from bot.service.digest import DigestService
 from bot.service.desk import DeskService
+from bot.service.digest import DigestService
 from bot.service.guard import Guard
 from bot.service.intake import IntakeService
 from bot.service.outbox import OutboxWorker

@@ -134,6 +134,8 @@ class PromiseCounts:
     late: int
     overdue: int
     not_due: int
+
+
 LoginState = Literal["ok", "expired", "used", "unknown"]
 
 

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
-from bot.core.digest import DueCase
 from bot.core.desk import DeskQuery, Tab
+from bot.core.digest import DueCase
 from bot.core.draft import Draft
 from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
 from bot.core.staff import StaffMember
