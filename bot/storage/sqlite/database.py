@@ -155,7 +155,8 @@ class SqliteStore:
         async with self.transaction() as tx:
             await merge_if_marked(tx.db)
         async with self._lock:
-            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Read its answer row, so the statement is finished before the next COMMIT.
+            await self._connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         """Close the connection, waiting for any transaction under way."""
