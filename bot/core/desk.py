@@ -149,9 +149,20 @@ DESK_TEXTS: Final = (
     "desk.tabs",
     "desk.title",
     "desk.urgent",
+    "desk.overdue",
+    "desk.case.reply_by",
+    "desk.case.replied",
+    "desk.case.follow_up",
+    "desk.case.no_date",
+    "desk.action.follow_up",
+    "desk.action.follow_up_label",
+    "desk.action.follow_up_hint",
+    "desk.action.follow_up_note",
+    "desk.action.follow_up_clear",
+    "desk.error.follow_up",
 )
 # What a done action's page says, and which filters a bad address can name.
-DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close")
+DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up")
 FILTER_NAMES: Final = ("tab", "category", "status", "assignee", "from", "to", "sort")
 # An assignee filter for the cases nobody has.
 NOBODY: Final = 0
@@ -163,6 +174,7 @@ class Tab(StrEnum):
     MINE = "mine"
     UNASSIGNED = "unassigned"
     URGENT = "urgent"
+    OVERDUE = "overdue"
     WAITING = "waiting"
     OPEN = "open"
     CLOSED = "closed"
@@ -188,6 +200,8 @@ class DeskQuery:
     received_to: date | None = None
     sort: Sort = Sort.URGENCY
     page: int = 0
+    # The London date the overdue tab counts from (set by the service, never from an address).
+    today: date | None = None
 
     def on(self, tab: Tab) -> DeskQuery:
         """Return the same filters on another tab, from its first page."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -366,7 +367,14 @@ class Desk:
             done=done,
             stale=stale,
             errors=errors or [],
-            kept={"note": "", "reply": "", "outcome": "", **(kept or {})},
+            kept={
+                "note": "",
+                "reply": "",
+                "outcome": "",
+                "follow_up": "",
+                "follow_up_note": "",
+                **(kept or {}),
+            },
             staff=self.texts.staff.members,
             open_statuses=[(s.value, self.texts.status(s.value)) for s in OPEN_STATUSES],
         )
@@ -386,6 +394,8 @@ class Desk:
             "note": _field(form, "text") if action == "note" else "",
             "reply": _field(form, "text") if action == "reply" else "",
             "outcome": _field(form, "outcome") if action == "close" else "",
+            "follow_up": _field(form, "day") if action == "follow_up" else "",
+            "follow_up_note": _field(form, "note") if action == "follow_up" else "",
         }
         current = await self.desk.current(reference)
         if current is None:
@@ -436,7 +446,24 @@ class Desk:
             if not outcome:
                 return None, ("outcome", t("desk.error.outcome"))
             return await staff.set_status(who, reference, how, outcome), None
+        if action == "follow_up":
+            return await self._follow_up(who, reference, form)
         raise HTTPException(404)
+
+    async def _follow_up(
+        self, who: Caseworker, reference: str, form: FormData
+    ) -> tuple[Done | None, tuple[str, str] | None]:
+        """Set or clear the date to chase the organisation a case waits on."""
+        day: date | None = None
+        if _field(form, "clear") != "1":
+            try:
+                day = date.fromisoformat(_field(form, "day").strip())
+            except ValueError:
+                return None, ("follow_up", self.texts.t("desk.error.follow_up"))
+        done = await self.staff.follow_up(who, reference, day, _field(form, "note"))
+        if done.case is None:
+            return None, ("follow_up", self.services.office.catalogue.render(done.msg, str))
+        return done, None
 
     async def on_document(self, request: Request, signed: Signed) -> Response:
         """Stream one of a case's documents from Telegram, keeping no copy of it."""

@@ -1,0 +1,90 @@
+"""The desk's working day in a real browser: overdue cases, promised dates and follow-ups."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+from support.desk import Desk
+from support.intake import SAM, new_user
+
+from bot.core.case import Case
+from bot.core.dates import long_date
+from bot.core.workdays import london_date
+from bot.service.staff import Actor, CaseView, Caseworker
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+SHOTS = os.environ.get("DESK_SCREENSHOTS")  # a folder: keep screenshots of the pages there
+
+
+async def sign_in(desk: Desk, page: Page) -> None:
+    """Sign in through a link the bot sent to the caseworker's private chat."""
+    await page.goto(await desk.link(SAM))
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Cases", level=1)).to_be_visible()
+
+
+async def test_overdue_tab_marker_promised_date_and_follow_up(desk: Desk, page: Page) -> None:
+    late = await desk.send_case(new_user("Ann", "Late"))
+    answered = await desk.send_case(new_user("Ben", "Answered"))
+    promised = (await _case(desk, late)).reply_by
+    assert promised is not None
+    desk.harness.clock.advance(days=40)
+    who = await _sam(desk)
+    await desk.services.staff.reply(who, answered, "We have written to the council.")
+    fresh = await desk.send_case(new_user("Cat", "Fresh"))
+    await sign_in(desk, page)
+
+    await page.get_by_role("link", name=re.compile("^Overdue 1")).click()
+    rows = page.locator("#results tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text(late)
+    await expect(rows.first.locator(".overdue")).to_have_text("Overdue")
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / "desk-overdue.png"), full_page=True)
+    await page.get_by_role("link", name=re.compile("^All open 3")).click()
+    await expect(rows).to_have_count(3)
+    await expect(page.locator("#results tbody .overdue")).to_have_count(1)
+    await expect(rows.filter(has_text=fresh).locator(".overdue")).to_have_count(0)
+
+    await page.goto(f"{desk.base}/cases/{late}")
+    summary = page.locator("dl").first
+    await expect(page.locator("main .overdue")).to_have_text("Overdue")
+    await expect(summary).to_contain_text(f"Reply promised by{long_date(promised)}")
+    await expect(summary).to_contain_text("Follow up onNone set")
+    chase = london_date(desk.harness.clock()) + timedelta(days=7)
+    await page.get_by_label("Follow-up date").fill(chase.isoformat())
+    await page.get_by_label("Note (optional)").fill("Chase DWP about the appeal.")
+    await page.get_by_role("button", name="Set follow-up").click()
+    await expect(page.get_by_role("status")).to_contain_text("The follow-up date is changed.")
+    await expect(summary).to_contain_text(f"Follow up on{long_date(chase)}")
+    await expect(summary).to_contain_text("Waiting on organisation")
+    await expect(page.locator("main")).to_contain_text("Chase DWP about the appeal.")
+    assert (await _case(desk, late)).follow_up == chase
+
+    past = london_date(desk.harness.clock()) - timedelta(days=1)
+    await page.get_by_label("Follow-up date").fill(past.isoformat())
+    await page.get_by_role("button", name="Set follow-up").click()
+    await expect(page.get_by_role("alert")).to_contain_text("has passed")
+    await page.get_by_role("button", name="Clear follow-up").click()
+    await expect(summary).to_contain_text("Follow up onNone set")
+    assert (await _case(desk, late)).follow_up is None
+
+    await page.goto(f"{desk.base}/cases/{answered}")
+    await expect(page.locator("dl").first).to_contain_text("(replied)")
+    await expect(page.locator("main .overdue")).to_have_count(0)
+
+
+async def _sam(desk: Desk) -> Caseworker:
+    return await desk.services.staff.authorise(Actor(SAM.user_id, SAM.user_id), "test")
+
+
+async def _case(desk: Desk, reference: str) -> Case:
+    view = await desk.services.staff.view(await _sam(desk), reference)
+    assert isinstance(view, CaseView)
+    return view.stored.case
