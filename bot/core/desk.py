@@ -160,6 +160,10 @@ DESK_TEXTS: Final = (
     "desk.action.follow_up_note",
     "desk.action.follow_up_clear",
     "desk.error.follow_up",
+    "desk.action.template",
+    "desk.action.template_label",
+    "desk.action.template_hint",
+    "desk.action.template_none",
 )
 # What a done action's page says, and which filters a bad address can name.
 DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up")

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 from support.desk import Desk
 from support.intake import SAM, new_user
 
@@ -88,3 +88,54 @@ async def _case(desk: Desk, reference: str) -> Case:
     view = await desk.services.staff.view(await _sam(desk), reference)
     assert isinstance(view, CaseView)
     return view.stored.case
+
+
+async def test_a_reply_template_fills_the_reply_box_to_edit_and_send(
+    desk: Desk, page: Page
+) -> None:
+    user = new_user("Dora", "Template")
+    reference = await desk.send_case(user)
+    await sign_in(desk, page)
+    await page.goto(f"{desk.base}/cases/{reference}")
+    box = page.get_by_label("Reply to the constituent")
+    await box.fill("I was typing this.")
+    await page.get_by_label("Start from a standard reply").select_option("acknowledged")
+    # Filled on the server (htmx) for this case: its first name, reference and caseworker.
+    await expect(box).to_have_value(re.compile(rf"^Dear Dora, .*{reference}.* Sam$"))
+    await page.get_by_label("Start from a standard reply").select_option("")
+    await expect(box).to_have_value(re.compile(r"^Dear Dora"))  # choosing none keeps the text
+    text = await box.input_value()
+    await box.fill(text.replace("will be in touch again soon", "will ring you on Monday"))
+    await page.get_by_role("button", name="Send reply").click()
+    await expect(page.get_by_role("status")).to_contain_text("Your reply is on its way")
+    await desk.harness.settle()
+    sent = [
+        call.text or ""
+        for call in desk.harness.request.calls("sendMessage")
+        if call.chat_id == user.user_id and "will ring you on Monday" in (call.text or "")
+    ]
+    assert len(sent) == 1
+    assert reference in sent[0]
+    assert "{" not in sent[0]
+
+
+async def test_a_reply_template_without_scripts_reloads_the_page_filled(
+    desk: Desk, browser: Browser
+) -> None:
+    context = await browser.new_context(java_script_enabled=False)
+    try:
+        page = await context.new_page()
+        reference = await desk.send_case(new_user("Eve", "Plain"))
+        await page.goto(await desk.link(SAM))
+        await page.get_by_role("button", name="Sign in").click()
+        await page.goto(f"{desk.base}/cases/{reference}")
+        await page.get_by_label("Start from a standard reply").select_option("need-documents")
+        await page.get_by_role("button", name="Use this reply").click()
+        box = page.get_by_label("Reply to the constituent")
+        await expect(box).to_have_value(re.compile(rf"^Dear Eve, .*{reference}"))
+        await page.goto(f"{desk.base}/cases/{reference}?template=no-such-thing")
+        await expect(page.locator("#reply-template-error")).to_contain_text(
+            "There is no reply template called no-such-thing"
+        )
+    finally:
+        await context.close()

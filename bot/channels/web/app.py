@@ -36,6 +36,7 @@ from bot.core.desk import (
     read_query,
     same_token,
 )
+from bot.core.templates import TemplateError
 from bot.service.desk import DeskService, DocumentError, Documents, LoginRefused
 from bot.service.staff import Caseworker, Done, StaffService
 from bot.wiring import Services
@@ -338,7 +339,39 @@ class Desk:
         reference = str(request.path_params["reference"])
         done = request.query_params.get("done", "")
         done_text = self.texts.t(f"desk.done.{done}") if done in DONE_ACTIONS else ""
-        return await self.case_page(request, signed, reference, done=done_text)
+        chosen = request.query_params.get("template", "")[:60]
+        if not chosen:
+            return await self.case_page(request, signed, reference, done=done_text)
+        text, error = await self._filled(signed.who, reference, chosen)
+        return await self.case_page(
+            request,
+            signed,
+            reference,
+            done=done_text,
+            kept={"reply": text},
+            chosen_template=chosen,
+            template_error=error,
+        )
+
+    async def on_template(self, request: Request, signed: Signed) -> Response:
+        """Return the reply box filled with a template for the case (htmx swaps it in)."""
+        reference = str(request.path_params["reference"])
+        chosen = request.query_params.get("template", "")[:60]
+        if not chosen:
+            return Response(status_code=204)  # nothing chosen: leave what was typed
+        text, error = await self._filled(signed.who, reference, chosen)
+        html = self.templates["_reply_text.html"].render(
+            t=self.texts.t, reply_text=text, template_error=error
+        )
+        return HTMLResponse(html)
+
+    async def _filled(self, who: Caseworker, reference: str, name: str) -> tuple[str, str]:
+        """Return a template filled for a case, or why it cannot be (the text left empty)."""
+        try:
+            filled = await self.services.templates.fill(who, reference, name)
+        except TemplateError as exc:
+            return "", self.services.office.catalogue.render(exc.msg, str)
+        return filled.text, ""
 
     async def case_page(
         self,
@@ -351,6 +384,8 @@ class Desk:
         stale: bool = False,
         errors: list[tuple[str, str]] | None = None,
         kept: dict[str, str] | None = None,
+        chosen_template: str = "",
+        template_error: str = "",
     ) -> Response:
         """Render a case page (after a refused action too, keeping what was typed)."""
         result = await self.staff.view(signed.who, reference)
@@ -377,6 +412,11 @@ class Desk:
             },
             staff=self.texts.staff.members,
             open_statuses=[(s.value, self.texts.status(s.value)) for s in OPEN_STATUSES],
+            reply_templates=[
+                found.name for found in await self.services.templates.list_templates()
+            ],
+            chosen_template=chosen_template,
+            template_error=template_error,
         )
 
     async def _missing(self, request: Request, signed: Signed, done: Done) -> Response:
@@ -541,6 +581,7 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         Route("/signout-everywhere", guard(desk.on_sign_out_everywhere), methods=["POST"]),
         Route("/export", guard(desk.on_export), methods=["POST"]),
         Route("/cases/{reference}", guard(desk.on_case), methods=["GET"]),
+        Route("/cases/{reference}/template", guard(desk.on_template), methods=["GET"]),
         Route(
             "/cases/{reference}/documents/{number:int}", guard(desk.on_document), methods=["GET"]
         ),
