@@ -164,6 +164,20 @@ DESK_TEXTS: Final = (
     "desk.action.template_label",
     "desk.action.template_hint",
     "desk.action.template_none",
+    "desk.nav.stats",
+    "desk.stats.heading",
+    "desk.stats.period",
+    "desk.stats.start",
+    "desk.stats.end",
+    "desk.stats.show",
+    "desk.stats.summary",
+    "desk.stats.first_reply",
+    "desk.stats.closed",
+    "desk.stats.in_time",
+    "desk.stats.csv",
+    "desk.stats.none",
+    "desk.stats.bad_date",
+    "desk.stats.days",
 )
 # What a done action's page says, and which filters a bad address can name.
 DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from datetime import timedelta
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
+from service.test_stats import PERIOD, SEEDED
 from support.desk import Desk
 from support.intake import SAM, new_user
 
@@ -139,3 +142,69 @@ async def test_a_reply_template_without_scripts_reloads_the_page_filled(
         )
     finally:
         await context.close()
+
+
+async def test_statistics_of_a_seeded_period_as_charts_tables_and_csv(
+    desk: Desk, page: Page
+) -> None:
+    async with desk.services.store.transaction() as tx:
+        for seeded in SEEDED:
+            await tx.create_case(seeded)
+        for outcome, times in [("started", 3), ("sent", 2), ("out_of_area", 1)]:
+            for _ in range(times):
+                await tx.count_outcome("2026-11-05", outcome)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text))
+    await sign_in(desk, page)
+    await page.get_by_role("link", name="Statistics").click()
+    await page.get_by_label("From", exact=True).fill(PERIOD.start.isoformat())
+    await page.get_by_label("To", exact=True).fill(PERIOD.end.isoformat())
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.get_by_role("heading", level=2).first).to_have_text(
+        "2 November 2026 to 29 November 2026"
+    )
+    await expect(page.locator("main dl")).to_contain_text("3 days (over 3 cases)")
+    received = page.locator("#table-received")
+    await expect(received.locator("thead th")).to_have_text(
+        ["Week beginning", "Benefits and pensions", "Housing"]
+    )
+    await expect(received.locator("tbody tr")).to_have_text(
+        ["2026-11-0202", "2026-11-0910", "2026-11-1600", "2026-11-2311"]
+    )
+    intakes = page.locator("#table-intakes tbody tr")
+    await expect(intakes.first).to_have_text("Started3")
+    await expect(intakes.nth(2)).to_have_text("Out of the constituency1")
+    charts = page.locator("main figure svg")
+    await expect(charts).to_have_count(4)
+    await expect(charts.first.locator("rect title").first).to_have_text(re.compile("Housing: 2"))
+    assert await charts.first.bounding_box() is not None  # drawn, not refused by the policy
+    assert not [e for e in errors if "Content Security Policy" in e]
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / "desk-stats.png"), full_page=True)
+
+    async with page.expect_download() as caught:
+        await page.get_by_role(
+            "link", name=re.compile("^Download as CSV: Cases received each week")
+        ).click()
+    download = await caught.value
+    assert download.suggested_filename == "received-2026-11-02-2026-11-29.csv"
+    rows = list(csv.reader(io.StringIO(_read(Path(await download.path())).decode())))
+    assert rows == [
+        ["Week beginning", "Benefits and pensions", "Housing"],
+        ["2026-11-02", "0", "2"],
+        ["2026-11-09", "1", "0"],
+        ["2026-11-16", "0", "0"],
+        ["2026-11-23", "1", "1"],
+    ]
+
+    assert (await page.request.get(f"{desk.base}/stats/nothing.csv")).status == 404
+    assert (await page.request.get(f"{desk.base}/stats/open.csv?start=x")).status == 400
+
+    await page.get_by_label("From", exact=True).fill("2026-12-01")
+    await page.get_by_label("To", exact=True).fill("2026-11-01")
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The period ends before it starts")
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes()

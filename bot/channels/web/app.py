@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -24,8 +25,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels.web.views import OPEN_STATUSES, Texts, seen_stamp
+from bot.channels.web.views import OPEN_STATUSES, Texts, seen_stamp, shown_number, shown_share
 from bot.core.case import CaseStatus
+from bot.core.dates import long_date
 from bot.core.desk import (
     DONE_ACTIONS,
     SESSION_HOURS,
@@ -39,6 +41,7 @@ from bot.core.desk import (
 from bot.core.templates import TemplateError
 from bot.service.desk import DeskService, DocumentError, Documents, LoginRefused
 from bot.service.staff import Caseworker, Done, StaffService
+from bot.service.stats import Median, Period, PeriodError
 from bot.wiring import Services
 
 COOKIE = "desk_session"
@@ -47,6 +50,8 @@ EXPORT_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# The statistics page's charts, in the order StatsService gives them (their CSVs' names).
+CHART_NAMES = ("received", "open", "promises", "intakes")
 # Documents a browser may show in its own tab; anything else is downloaded.
 SHOWN_INLINE = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
 HEADERS = {
@@ -552,6 +557,95 @@ class Desk:
         headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
         return Response(export.data, media_type=EXPORT_TYPES[fmt], headers=headers)
 
+    # Statistics
+
+    async def on_stats(self, request: Request, signed: Signed) -> Response:
+        """Show the office's statistics for a chosen period: charts, their tables, CSVs."""
+        start, end = request.query_params.get("start", ""), request.query_params.get("end", "")
+        period, errors = self._period(start[:10], end[:10])
+        if period is None:
+            return await self.page(
+                request,
+                "stats.html",
+                signed,
+                400,
+                errors=errors,
+                start=start[:10],
+                end=end[:10],
+                stats=None,
+            )
+        stats = await self.services.stats.statistics(signed.who, period)
+        query = urlencode({"start": period.start.isoformat(), "end": period.end.isoformat()})
+        charts = [
+            {
+                "name": name,
+                "title": chart.table.title,
+                "svg": Markup(chart.svg),  # noqa: S704 - drawn by bot.core.charts, labels escaped
+                "heading": chart.table.label_heading,
+                "series": chart.table.series,
+                "rows": [
+                    (label, [shown_number(v) for v in values]) for label, values in chart.table.rows
+                ],
+                "csv_href": f"/stats/{name}.csv?{query}",
+            }
+            for name, chart in zip(CHART_NAMES, stats.charts(), strict=True)
+        ]
+        nothing = self.texts.t("desk.stats.none")
+        shown = {
+            "start": long_date(period.start),
+            "end": long_date(period.end),
+            "first_reply": self._median(stats.first_reply) or nothing,
+            "closed": self._median(stats.closed) or nothing,
+            "in_time": shown_share(stats.answered_in_time) or nothing,
+            "charts": charts,
+        }
+        return await self.page(
+            request,
+            "stats.html",
+            signed,
+            errors=[],
+            start=period.start.isoformat(),
+            end=period.end.isoformat(),
+            stats=shown,
+        )
+
+    async def on_stats_csv(self, request: Request, signed: Signed) -> Response:
+        """Download one chart's numbers as CSV."""
+        name = str(request.path_params["name"])
+        if name not in CHART_NAMES:
+            raise HTTPException(404)
+        start, end = request.query_params.get("start", ""), request.query_params.get("end", "")
+        period, _ = self._period(start[:10], end[:10])
+        if period is None:
+            raise HTTPException(400)
+        stats = await self.services.stats.statistics(signed.who, period)
+        chart = dict(zip(CHART_NAMES, stats.charts(), strict=True))[name]
+        filename = f"{name}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        return Response(chart.table.csv(), media_type=EXPORT_TYPES["csv"], headers=headers)
+
+    def _period(self, start: str, end: str) -> tuple[Period | None, list[tuple[str, str]]]:
+        """Read a period from a form: the period, or the fields at fault and why."""
+        days: list[date | None] = []
+        errors: list[tuple[str, str]] = []
+        for field_name, text in (("start", start), ("end", end)):
+            try:
+                days.append(date.fromisoformat(text.strip()) if text.strip() else None)
+            except ValueError:
+                days.append(None)
+                errors.append((field_name, self.texts.t("desk.stats.bad_date")))
+        if errors:
+            return None, errors
+        try:
+            return self.services.stats.period(days[0], days[1]), []
+        except PeriodError as exc:
+            return None, [("start", self.services.office.catalogue.render(exc.msg, str))]
+
+    def _median(self, median: Median) -> str:
+        if median.days is None:
+            return ""
+        return self.texts.t("desk.stats.days", days=shown_number(median.days), count=median.count)
+
     async def on_not_found(self, request: Request, exc: Exception) -> Response:
         """Answer an unknown address (or a bad request) with a plain page."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -580,6 +674,8 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         Route("/signout", guard(desk.on_sign_out), methods=["POST"]),
         Route("/signout-everywhere", guard(desk.on_sign_out_everywhere), methods=["POST"]),
         Route("/export", guard(desk.on_export), methods=["POST"]),
+        Route("/stats", guard(desk.on_stats), methods=["GET"]),
+        Route("/stats/{name}.csv", guard(desk.on_stats_csv), methods=["GET"]),
         Route("/cases/{reference}", guard(desk.on_case), methods=["GET"]),
         Route("/cases/{reference}/template", guard(desk.on_template), methods=["GET"]),
         Route(

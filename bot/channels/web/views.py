@@ -211,3 +211,13 @@ class Texts:
 def seen_stamp(case: Case) -> str:
     """Return the mark of a case's version that a form on it carries (its last change)."""
     return case.updated_at.isoformat()
+
+
+def shown_number(value: float) -> str:
+    """Return a number as the statistics' tables show it: whole plain, others to one place."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def shown_share(share: float | None) -> str:
+    """Return a share as a whole percentage ("" when nothing was counted)."""
+    return "" if share is None else f"{round(share * 100)}%"
