@@ -178,6 +178,14 @@ DESK_TEXTS: Final = (
     "desk.stats.none",
     "desk.stats.bad_date",
     "desk.stats.days",
+    "desk.bulk.select",
+    "desk.bulk.pick",
+    "desk.bulk.legend",
+    "desk.bulk.hint",
+    "desk.bulk.action",
+    "desk.bulk.button",
+    "desk.bulk.heading",
+    "desk.bulk.none",
 )
 # What a done action's page says, and which filters a bad address can name.
 DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up")

@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from service.test_stats import PERIOD, SEEDED
 from support.desk import Desk
-from support.intake import SAM, new_user
+from support.intake import PRIYA, SAM, new_user
 
 from bot.core.case import Case
 from bot.core.dates import long_date
@@ -208,3 +208,56 @@ async def test_statistics_of_a_seeded_period_as_charts_tables_and_csv(
 
 def _read(path: Path) -> bytes:
     return path.read_bytes()
+
+
+async def test_bulk_actions_from_the_queue_change_and_audit_each_case(
+    desk: Desk, page: Page
+) -> None:
+    users = [new_user("Fay", "One"), new_user("Gil", "Two"), new_user("Hal", "Three")]
+    first, second, third = [await desk.send_case(user) for user in users]
+    await sign_in(desk, page)
+    await page.get_by_role("link", name=re.compile("^All open 3")).click()
+    await page.get_by_label(f"Select {first}").check()
+    await page.get_by_label(f"Select {second}").check()
+    await page.get_by_label("Do", exact=True).select_option(label="Assign")
+    await page.locator("#b-to").select_option(label="Priya")
+    await page.get_by_role("button", name="Apply to the selected cases").click()
+    await expect(page.locator("main")).to_contain_text(first)
+    await expect(page.locator("main")).to_contain_text(second)
+    assert [(await _case(desk, r)).assignee for r in (first, second, third)] == [
+        PRIYA.user_id,
+        PRIYA.user_id,
+        None,
+    ]
+
+    await page.goto(f"{desk.base}/?tab=open")
+    await page.get_by_label(f"Select {first}").check()
+    await page.get_by_label(f"Select {third}").check()
+    await page.get_by_label("Do", exact=True).select_option(label="Close case")
+    await page.get_by_role("button", name="Apply to the selected cases").click()
+    await expect(page.locator("main")).to_contain_text("Enter the outcome")  # nothing closed
+    assert (await _case(desk, first)).is_open
+    await page.goto(f"{desk.base}/?tab=open")
+    await page.get_by_label(f"Select {first}").check()
+    await page.get_by_label(f"Select {third}").check()
+    await page.get_by_label("Do", exact=True).select_option(label="Close case")
+    await page.locator("#b-outcome").fill("The council has rehoused them.")
+    await page.get_by_role("button", name="Apply to the selected cases").click()
+    await desk.harness.settle()
+    assert [(await _case(desk, r)).is_open for r in (first, second, third)] == [
+        False,
+        True,
+        False,
+    ]
+    for user in (users[0], users[2]):
+        told = [
+            call.text or ""
+            for call in desk.harness.request.calls("sendMessage")
+            if call.chat_id == user.user_id and "has been closed" in (call.text or "")
+        ]
+        assert len(told) == 1
+    async with desk.services.store.transaction() as tx:
+        for reference in (first, third):
+            history = [entry.action for entry in await tx.list_audit(reference)]
+            assert history.count("status") == 1, history
+        assert [e.action for e in await tx.list_audit(second)].count("assigned") == 1

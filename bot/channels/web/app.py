@@ -50,6 +50,9 @@ EXPORT_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# What can be done to many cases at once from the queue (a page of them at most).
+BULK_ACTIONS = ("assign", "status", "close")
+BULK_LIMIT = 100
 # The statistics page's charts, in the order StatsService gives them (their CSVs' names).
 CHART_NAMES = ("received", "open", "promises", "intakes")
 # Documents a browser may show in its own tab; anything else is downloaded.
@@ -320,6 +323,7 @@ class Desk:
             staff=self.texts.staff.members,
             ignored=[self.texts.t(f"desk.filter.{name}") for name in ignored],
             export_params=export_params,
+            open_statuses=[(s.value, self.texts.status(s.value)) for s in OPEN_STATUSES],
         )
 
     async def on_search(self, request: Request, signed: Signed) -> Response:
@@ -510,6 +514,35 @@ class Desk:
             return None, ("follow_up", self.services.office.catalogue.render(done.msg, str))
         return done, None
 
+    async def on_bulk(self, request: Request, signed: Signed) -> Response:
+        """Do one action on each chosen case, each through the staff service and audited apart."""
+        form = await request.form()
+        action = _field(form, "action")
+        if action not in BULK_ACTIONS:
+            raise HTTPException(400)
+        references = [r for r in form.getlist("ref") if isinstance(r, str)][:BULK_LIMIT]
+        if not references:
+            return await self.message(
+                request,
+                signed,
+                self.texts.t("desk.bulk.heading"),
+                self.texts.t("desk.bulk.none"),
+                status=400,
+                back=True,
+            )
+        lines = []
+        for reference in dict.fromkeys(references):
+            done, error = await self._act(signed.who, reference, action, form)
+            if error is not None:
+                said = error[1]
+            else:
+                assert done is not None
+                said = self.services.office.catalogue.render(done.msg, str)
+            lines.append(f"{reference}: {said}")
+        return await self.message(
+            request, signed, self.texts.t("desk.bulk.heading"), *lines, status=200, back=True
+        )
+
     async def on_document(self, request: Request, signed: Signed) -> Response:
         """Stream one of a case's documents from Telegram, keeping no copy of it."""
         reference = str(request.path_params["reference"])
@@ -674,6 +707,7 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         Route("/signout", guard(desk.on_sign_out), methods=["POST"]),
         Route("/signout-everywhere", guard(desk.on_sign_out_everywhere), methods=["POST"]),
         Route("/export", guard(desk.on_export), methods=["POST"]),
+        Route("/bulk", guard(desk.on_bulk), methods=["POST"]),
         Route("/stats", guard(desk.on_stats), methods=["GET"]),
         Route("/stats/{name}.csv", guard(desk.on_stats_csv), methods=["GET"]),
         Route("/cases/{reference}", guard(desk.on_case), methods=["GET"]),
