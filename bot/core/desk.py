@@ -186,9 +186,23 @@ DESK_TEXTS: Final = (
     "desk.bulk.button",
     "desk.bulk.heading",
     "desk.bulk.none",
+    "desk.nav.take",
+    "desk.taken.heading",
+    "desk.taken.refused",
+    "desk.taken.lead",
+    "desk.taken.channel",
+    "desk.taken.optional",
+    "desk.taken.choose",
+    "desk.taken.wording",
+    "desk.taken.consent_how",
+    "desk.taken.button",
+    "desk.taken.no_channel",
+    "desk.taken.phone",
+    "desk.taken.email",
+    "desk.taken.in_person",
 )
 # What a done action's page says, and which filters a bad address can name.
-DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up")
+DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up", "taken")
 FILTER_NAMES: Final = ("tab", "category", "status", "assignee", "from", "to", "sort")
 # An assignee filter for the cases nobody has.
 NOBODY: Final = 0

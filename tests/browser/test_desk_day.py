@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 from service.test_stats import PERIOD, SEEDED
+from service.test_taken_cases import PHONED
 from support.desk import Desk
-from support.intake import PRIYA, SAM, new_user
+from support.intake import PRIYA, SAM, STAFF_CHAT, new_user
 
 from bot.core.case import Case
 from bot.core.dates import long_date
+from bot.core.desk import DeskQuery, Tab
 from bot.core.workdays import london_date
 from bot.service.staff import Actor, CaseView, Caseworker
 
@@ -261,3 +263,53 @@ async def test_bulk_actions_from_the_queue_change_and_audit_each_case(
             history = [entry.action for entry in await tx.list_audit(reference)]
             assert history.count("status") == 1, history
         assert [e.action for e in await tx.list_audit(second)].count("assigned") == 1
+
+
+async def test_a_phoned_case_taken_at_the_desk_reaches_the_staff_group(
+    desk: Desk, page: Page
+) -> None:
+    await sign_in(desk, page)
+    await page.get_by_role("link", name="Take a case").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Take a case by phone, email or in person"
+    )
+    answers = {**PHONED, "postcode": "ST6 1HH", "full_name": "Elsewhere Person"}
+    await _fill_taken(page, answers, "Read the wording; she said yes")
+    await page.get_by_role("button", name="Make the case").click()
+    await expect(page.locator("main")).to_contain_text("The office cannot take this case")
+    await expect(page.locator("#q-full_name")).to_have_value("")  # nothing kept
+    assert (await desk.services.desk.queue(await _sam(desk), DeskQuery(Tab.OPEN))).total == 0
+    async with desk.services.store.transaction() as tx:
+        assert await tx.count_audit("taken_out_of_area") == 1
+
+    await _fill_taken(page, {**PHONED, "what_happened": ""}, "Read the wording; she said yes")
+    await page.get_by_role("button", name="Make the case").click()
+    await expect(page.locator(".error-summary")).to_contain_text("This answer is needed.")
+    await expect(page.locator("#q-full_name")).to_have_value("Olwen Pritchard")  # kept
+    await page.locator("#q-what_happened").fill(PHONED["what_happened"])
+    await page.get_by_role("button", name="Make the case").click()
+    await expect(page.get_by_role("status")).to_contain_text("The case is made")
+    heading = await page.get_by_role("heading", level=1).inner_text()
+    reference = heading.split(" · ")[0]
+    assert heading.endswith("Olwen Pritchard")
+    case = await _case(desk, reference)
+    assert case.channel.value == "phone"
+    assert case.consent.how == "Read the wording; she said yes"
+    await desk.harness.settle()
+    cards = [
+        call.text or ""
+        for call in desk.harness.request.calls("sendMessage")
+        if call.chat_id == STAFF_CHAT and reference in (call.text or "")
+    ]
+    assert cards
+
+
+async def _fill_taken(page: Page, answers: dict[str, str], how: str) -> None:
+    await page.get_by_label("By phone").check()
+    for step, value in answers.items():
+        field = page.locator(f"#q-{step}")
+        if await field.evaluate("e => e.tagName") == "SELECT":
+            await field.select_option(value)
+        else:
+            await field.fill(value)
+    await page.locator("#q-consent_how").fill(how)

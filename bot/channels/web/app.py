@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.web.views import OPEN_STATUSES, Texts, seen_stamp, shown_number, shown_share
-from bot.core.case import CaseStatus
+from bot.core.case import CaseChannel, CaseStatus
 from bot.core.dates import long_date
 from bot.core.desk import (
     DONE_ACTIONS,
@@ -38,6 +38,7 @@ from bot.core.desk import (
     read_query,
     same_token,
 )
+from bot.core.taken import OutOfArea, Problem
 from bot.core.templates import TemplateError
 from bot.service.desk import DeskService, DocumentError, Documents, LoginRefused
 from bot.service.staff import Caseworker, Done, StaffService
@@ -53,6 +54,7 @@ EXPORT_TYPES = {
 # What can be done to many cases at once from the queue (a page of them at most).
 BULK_ACTIONS = ("assign", "status", "close")
 BULK_LIMIT = 100
+TAKEN_CHANNELS = (CaseChannel.PHONE, CaseChannel.EMAIL, CaseChannel.IN_PERSON)
 # The statistics page's charts, in the order StatsService gives them (their CSVs' names).
 CHART_NAMES = ("received", "open", "promises", "intakes")
 # Documents a browser may show in its own tab; anything else is downloaded.
@@ -543,6 +545,92 @@ class Desk:
             request, signed, self.texts.t("desk.bulk.heading"), *lines, status=200, back=True
         )
 
+    # Cases taken by phone, email or in person
+
+    async def on_take_page(self, request: Request, signed: Signed) -> Response:
+        """Show the form for a case a caseworker takes down."""
+        return await self.taken_page(request, signed)
+
+    async def taken_page(
+        self,
+        request: Request,
+        signed: Signed,
+        *,
+        status: int = 200,
+        answers: dict[str, str] | None = None,
+        channel: str = CaseChannel.PHONE.value,
+        how: str = "",
+        errors: list[tuple[str, str]] | None = None,
+        refused: str = "",
+    ) -> Response:
+        """Render the taken-case form, with what was typed and what is wrong with it."""
+        given = answers or {}
+        questions = [
+            {
+                "id": step.id,
+                "label": self.texts.label(step.label) if step.label else step.id,
+                "optional": step.optional,
+                "options": [(o.value, self.texts.label(o.label)) for o in step.options],
+                "long": step.collect or (step.max_length or 0) > 200,
+                "value": given.get(step.id, ""),
+            }
+            for step in self.services.taken.questions()
+        ]
+        channels = [(c.value, self.texts.t(f"desk.taken.{c.value}")) for c in TAKEN_CHANNELS]
+        return await self.page(
+            request,
+            "taken.html",
+            signed,
+            status,
+            questions=questions,
+            channels=channels,
+            kept_channel=channel,
+            kept_how=how,
+            wording=self.services.taken.consent_wording() or "",
+            errors=errors or [],
+            refused=refused,
+        )
+
+    async def on_take(self, request: Request, signed: Signed) -> Response:
+        """Make a case from a caseworker's answers, through the bot's own flow and checks."""
+        form = await request.form()
+        steps = self.services.taken.questions()
+        answers = {step.id: _field(form, f"a-{step.id}") for step in steps}
+        answers = {key: value for key, value in answers.items() if value.strip()}
+        channel = next((c for c in TAKEN_CHANNELS if c.value == _field(form, "channel")), None)
+        how = _field(form, "consent_how")
+        if channel is None:
+            error = ("channel", self.texts.t("desk.taken.no_channel"))
+            return await self.taken_page(
+                request,
+                signed,
+                status=400,
+                errors=[error],
+                answers=answers,
+                channel=_field(form, "channel"),
+                how=how,
+            )
+        result = await self.services.taken.take_case(signed.who, channel, answers, consent_how=how)
+        render = self.services.office.catalogue.render
+        if isinstance(result, OutOfArea):
+            # Refused as in the bot, and nothing typed is kept, not even on the page.
+            return await self.taken_page(
+                request, signed, status=400, refused=render(result.msg, str)
+            )
+        if isinstance(result, Problem):
+            error = (result.step, render(result.msg, str))
+            return await self.taken_page(
+                request,
+                signed,
+                status=400,
+                errors=[error],
+                answers=answers,
+                channel=_field(form, "channel"),
+                how=how,
+            )
+        target = f"/cases/{result.case.reference}?{urlencode({'done': 'taken'})}"
+        return RedirectResponse(target, status_code=303)
+
     async def on_document(self, request: Request, signed: Signed) -> Response:
         """Stream one of a case's documents from Telegram, keeping no copy of it."""
         reference = str(request.path_params["reference"])
@@ -708,6 +796,8 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         Route("/signout-everywhere", guard(desk.on_sign_out_everywhere), methods=["POST"]),
         Route("/export", guard(desk.on_export), methods=["POST"]),
         Route("/bulk", guard(desk.on_bulk), methods=["POST"]),
+        Route("/take", guard(desk.on_take_page), methods=["GET"]),
+        Route("/take", guard(desk.on_take), methods=["POST"]),
         Route("/stats", guard(desk.on_stats), methods=["GET"]),
         Route("/stats/{name}.csv", guard(desk.on_stats_csv), methods=["GET"]),
         Route("/cases/{reference}", guard(desk.on_case), methods=["GET"]),
