@@ -6,15 +6,17 @@ import csv
 import io
 import os
 import re
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 from service.test_stats import PERIOD, SEEDED
 from service.test_taken_cases import PHONED
-from support.desk import Desk
-from support.intake import PRIYA, SAM, STAFF_CHAT, new_user
+from support.desk import Desk, running_desk
+from support.intake import PRIYA, SAM, STAFF_CHAT, Clock, new_user
 
 from bot.core.case import Case
 from bot.core.dates import long_date
@@ -313,3 +315,59 @@ async def _fill_taken(page: Page, answers: dict[str, str], how: str) -> None:
         else:
             await field.fill(value)
     await page.locator("#q-consent_how").fill(how)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def managed_desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    """Return a desk whose office names Sam its office manager."""
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    async with running_desk(tmp_path, clock, office_managers="Sam") as running:
+        yield running
+
+
+async def test_a_manager_adds_and_removes_staff_and_a_removed_session_ends_at_once(
+    managed_desk: Desk, page: Page, browser: Browser
+) -> None:
+    desk = managed_desk
+    other = await browser.new_context()
+    try:
+        priya = await other.new_page()
+        await priya.goto(await desk.link(PRIYA))
+        await priya.get_by_role("button", name="Sign in").click()
+        await expect(priya.get_by_role("link", name="Staff")).to_have_count(0)
+        await priya.goto(f"{desk.base}/staff")
+        await expect(priya.locator("main")).to_contain_text("Only an office manager")
+
+        await sign_in(desk, page)
+        await page.get_by_role("link", name="Staff").click()
+        team = page.locator("#team tbody tr")
+        await expect(team).to_have_count(2)
+        await page.get_by_label("Telegram user id").fill("9123")
+        await page.get_by_label("Name", exact=True).fill("Rhys")
+        await page.get_by_label("May export cases").uncheck()
+        await page.get_by_label("Housing").check()
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status")).to_contain_text("The staff list is saved.")
+        await expect(team).to_have_count(3)
+        await expect(team.filter(has_text="Rhys")).to_contain_text("9123")
+        rhys = desk.services.staff.staff.get(9123)
+        assert rhys is not None
+        assert (rhys.name, rhys.may_export, rhys.specialisms) == ("Rhys", False, ("housing",))
+
+        await page.get_by_label("Telegram user id").fill("9124")
+        await page.get_by_label("Name", exact=True).fill("Priya")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.locator(".error-summary")).to_be_visible()
+        await expect(team).to_have_count(3)
+
+        await page.get_by_role("button", name="Remove Priya").click()
+        await expect(page.get_by_role("status")).to_contain_text("taken off the staff")
+        await expect(team).to_have_count(2)
+        response = await priya.goto(f"{desk.base}/")
+        assert response is not None
+        assert response.status == 401
+        async with desk.services.store.transaction() as tx:
+            assert await tx.count_audit("staff_added") == 1
+            assert await tx.count_audit("staff_removed") == 1
+    finally:
+        await other.close()

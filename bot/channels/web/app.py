@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.web.views import OPEN_STATUSES, Texts, seen_stamp, shown_number, shown_share
 from bot.core.case import CaseChannel, CaseStatus
+from bot.core.catalogue import Msg
 from bot.core.dates import long_date
 from bot.core.desk import (
     DONE_ACTIONS,
@@ -38,11 +39,13 @@ from bot.core.desk import (
     read_query,
     same_token,
 )
+from bot.core.staff import StaffRole
 from bot.core.taken import OutOfArea, Problem
 from bot.core.templates import TemplateError
 from bot.service.desk import DeskService, DocumentError, Documents, LoginRefused
 from bot.service.staff import Caseworker, Done, StaffService
 from bot.service.stats import Median, Period, PeriodError
+from bot.service.team import TeamError
 from bot.wiring import Services
 
 COOKIE = "desk_session"
@@ -54,6 +57,7 @@ EXPORT_TYPES = {
 # What can be done to many cases at once from the queue (a page of them at most).
 BULK_ACTIONS = ("assign", "status", "close")
 BULK_LIMIT = 100
+TEAM_DONE = ("save", "remove")
 TAKEN_CHANNELS = (CaseChannel.PHONE, CaseChannel.EMAIL, CaseChannel.IN_PERSON)
 # The statistics page's charts, in the order StatsService gives them (their CSVs' names).
 CHART_NAMES = ("received", "open", "promises", "intakes")
@@ -631,6 +635,82 @@ class Desk:
         target = f"/cases/{result.case.reference}?{urlencode({'done': 'taken'})}"
         return RedirectResponse(target, status_code=303)
 
+    # The staff (office managers only)
+
+    async def on_team(self, request: Request, signed: Signed) -> Response:
+        """Show the office's staff, with forms to add, change and remove them."""
+        done = request.query_params.get("done", "")
+        return await self.team_page(request, signed, done=done if done in TEAM_DONE else "")
+
+    async def team_page(
+        self,
+        request: Request,
+        signed: Signed,
+        *,
+        status: int = 200,
+        done: str = "",
+        errors: list[tuple[str, str]] | None = None,
+    ) -> Response:
+        """Render the staff page (a refusal for anyone but an office manager)."""
+        if not signed.who.manager:
+            return await self.message(
+                request,
+                signed,
+                self.texts.t("desk.team.heading"),
+                self.services.office.catalogue.render(Msg("team.managers_only"), str),
+                status=403,
+                back=True,
+            )
+        yes, no = self.texts.t("desk.team.yes"), self.texts.t("desk.team.no")
+        members = [
+            {
+                "user_id": m.user_id,
+                "name": m.name,
+                "role": self.texts.t(f"desk.team.role.{m.role.value}"),
+                "may_export": yes if m.may_export else no,
+                "specialisms": ", ".join(self.texts.category(c) for c in m.specialisms),
+            }
+            for m in self.services.team.list_staff()
+        ]
+        return await self.page(
+            request,
+            "staff.html",
+            signed,
+            status,
+            members=members,
+            roles=[(r.value, self.texts.t(f"desk.team.role.{r.value}")) for r in StaffRole],
+            categories=self.texts.categories(),
+            done=self.texts.t(f"desk.team.done.{done}") if done else "",
+            errors=errors or [],
+        )
+
+    async def on_team_change(self, request: Request, signed: Signed) -> Response:
+        """Add, change or remove a member of staff, through the team service (audited)."""
+        form = await request.form()
+        change = str(request.path_params["change"])
+        text = _field(form, "user_id").strip()
+        if not text.isdigit() or len(text) > 15:
+            error = ("user_id", self.texts.t("desk.team.bad_user_id"))
+            return await self.team_page(request, signed, status=400, errors=[error])
+        team = self.services.team
+        try:
+            if change == "remove":
+                await team.remove_member(signed.who, int(text))
+            else:
+                role = _field(form, "role")
+                await team.save_member(
+                    signed.who,
+                    int(text),
+                    _field(form, "name"),
+                    role=StaffRole(role) if role in set(StaffRole) else StaffRole.CASEWORKER,
+                    may_export=_field(form, "may_export") == "1",
+                    specialisms=[s for s in form.getlist("specialism") if isinstance(s, str)],
+                )
+        except TeamError as exc:
+            error = ("name", self.services.office.catalogue.render(exc.msg, str))
+            return await self.team_page(request, signed, status=400, errors=[error])
+        return RedirectResponse(f"/staff?done={change}", status_code=303)
+
     async def on_document(self, request: Request, signed: Signed) -> Response:
         """Stream one of a case's documents from Telegram, keeping no copy of it."""
         reference = str(request.path_params["reference"])
@@ -797,6 +877,8 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         Route("/export", guard(desk.on_export), methods=["POST"]),
         Route("/bulk", guard(desk.on_bulk), methods=["POST"]),
         Route("/take", guard(desk.on_take_page), methods=["GET"]),
+        Route("/staff", guard(desk.on_team), methods=["GET"]),
+        Route("/staff/{change:str}", guard(desk.on_team_change), methods=["POST"]),
         Route("/take", guard(desk.on_take), methods=["POST"]),
         Route("/stats", guard(desk.on_stats), methods=["GET"]),
         Route("/stats/{name}.csv", guard(desk.on_stats_csv), methods=["GET"]),
