@@ -219,6 +219,17 @@ DESK_TEXTS: Final = (
     "desk.team.role.manager",
     "desk.team.done.save",
     "desk.team.done.remove",
+    "desk.nav.replies",
+    "desk.replies.heading",
+    "desk.replies.hint",
+    "desk.replies.save_named",
+    "desk.replies.delete_named",
+    "desk.replies.new",
+    "desk.replies.name",
+    "desk.replies.body",
+    "desk.replies.add",
+    "desk.replies.done.save",
+    "desk.replies.done.remove",
 )
 # What a done action's page says, and which filters a bad address can name.
 DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up", "taken")

@@ -371,3 +371,38 @@ async def test_a_manager_adds_and_removes_staff_and_a_removed_session_ends_at_on
             assert await tx.count_audit("staff_removed") == 1
     finally:
         await other.close()
+
+
+async def test_a_manager_edits_the_standard_replies_checked_when_saved(
+    managed_desk: Desk, page: Page
+) -> None:
+    desk = managed_desk
+    await sign_in(desk, page)
+    await page.get_by_role("link", name="Standard replies").click()
+    await expect(page.locator("main")).to_contain_text("{first_name}")
+    await page.get_by_label("Name (lower-case").fill("council-written")
+    await page.get_by_label("Text", exact=True).fill("Dear {first_name}, I wrote to {councl}.")
+    await page.get_by_role("button", name="Add", exact=True).click()
+    await expect(page.locator(".error-summary")).to_contain_text("{councl}")
+    assert await desk.services.templates.get_template("council-written") is None
+    await page.get_by_label("Text", exact=True).fill("Dear {first_name}, about {reference}.")
+    await page.get_by_role("button", name="Add", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text("The standard reply is saved.")
+    saved = await desk.services.templates.get_template("council-written")
+    assert saved is not None
+    assert saved.body == "Dear {first_name}, about {reference}."
+    await page.get_by_role("button", name="Delete council-written").click()
+    await expect(page.get_by_role("status")).to_contain_text("deleted")
+    assert await desk.services.templates.get_template("council-written") is None
+    async with desk.services.store.transaction() as tx:
+        assert await tx.count_audit("template_added") == 1
+        assert await tx.count_audit("template_deleted") == 1
+
+
+async def test_only_a_manager_may_edit_the_standard_replies(desk: Desk, page: Page) -> None:
+    await page.goto(await desk.link(PRIYA))
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("link", name="Standard replies")).to_have_count(0)
+    response = await page.goto(f"{desk.base}/replies")
+    assert response is not None
+    assert response.status == 403

@@ -711,6 +711,63 @@ class Desk:
             return await self.team_page(request, signed, status=400, errors=[error])
         return RedirectResponse(f"/staff?done={change}", status_code=303)
 
+    # The office's standard replies (office managers only)
+
+    async def on_replies(self, request: Request, signed: Signed) -> Response:
+        """Show the office's standard replies, each editable, and a form for a new one."""
+        done = request.query_params.get("done", "")
+        return await self.replies_page(request, signed, done=done if done in TEAM_DONE else "")
+
+    async def replies_page(
+        self,
+        request: Request,
+        signed: Signed,
+        *,
+        status: int = 200,
+        done: str = "",
+        errors: list[tuple[str, str]] | None = None,
+        kept: tuple[str, str] = ("", ""),
+    ) -> Response:
+        """Render the standard replies page (a refusal for anyone but an office manager)."""
+        if not signed.who.manager:
+            return await self.message(
+                request,
+                signed,
+                self.texts.t("desk.replies.heading"),
+                self.services.office.catalogue.render(Msg("template.managers_only"), str),
+                status=403,
+                back=True,
+            )
+        return await self.page(
+            request,
+            "replies.html",
+            signed,
+            status,
+            replies=await self.services.templates.list_templates(),
+            done=self.texts.t(f"desk.replies.done.{done}") if done else "",
+            errors=errors or [],
+            kept_name=kept[0],
+            kept_body=kept[1],
+        )
+
+    async def on_replies_change(self, request: Request, signed: Signed) -> Response:
+        """Save or delete a standard reply through the template service (checked, audited)."""
+        form = await request.form()
+        change = "remove" if str(request.path_params["change"]) == "delete" else "save"
+        name, body = _field(form, "name"), _field(form, "body")
+        templates = self.services.templates
+        try:
+            if change == "remove":
+                await templates.delete_template(signed.who, name)
+            else:
+                await templates.save_template(signed.who, name, body)
+        except TemplateError as exc:
+            error = ("new-name", self.services.office.catalogue.render(exc.msg, str))
+            return await self.replies_page(
+                request, signed, status=400, errors=[error], kept=(name[:60], body)
+            )
+        return RedirectResponse(f"/replies?done={change}", status_code=303)
+
     async def on_document(self, request: Request, signed: Signed) -> Response:
         """Stream one of a case's documents from Telegram, keeping no copy of it."""
         reference = str(request.path_params["reference"])
@@ -878,6 +935,8 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         Route("/bulk", guard(desk.on_bulk), methods=["POST"]),
         Route("/take", guard(desk.on_take_page), methods=["GET"]),
         Route("/staff", guard(desk.on_team), methods=["GET"]),
+        Route("/replies", guard(desk.on_replies), methods=["GET"]),
+        Route("/replies/{change:str}", guard(desk.on_replies_change), methods=["POST"]),
         Route("/staff/{change:str}", guard(desk.on_team_change), methods=["POST"]),
         Route("/take", guard(desk.on_take), methods=["POST"]),
         Route("/stats", guard(desk.on_stats), methods=["GET"]),
