@@ -149,9 +149,90 @@ DESK_TEXTS: Final = (
     "desk.tabs",
     "desk.title",
     "desk.urgent",
+    "desk.overdue",
+    "desk.case.reply_by",
+    "desk.case.replied",
+    "desk.case.follow_up",
+    "desk.case.no_date",
+    "desk.action.follow_up",
+    "desk.action.follow_up_label",
+    "desk.action.follow_up_hint",
+    "desk.action.follow_up_note",
+    "desk.action.follow_up_clear",
+    "desk.error.follow_up",
+    "desk.action.template",
+    "desk.action.template_label",
+    "desk.action.template_hint",
+    "desk.action.template_none",
+    "desk.nav.stats",
+    "desk.stats.heading",
+    "desk.stats.period",
+    "desk.stats.start",
+    "desk.stats.end",
+    "desk.stats.show",
+    "desk.stats.summary",
+    "desk.stats.first_reply",
+    "desk.stats.closed",
+    "desk.stats.in_time",
+    "desk.stats.csv",
+    "desk.stats.none",
+    "desk.stats.bad_date",
+    "desk.stats.days",
+    "desk.bulk.select",
+    "desk.bulk.pick",
+    "desk.bulk.legend",
+    "desk.bulk.hint",
+    "desk.bulk.action",
+    "desk.bulk.button",
+    "desk.bulk.heading",
+    "desk.bulk.none",
+    "desk.nav.take",
+    "desk.taken.heading",
+    "desk.taken.refused",
+    "desk.taken.lead",
+    "desk.taken.channel",
+    "desk.taken.optional",
+    "desk.taken.choose",
+    "desk.taken.wording",
+    "desk.taken.consent_how",
+    "desk.taken.button",
+    "desk.taken.no_channel",
+    "desk.taken.phone",
+    "desk.taken.email",
+    "desk.taken.in_person",
+    "desk.nav.staff",
+    "desk.team.heading",
+    "desk.team.name",
+    "desk.team.user_id",
+    "desk.team.role",
+    "desk.team.may_export",
+    "desk.team.specialisms",
+    "desk.team.remove",
+    "desk.team.remove_who",
+    "desk.team.save_legend",
+    "desk.team.save_hint",
+    "desk.team.save",
+    "desk.team.yes",
+    "desk.team.no",
+    "desk.team.bad_user_id",
+    "desk.team.role.caseworker",
+    "desk.team.role.manager",
+    "desk.team.done.save",
+    "desk.team.done.remove",
+    "desk.nav.replies",
+    "desk.replies.heading",
+    "desk.replies.hint",
+    "desk.replies.save_named",
+    "desk.replies.delete_named",
+    "desk.replies.new",
+    "desk.replies.name",
+    "desk.replies.body",
+    "desk.replies.add",
+    "desk.replies.done.save",
+    "desk.replies.done.remove",
 )
 # What a done action's page says, and which filters a bad address can name.
-DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close")
+DONE_ACTIONS: Final = ("claim", "assign", "status", "note", "reply", "close", "follow_up", "taken")
 FILTER_NAMES: Final = ("tab", "category", "status", "assignee", "from", "to", "sort")
 # An assignee filter for the cases nobody has.
 NOBODY: Final = 0
@@ -163,6 +244,7 @@ class Tab(StrEnum):
     MINE = "mine"
     UNASSIGNED = "unassigned"
     URGENT = "urgent"
+    OVERDUE = "overdue"
     WAITING = "waiting"
     OPEN = "open"
     CLOSED = "closed"
@@ -188,6 +270,8 @@ class DeskQuery:
     received_to: date | None = None
     sort: Sort = Sort.URGENCY
     page: int = 0
+    # The London date the overdue tab counts from (set by the service, never from an address).
+    today: date | None = None
 
     def on(self, tab: Tab) -> DeskQuery:
         """Return the same filters on another tab, from its first page."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -36,6 +36,7 @@ from bot.core.flow import Flow
 from bot.core.references import near_references, parse_reference
 from bot.core.roles import CATEGORY
 from bot.core.search import search_terms
+from bot.core.workdays import london_date
 from bot.service.staff import Actor, Caseworker, Done, NotStaffError, StaffService
 from bot.storage.records import CaseMessage, LoginState, StoredCase
 from bot.storage.store import Store
@@ -205,6 +206,7 @@ class DeskService:
 
     async def queue(self, who: Caseworker, query: DeskQuery) -> DeskPage:
         """Return a page of a queue view, recording that it was viewed."""
+        query = replace(query, today=london_date(self.clock()))
         async with self.store.transaction() as tx:
             counts = await tx.count_tabs(query, staff_id=who.user_id)
             total = counts[query.tab]
@@ -278,6 +280,7 @@ class DeskService:
         cases: list[list[str]] = []
         notes: list[list[str]] = []
         messages: list[list[str]] = []
+        query = replace(query, today=london_date(self.clock()))
         async with self.store.transaction() as tx:
             found = [stored async for stored in tx.iter_desk(query, staff_id=who.user_id)]
             for stored in found:

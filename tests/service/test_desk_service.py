@@ -152,6 +152,7 @@ async def test_queue_tabs_filters_and_counts(services: Services, clock: Clock) -
         Tab.MINE: 1,
         Tab.UNASSIGNED: 1,
         Tab.URGENT: 0,
+        Tab.OVERDUE: 0,
         Tab.WAITING: 1,
         Tab.OPEN: 3,
         Tab.CLOSED: 1,
@@ -176,6 +177,32 @@ async def test_queue_tabs_filters_and_counts(services: Services, clock: Clock) -
         sam, DeskQuery(Tab.OPEN, received_from=date.today() + timedelta(days=400))
     )
     assert future.rows == []
+
+
+async def test_the_overdue_tab_holds_open_cases_past_their_promised_date(
+    services: Services, clock: Clock
+) -> None:
+    sam = await worker(services)
+    late, answered, chased = [await send_intake(services, 5101 + n) for n in range(3)]
+    assert late.reply_by is not None
+    clock.advance(days=(late.reply_by - clock().date()).days)
+    page = await services.desk.queue(sam, DeskQuery(Tab.OVERDUE))
+    assert (page.total, page.counts[Tab.OVERDUE]) == (0, 0)  # due today is not yet late
+    clock.advance(days=1)
+    await services.staff.reply(sam, answered.reference, "We have written to them.")
+    chase_on = clock().date() + timedelta(days=3)
+    await services.staff.follow_up(sam, chased.reference, chase_on)
+    page = await services.desk.queue(sam, DeskQuery(Tab.OVERDUE))
+    # The unanswered case is late; a follow-up date does not excuse the promised reply.
+    assert sorted(s.case.reference for s in page.rows) == sorted([late.reference, chased.reference])
+    assert page.counts[Tab.OVERDUE] == 2
+    await services.staff.reply(sam, chased.reference, "We are chasing them.")
+    await services.staff.close(sam, late.reference, "Sorted")
+    page = await services.desk.queue(sam, DeskQuery(Tab.OVERDUE))
+    assert page.rows == []
+    clock.advance(days=4)
+    page = await services.desk.queue(sam, DeskQuery(Tab.OVERDUE))
+    assert [s.case.reference for s in page.rows] == [chased.reference]  # the chase is late
 
 
 async def test_search_by_name_postcode_phone_and_a_mistyped_reference(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -78,8 +79,11 @@ class Desk:
 
 
 @asynccontextmanager
-async def running_desk(folder: Path, clock: Clock) -> AsyncIterator[Desk]:
-    """Run the bot (offline Telegram) with its desk on a free port and a real SQLite file."""
+async def running_desk(folder: Path, clock: Clock, **changes: Any) -> AsyncIterator[Desk]:
+    """Run the bot (offline Telegram) with its desk on a free port and a real SQLite file.
+
+    ``changes`` are settings to change from the tests' own.
+    """
     files = FileServer()
     file_socket = bind_desk("127.0.0.1", 0)
     file_port = file_socket.getsockname()[1]
@@ -89,7 +93,7 @@ async def running_desk(folder: Path, clock: Clock) -> AsyncIterator[Desk]:
     files.files["photos/file_1.jpg"] = LETTER
     desk_socket = bind_desk("127.0.0.1", 0)
     base = f"http://127.0.0.1:{desk_socket.getsockname()[1]}"
-    settings = make_settings(folder / "casework.sqlite3", desk_public_url=base)
+    settings = make_settings(folder / "casework.sqlite3", desk_public_url=base, **changes)
     request = RecordingRequest()
     request.offer_file(PHOTO_ID, "photos/file_1.jpg", len(LETTER))
     builder = offline_builder(request).base_file_url(f"http://127.0.0.1:{file_port}/file/bot")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -23,8 +25,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels.web.views import OPEN_STATUSES, Texts, seen_stamp
-from bot.core.case import CaseStatus
+from bot.channels.web.views import OPEN_STATUSES, Texts, seen_stamp, shown_number, shown_share
+from bot.core.case import CaseChannel, CaseStatus
+from bot.core.catalogue import Msg
+from bot.core.dates import long_date
 from bot.core.desk import (
     DONE_ACTIONS,
     SESSION_HOURS,
@@ -35,8 +39,13 @@ from bot.core.desk import (
     read_query,
     same_token,
 )
+from bot.core.staff import StaffRole
+from bot.core.taken import OutOfArea, Problem
+from bot.core.templates import TemplateError
 from bot.service.desk import DeskService, DocumentError, Documents, LoginRefused
 from bot.service.staff import Caseworker, Done, StaffService
+from bot.service.stats import Median, Period, PeriodError
+from bot.service.team import TeamError
 from bot.wiring import Services
 
 COOKIE = "desk_session"
@@ -45,6 +54,13 @@ EXPORT_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# What can be done to many cases at once from the queue (a page of them at most).
+BULK_ACTIONS = ("assign", "status", "close")
+BULK_LIMIT = 100
+TEAM_DONE = ("save", "remove")
+TAKEN_CHANNELS = (CaseChannel.PHONE, CaseChannel.EMAIL, CaseChannel.IN_PERSON)
+# The statistics page's charts, in the order StatsService gives them (their CSVs' names).
+CHART_NAMES = ("received", "open", "promises", "intakes")
 # Documents a browser may show in its own tab; anything else is downloaded.
 SHOWN_INLINE = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
 HEADERS = {
@@ -313,6 +329,7 @@ class Desk:
             staff=self.texts.staff.members,
             ignored=[self.texts.t(f"desk.filter.{name}") for name in ignored],
             export_params=export_params,
+            open_statuses=[(s.value, self.texts.status(s.value)) for s in OPEN_STATUSES],
         )
 
     async def on_search(self, request: Request, signed: Signed) -> Response:
@@ -337,7 +354,39 @@ class Desk:
         reference = str(request.path_params["reference"])
         done = request.query_params.get("done", "")
         done_text = self.texts.t(f"desk.done.{done}") if done in DONE_ACTIONS else ""
-        return await self.case_page(request, signed, reference, done=done_text)
+        chosen = request.query_params.get("template", "")[:60]
+        if not chosen:
+            return await self.case_page(request, signed, reference, done=done_text)
+        text, error = await self._filled(signed.who, reference, chosen)
+        return await self.case_page(
+            request,
+            signed,
+            reference,
+            done=done_text,
+            kept={"reply": text},
+            chosen_template=chosen,
+            template_error=error,
+        )
+
+    async def on_template(self, request: Request, signed: Signed) -> Response:
+        """Return the reply box filled with a template for the case (htmx swaps it in)."""
+        reference = str(request.path_params["reference"])
+        chosen = request.query_params.get("template", "")[:60]
+        if not chosen:
+            return Response(status_code=204)  # nothing chosen: leave what was typed
+        text, error = await self._filled(signed.who, reference, chosen)
+        html = self.templates["_reply_text.html"].render(
+            t=self.texts.t, reply_text=text, template_error=error
+        )
+        return HTMLResponse(html)
+
+    async def _filled(self, who: Caseworker, reference: str, name: str) -> tuple[str, str]:
+        """Return a template filled for a case, or why it cannot be (the text left empty)."""
+        try:
+            filled = await self.services.templates.fill(who, reference, name)
+        except TemplateError as exc:
+            return "", self.services.office.catalogue.render(exc.msg, str)
+        return filled.text, ""
 
     async def case_page(
         self,
@@ -350,6 +399,8 @@ class Desk:
         stale: bool = False,
         errors: list[tuple[str, str]] | None = None,
         kept: dict[str, str] | None = None,
+        chosen_template: str = "",
+        template_error: str = "",
     ) -> Response:
         """Render a case page (after a refused action too, keeping what was typed)."""
         result = await self.staff.view(signed.who, reference)
@@ -366,9 +417,21 @@ class Desk:
             done=done,
             stale=stale,
             errors=errors or [],
-            kept={"note": "", "reply": "", "outcome": "", **(kept or {})},
+            kept={
+                "note": "",
+                "reply": "",
+                "outcome": "",
+                "follow_up": "",
+                "follow_up_note": "",
+                **(kept or {}),
+            },
             staff=self.texts.staff.members,
             open_statuses=[(s.value, self.texts.status(s.value)) for s in OPEN_STATUSES],
+            reply_templates=[
+                found.name for found in await self.services.templates.list_templates()
+            ],
+            chosen_template=chosen_template,
+            template_error=template_error,
         )
 
     async def _missing(self, request: Request, signed: Signed, done: Done) -> Response:
@@ -386,6 +449,8 @@ class Desk:
             "note": _field(form, "text") if action == "note" else "",
             "reply": _field(form, "text") if action == "reply" else "",
             "outcome": _field(form, "outcome") if action == "close" else "",
+            "follow_up": _field(form, "day") if action == "follow_up" else "",
+            "follow_up_note": _field(form, "note") if action == "follow_up" else "",
         }
         current = await self.desk.current(reference)
         if current is None:
@@ -436,7 +501,272 @@ class Desk:
             if not outcome:
                 return None, ("outcome", t("desk.error.outcome"))
             return await staff.set_status(who, reference, how, outcome), None
+        if action == "follow_up":
+            return await self._follow_up(who, reference, form)
         raise HTTPException(404)
+
+    async def _follow_up(
+        self, who: Caseworker, reference: str, form: FormData
+    ) -> tuple[Done | None, tuple[str, str] | None]:
+        """Set or clear the date to chase the organisation a case waits on."""
+        day: date | None = None
+        if _field(form, "clear") != "1":
+            try:
+                day = date.fromisoformat(_field(form, "day").strip())
+            except ValueError:
+                return None, ("follow_up", self.texts.t("desk.error.follow_up"))
+        done = await self.staff.follow_up(who, reference, day, _field(form, "note"))
+        if done.case is None:
+            return None, ("follow_up", self.services.office.catalogue.render(done.msg, str))
+        return done, None
+
+    async def on_bulk(self, request: Request, signed: Signed) -> Response:
+        """Do one action on each chosen case, each through the staff service and audited apart."""
+        form = await request.form()
+        action = _field(form, "action")
+        if action not in BULK_ACTIONS:
+            raise HTTPException(400)
+        references = [r for r in form.getlist("ref") if isinstance(r, str)][:BULK_LIMIT]
+        if not references:
+            return await self.message(
+                request,
+                signed,
+                self.texts.t("desk.bulk.heading"),
+                self.texts.t("desk.bulk.none"),
+                status=400,
+                back=True,
+            )
+        lines = []
+        for reference in dict.fromkeys(references):
+            done, error = await self._act(signed.who, reference, action, form)
+            if error is not None:
+                said = error[1]
+            else:
+                assert done is not None
+                said = self.services.office.catalogue.render(done.msg, str)
+            lines.append(f"{reference}: {said}")
+        return await self.message(
+            request, signed, self.texts.t("desk.bulk.heading"), *lines, status=200, back=True
+        )
+
+    # Cases taken by phone, email or in person
+
+    async def on_take_page(self, request: Request, signed: Signed) -> Response:
+        """Show the form for a case a caseworker takes down."""
+        return await self.taken_page(request, signed)
+
+    async def taken_page(
+        self,
+        request: Request,
+        signed: Signed,
+        *,
+        status: int = 200,
+        answers: dict[str, str] | None = None,
+        channel: str = CaseChannel.PHONE.value,
+        how: str = "",
+        errors: list[tuple[str, str]] | None = None,
+        refused: str = "",
+    ) -> Response:
+        """Render the taken-case form, with what was typed and what is wrong with it."""
+        given = answers or {}
+        questions = [
+            {
+                "id": step.id,
+                "label": self.texts.label(step.label) if step.label else step.id,
+                "optional": step.optional,
+                "options": [(o.value, self.texts.label(o.label)) for o in step.options],
+                "long": step.collect or (step.max_length or 0) > 200,
+                "value": given.get(step.id, ""),
+            }
+            for step in self.services.taken.questions()
+        ]
+        channels = [(c.value, self.texts.t(f"desk.taken.{c.value}")) for c in TAKEN_CHANNELS]
+        return await self.page(
+            request,
+            "taken.html",
+            signed,
+            status,
+            questions=questions,
+            channels=channels,
+            kept_channel=channel,
+            kept_how=how,
+            wording=self.services.taken.consent_wording() or "",
+            errors=errors or [],
+            refused=refused,
+        )
+
+    async def on_take(self, request: Request, signed: Signed) -> Response:
+        """Make a case from a caseworker's answers, through the bot's own flow and checks."""
+        form = await request.form()
+        steps = self.services.taken.questions()
+        answers = {step.id: _field(form, f"a-{step.id}") for step in steps}
+        answers = {key: value for key, value in answers.items() if value.strip()}
+        channel = next((c for c in TAKEN_CHANNELS if c.value == _field(form, "channel")), None)
+        how = _field(form, "consent_how")
+        if channel is None:
+            error = ("channel", self.texts.t("desk.taken.no_channel"))
+            return await self.taken_page(
+                request,
+                signed,
+                status=400,
+                errors=[error],
+                answers=answers,
+                channel=_field(form, "channel"),
+                how=how,
+            )
+        result = await self.services.taken.take_case(signed.who, channel, answers, consent_how=how)
+        render = self.services.office.catalogue.render
+        if isinstance(result, OutOfArea):
+            # Refused as in the bot, and nothing typed is kept, not even on the page.
+            return await self.taken_page(
+                request, signed, status=400, refused=render(result.msg, str)
+            )
+        if isinstance(result, Problem):
+            error = (result.step, render(result.msg, str))
+            return await self.taken_page(
+                request,
+                signed,
+                status=400,
+                errors=[error],
+                answers=answers,
+                channel=_field(form, "channel"),
+                how=how,
+            )
+        target = f"/cases/{result.case.reference}?{urlencode({'done': 'taken'})}"
+        return RedirectResponse(target, status_code=303)
+
+    # The staff (office managers only)
+
+    async def on_team(self, request: Request, signed: Signed) -> Response:
+        """Show the office's staff, with forms to add, change and remove them."""
+        done = request.query_params.get("done", "")
+        return await self.team_page(request, signed, done=done if done in TEAM_DONE else "")
+
+    async def team_page(
+        self,
+        request: Request,
+        signed: Signed,
+        *,
+        status: int = 200,
+        done: str = "",
+        errors: list[tuple[str, str]] | None = None,
+    ) -> Response:
+        """Render the staff page (a refusal for anyone but an office manager)."""
+        if not signed.who.manager:
+            return await self.message(
+                request,
+                signed,
+                self.texts.t("desk.team.heading"),
+                self.services.office.catalogue.render(Msg("team.managers_only"), str),
+                status=403,
+                back=True,
+            )
+        yes, no = self.texts.t("desk.team.yes"), self.texts.t("desk.team.no")
+        members = [
+            {
+                "user_id": m.user_id,
+                "name": m.name,
+                "role": self.texts.t(f"desk.team.role.{m.role.value}"),
+                "may_export": yes if m.may_export else no,
+                "specialisms": ", ".join(self.texts.category(c) for c in m.specialisms),
+            }
+            for m in self.services.team.list_staff()
+        ]
+        return await self.page(
+            request,
+            "staff.html",
+            signed,
+            status,
+            members=members,
+            roles=[(r.value, self.texts.t(f"desk.team.role.{r.value}")) for r in StaffRole],
+            categories=self.texts.categories(),
+            done=self.texts.t(f"desk.team.done.{done}") if done else "",
+            errors=errors or [],
+        )
+
+    async def on_team_change(self, request: Request, signed: Signed) -> Response:
+        """Add, change or remove a member of staff, through the team service (audited)."""
+        form = await request.form()
+        change = str(request.path_params["change"])
+        text = _field(form, "user_id").strip()
+        if not text.isdigit() or len(text) > 15:
+            error = ("user_id", self.texts.t("desk.team.bad_user_id"))
+            return await self.team_page(request, signed, status=400, errors=[error])
+        team = self.services.team
+        try:
+            if change == "remove":
+                await team.remove_member(signed.who, int(text))
+            else:
+                role = _field(form, "role")
+                await team.save_member(
+                    signed.who,
+                    int(text),
+                    _field(form, "name"),
+                    role=StaffRole(role) if role in set(StaffRole) else StaffRole.CASEWORKER,
+                    may_export=_field(form, "may_export") == "1",
+                    specialisms=[s for s in form.getlist("specialism") if isinstance(s, str)],
+                )
+        except TeamError as exc:
+            error = ("name", self.services.office.catalogue.render(exc.msg, str))
+            return await self.team_page(request, signed, status=400, errors=[error])
+        return RedirectResponse(f"/staff?done={change}", status_code=303)
+
+    # The office's standard replies (office managers only)
+
+    async def on_replies(self, request: Request, signed: Signed) -> Response:
+        """Show the office's standard replies, each editable, and a form for a new one."""
+        done = request.query_params.get("done", "")
+        return await self.replies_page(request, signed, done=done if done in TEAM_DONE else "")
+
+    async def replies_page(
+        self,
+        request: Request,
+        signed: Signed,
+        *,
+        status: int = 200,
+        done: str = "",
+        errors: list[tuple[str, str]] | None = None,
+        kept: tuple[str, str] = ("", ""),
+    ) -> Response:
+        """Render the standard replies page (a refusal for anyone but an office manager)."""
+        if not signed.who.manager:
+            return await self.message(
+                request,
+                signed,
+                self.texts.t("desk.replies.heading"),
+                self.services.office.catalogue.render(Msg("template.managers_only"), str),
+                status=403,
+                back=True,
+            )
+        return await self.page(
+            request,
+            "replies.html",
+            signed,
+            status,
+            replies=await self.services.templates.list_templates(),
+            done=self.texts.t(f"desk.replies.done.{done}") if done else "",
+            errors=errors or [],
+            kept_name=kept[0],
+            kept_body=kept[1],
+        )
+
+    async def on_replies_change(self, request: Request, signed: Signed) -> Response:
+        """Save or delete a standard reply through the template service (checked, audited)."""
+        form = await request.form()
+        change = "remove" if str(request.path_params["change"]) == "delete" else "save"
+        name, body = _field(form, "name"), _field(form, "body")
+        templates = self.services.templates
+        try:
+            if change == "remove":
+                await templates.delete_template(signed.who, name)
+            else:
+                await templates.save_template(signed.who, name, body)
+        except TemplateError as exc:
+            error = ("new-name", self.services.office.catalogue.render(exc.msg, str))
+            return await self.replies_page(
+                request, signed, status=400, errors=[error], kept=(name[:60], body)
+            )
+        return RedirectResponse(f"/replies?done={change}", status_code=303)
 
     async def on_document(self, request: Request, signed: Signed) -> Response:
         """Stream one of a case's documents from Telegram, keeping no copy of it."""
@@ -485,6 +815,95 @@ class Desk:
         headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
         return Response(export.data, media_type=EXPORT_TYPES[fmt], headers=headers)
 
+    # Statistics
+
+    async def on_stats(self, request: Request, signed: Signed) -> Response:
+        """Show the office's statistics for a chosen period: charts, their tables, CSVs."""
+        start, end = request.query_params.get("start", ""), request.query_params.get("end", "")
+        period, errors = self._period(start[:10], end[:10])
+        if period is None:
+            return await self.page(
+                request,
+                "stats.html",
+                signed,
+                400,
+                errors=errors,
+                start=start[:10],
+                end=end[:10],
+                stats=None,
+            )
+        stats = await self.services.stats.statistics(signed.who, period)
+        query = urlencode({"start": period.start.isoformat(), "end": period.end.isoformat()})
+        charts = [
+            {
+                "name": name,
+                "title": chart.table.title,
+                "svg": Markup(chart.svg),  # noqa: S704 - drawn by bot.core.charts, labels escaped
+                "heading": chart.table.label_heading,
+                "series": chart.table.series,
+                "rows": [
+                    (label, [shown_number(v) for v in values]) for label, values in chart.table.rows
+                ],
+                "csv_href": f"/stats/{name}.csv?{query}",
+            }
+            for name, chart in zip(CHART_NAMES, stats.charts(), strict=True)
+        ]
+        nothing = self.texts.t("desk.stats.none")
+        shown = {
+            "start": long_date(period.start),
+            "end": long_date(period.end),
+            "first_reply": self._median(stats.first_reply) or nothing,
+            "closed": self._median(stats.closed) or nothing,
+            "in_time": shown_share(stats.answered_in_time) or nothing,
+            "charts": charts,
+        }
+        return await self.page(
+            request,
+            "stats.html",
+            signed,
+            errors=[],
+            start=period.start.isoformat(),
+            end=period.end.isoformat(),
+            stats=shown,
+        )
+
+    async def on_stats_csv(self, request: Request, signed: Signed) -> Response:
+        """Download one chart's numbers as CSV."""
+        name = str(request.path_params["name"])
+        if name not in CHART_NAMES:
+            raise HTTPException(404)
+        start, end = request.query_params.get("start", ""), request.query_params.get("end", "")
+        period, _ = self._period(start[:10], end[:10])
+        if period is None:
+            raise HTTPException(400)
+        stats = await self.services.stats.statistics(signed.who, period)
+        chart = dict(zip(CHART_NAMES, stats.charts(), strict=True))[name]
+        filename = f"{name}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        return Response(chart.table.csv(), media_type=EXPORT_TYPES["csv"], headers=headers)
+
+    def _period(self, start: str, end: str) -> tuple[Period | None, list[tuple[str, str]]]:
+        """Read a period from a form: the period, or the fields at fault and why."""
+        days: list[date | None] = []
+        errors: list[tuple[str, str]] = []
+        for field_name, text in (("start", start), ("end", end)):
+            try:
+                days.append(date.fromisoformat(text.strip()) if text.strip() else None)
+            except ValueError:
+                days.append(None)
+                errors.append((field_name, self.texts.t("desk.stats.bad_date")))
+        if errors:
+            return None, errors
+        try:
+            return self.services.stats.period(days[0], days[1]), []
+        except PeriodError as exc:
+            return None, [("start", self.services.office.catalogue.render(exc.msg, str))]
+
+    def _median(self, median: Median) -> str:
+        if median.days is None:
+            return ""
+        return self.texts.t("desk.stats.days", days=shown_number(median.days), count=median.count)
+
     async def on_not_found(self, request: Request, exc: Exception) -> Response:
         """Answer an unknown address (or a bad request) with a plain page."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -513,7 +932,17 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         Route("/signout", guard(desk.on_sign_out), methods=["POST"]),
         Route("/signout-everywhere", guard(desk.on_sign_out_everywhere), methods=["POST"]),
         Route("/export", guard(desk.on_export), methods=["POST"]),
+        Route("/bulk", guard(desk.on_bulk), methods=["POST"]),
+        Route("/take", guard(desk.on_take_page), methods=["GET"]),
+        Route("/staff", guard(desk.on_team), methods=["GET"]),
+        Route("/replies", guard(desk.on_replies), methods=["GET"]),
+        Route("/replies/{change:str}", guard(desk.on_replies_change), methods=["POST"]),
+        Route("/staff/{change:str}", guard(desk.on_team_change), methods=["POST"]),
+        Route("/take", guard(desk.on_take), methods=["POST"]),
+        Route("/stats", guard(desk.on_stats), methods=["GET"]),
+        Route("/stats/{name}.csv", guard(desk.on_stats_csv), methods=["GET"]),
         Route("/cases/{reference}", guard(desk.on_case), methods=["GET"]),
+        Route("/cases/{reference}/template", guard(desk.on_template), methods=["GET"]),
         Route(
             "/cases/{reference}/documents/{number:int}", guard(desk.on_document), methods=["GET"]
         ),

@@ -11,9 +11,11 @@ from bot.core import roles
 from bot.core.cards import consent_key, constituent_name
 from bot.core.case import Case, CaseStatus
 from bot.core.catalogue import Catalogue, Msg
+from bot.core.dates import long_date
 from bot.core.display import shown_answer, shown_time
 from bot.core.flow import Flow
 from bot.core.staff import StaffDirectory
+from bot.core.workdays import london_date
 from bot.service.staff import CaseView
 from bot.storage.records import AuditEntry, StoredCase
 
@@ -85,6 +87,7 @@ class Texts:
             "received": shown_time(case.created_at),
             "assignee": self.assignee(case.assignee),
             "status": self.status(case.status.value),
+            "overdue": case.is_overdue(london_date(self.clock())),
         }
 
     def case(self, view: CaseView, me: int, followups: list[str]) -> dict[str, Any]:
@@ -116,6 +119,12 @@ class Texts:
             "received": shown_time(case.created_at),
             "age": age(case.created_at, self.clock()),
             "place": self._place(case),
+            "overdue": case.is_overdue(london_date(self.clock())),
+            "reply_by": self._reply_by(case),
+            "follow_up": long_date(case.follow_up)
+            if case.follow_up
+            else self.t("desk.case.no_date"),
+            "follow_up_value": case.follow_up.isoformat() if case.follow_up else "",
             "linked_to": case.linked_to,
             "followups": followups,
             "answers": self.answers(case),
@@ -143,6 +152,13 @@ class Texts:
                 shown = self.t("summary.not_given")
             rows.append((self.label(step.label), shown))
         return rows
+
+    def _reply_by(self, case: Case) -> str:
+        if case.reply_by is None:
+            return self.t("desk.case.no_date")
+        if case.first_reply_at is not None:
+            return self.t("desk.case.replied", date=long_date(case.reply_by))
+        return long_date(case.reply_by)
 
     def _place(self, case: Case) -> str:
         if case.postcode_verified:
@@ -195,3 +211,13 @@ class Texts:
 def seen_stamp(case: Case) -> str:
     """Return the mark of a case's version that a form on it carries (its last change)."""
     return case.updated_at.isoformat()
+
+
+def shown_number(value: float) -> str:
+    """Return a number as the statistics' tables show it: whole plain, others to one place."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def shown_share(share: float | None) -> str:
+    """Return a share as a whole percentage ("" when nothing was counted)."""
+    return "" if share is None else f"{round(share * 100)}%"

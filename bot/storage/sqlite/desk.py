@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.core.case import Case
 from bot.core.desk import NOBODY, DeskQuery, Sort, Tab
@@ -17,6 +17,7 @@ _TABS: dict[Tab, str] = {
     Tab.MINE: "is_open = 1 AND assignee = :me",
     Tab.UNASSIGNED: "is_open = 1 AND assignee IS NULL",
     Tab.URGENT: "is_open = 1 AND urgent = 1",
+    Tab.OVERDUE: "is_open = 1 AND due_on < :today",
     Tab.WAITING: "status = 'waiting'",
     Tab.OPEN: "is_open = 1",
     Tab.CLOSED: "is_open = 0",
@@ -35,7 +36,7 @@ def _order(sort: Sort, table: str = "") -> str:
 def _filters(query: DeskQuery, staff_id: int) -> tuple[list[str], dict[str, object]]:
     """Return the view's filters (the tab apart) as WHERE clauses and their values."""
     clauses: list[str] = []
-    values: dict[str, object] = {"me": staff_id}
+    values: dict[str, object] = {"me": staff_id, "today": (query.today or date.min).isoformat()}
     if query.category is not None:
         clauses.append("category = :in_category")
         values["in_category"] = query.category
