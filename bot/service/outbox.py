@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Protocol
 
 from bot.core.case import Case, QueueFilter
@@ -53,6 +54,17 @@ GIVE_UP_AFTER = timedelta(hours=24)
 TOPIC_ATTEMPTS = 5
 # Cases the summary of open cases lists (the rest are counted).
 SUMMARY_ROWS = 30
+# A handler delivering its chat's replies reads this many of what the chat is owed at once.
+LANE_READ = 8
+
+
+class LookUp(Enum):
+    """A message's language is not known yet: look it up as it is sent."""
+
+    LOOK_UP = "look up"
+
+
+LOOK_UP = LookUp.LOOK_UP
 
 
 class RetryLater(Exception):  # noqa: N818 -- the name says what the worker does
@@ -395,44 +407,83 @@ class OutboxWorker:
         """Send what a private chat is owed now, in order, before returning.
 
         The handler that owed an intake's reply calls this right after the commit, so the
-        next question does not wait for the background worker. It takes its turns under the
-        worker's lock and marks the lane in flight like the worker, so an entry is never sent
+        next question does not wait for the background worker. It reads what the chat is
+        owed (and the language its person reads) once, and takes its turns under the
+        worker's lock, marking the lane in flight like the worker, so an entry is never sent
         by both at once; what cannot be sent now stays owed, and the worker retries it (with
-        backoff, honouring ``retry_after``) like any other entry.
+        backoff, honouring ``retry_after``) like any other entry. Whatever is owed after the
+        read is sent by whoever owed it: the next handler's call, or the worker it wakes.
         """
         lane: Lane = (chat_id, None, False)
         tried: set[int] = set()
         while not self._stopping and self.transport is not None:
             async with self._busy:
                 task = self._in_flight.get(lane)
+                whole = False
+                run: list[OutboxEntry] = []
+                sent: list[int] = []
                 if task is None:
                     # One read: no transaction to begin and commit around it.
                     async with self.store.autocommit() as tx:
-                        head = await tx.head_of_chat(chat_id)
-                    if head is None:
+                        owed = await tx.lane_of_chat(chat_id, LANE_READ)
+                    run = self._run_due(owed.waiting, tried)
+                    if not run:
+                        if owed.waiting:
+                            self.wake()  # a retry waits: the worker keeps its time
                         return
-                    entry, due = head
-                    if entry.id in tried or due > self.clock():
-                        self.wake()  # a retry waits: the worker keeps its time
-                        return
-                    tried.add(entry.id)
-                    task = asyncio.create_task(self._deliver_in_lane(entry, lane))
+                    tried.update(entry.id for entry in run)
+                    whole = len(run) == len(owed.waiting) < LANE_READ
+                    language = None if self._staff_side(chat_id) else owed.language
+                    task = asyncio.create_task(self._deliver_run(run, lane, language, sent))
                     self._in_flight[lane] = task
             await asyncio.gather(task, return_exceptions=True)
+            if whole and len(sent) == len(run):
+                return  # all it was owed when read is sent
 
-    async def _deliver_in_lane(self, entry: OutboxEntry, lane: Lane) -> None:
-        """Try one entry for ``deliver_lane``; unlike the worker's sends, success wakes no one."""
+    def _run_due(
+        self, waiting: Sequence[tuple[OutboxEntry, datetime]], tried: set[int]
+    ) -> list[OutboxEntry]:
+        """Return the entries, from the first, that can be sent now, one after another.
+
+        A relayed message may take those behind it with it: the run ends there, and the
+        lane is read again after it.
+        """
+        run: list[OutboxEntry] = []
+        now = self.clock()
+        for entry, due in waiting:
+            if entry.id in tried or due > now:
+                break
+            run.append(entry)
+            if entry.message is not None and entry.message.joinable:
+                break
+        return run
+
+    async def _deliver_run(
+        self, entries: Sequence[OutboxEntry], lane: Lane, language: str | None, sent: list[int]
+    ) -> None:
+        """Try entries in order for ``deliver_lane``, stopping at the first not sent.
+
+        The ids of those sent are added to ``sent``; unlike the worker's sends, success
+        wakes no one.
+        """
         try:
-            await self._deliver(entry)
+            for entry in entries:
+                if await self._deliver(entry, language) is None:
+                    return
+                sent.append(entry.id)
         except Exception as exc:  # the outcome was not recorded: the worker tries it again
             log.warning("outbox entry %s: %s; left to the worker", entry.id, type(exc).__name__)
         finally:
             del self._in_flight[lane]
 
-    async def _deliver(self, entry: OutboxEntry) -> int | None:
+    async def _deliver(
+        self, entry: OutboxEntry, language: str | LookUp | None = LOOK_UP
+    ) -> int | None:
         """Try an entry once and record the outcome: sent, a retry with backoff, or failed.
 
-        Return how many calls it made, or None if an attempt failed (each may have counted).
+        A message goes in ``language`` if the caller read it with the entry, else in the
+        one looked up now. Return how many calls it made, or None if an attempt failed
+        (each may have counted).
         """
         try:
             if entry.kind == "card":
@@ -443,7 +494,7 @@ class OutboxWorker:
                 used = await self._clean(entry)
             else:
                 assert entry.message is not None
-                used = await self._send(entry, entry.message)
+                used = await self._send(entry, entry.message, language)
         except TopicGone as exc:
             await self._topic_gone(entry, str(exc))
         except RetryLater as exc:
@@ -563,12 +614,16 @@ class OutboxWorker:
             for _ in range(kept):
                 self.group_limit.note(entry.chat_id)
 
-    async def _send(self, entry: OutboxEntry, owed: OwedMessage) -> int:
+    async def _send(
+        self, entry: OutboxEntry, owed: OwedMessage, language: str | LookUp | None = LOOK_UP
+    ) -> int:
         topic, calls = await self._topic_for(entry)
         joined = await self._joined(entry, owed) if owed.joinable else []
         if joined:
             owed = join([owed, *(e.message for e in joined if e.message is not None)])
-        owed = owed.in_language(await self._language_of(entry.chat_id))
+        if language is LOOK_UP:
+            language = await self._language_of(entry.chat_id)
+        owed = owed.in_language(language)
         message_id = await self._transport().send(entry.chat_id, owed, topic)
         now = self.clock()
         async with self.store.transaction() as tx:

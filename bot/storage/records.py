@@ -109,6 +109,18 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatLane:
+    """What a private chat is owed, oldest first with when each falls due, and its language.
+
+    ``language`` is the one its person reads, as chosen by the time of reading (their draft's,
+    else their latest case's; None: the office's own).
+    """
+
+    waiting: list[tuple[OutboxEntry, datetime]]
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CasePost:
     """A message the bot posted about a case on the staff side: where, and when."""
 

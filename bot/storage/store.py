@@ -25,6 +25,7 @@ from bot.storage.records import (
     AuditEntry,
     CaseMessage,
     CasePost,
+    ChatLane,
     Erasure,
     ErasureReason,
     IdleDraft,
@@ -228,8 +229,9 @@ class Outbox(Protocol):
     async def owe_message(self, chat_id: int, owed: OwedMessage, now: datetime) -> None:
         """Owe ``chat_id`` a message made in full by the caller (an intake's reply)."""
 
-    async def head_of_chat(self, chat_id: int) -> tuple[OutboxEntry, datetime] | None:
-        """Return the oldest entry waiting for a private chat (its one lane), and when it is due."""
+    async def lane_of_chat(self, chat_id: int, limit: int) -> ChatLane:
+        """Return the first ``limit`` entries waiting for a private chat (its one lane), in order,
+        with when each is due, and the language its person reads, in one read."""
 
     async def owe_cleanup(self, chat_id: int, cleanup: Cleanup, now: datetime) -> None:
         """Owe a chat the removal of an erased case's topic or messages."""

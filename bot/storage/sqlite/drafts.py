@@ -9,6 +9,13 @@ from bot.core.case import Case
 from bot.core.draft import Draft
 from bot.storage.sqlite.rows import Connection, first_row
 
+# The language a chat's person reads: their draft's, else their latest case's (no row: none).
+LANGUAGE_OF_CHAT = (
+    "SELECT language FROM drafts WHERE chat_id = :chat UNION ALL SELECT * FROM"
+    " (SELECT language FROM cases WHERE chat_id = :chat ORDER BY created_at DESC, id DESC"
+    " LIMIT 1) LIMIT 1"
+)
+
 
 class DraftRows:
     """Drafts in progress, one per constituent."""
@@ -64,13 +71,7 @@ class DraftRows:
 
     async def language_of(self, chat_id: int) -> str | None:
         """Return the language a constituent chose: their draft's, else their latest case's."""
-        row = await first_row(
-            self.db,
-            "SELECT language FROM drafts WHERE chat_id = ?"
-            " UNION ALL SELECT * FROM (SELECT language FROM cases WHERE chat_id = ?"
-            " ORDER BY created_at DESC, id DESC LIMIT 1) LIMIT 1",
-            (chat_id, chat_id),
-        )
+        row = await first_row(self.db, LANGUAGE_OF_CHAT, {"chat": chat_id})
         return None if row is None else str(row[0])
 
     async def set_language(self, user_id: int, language: str) -> None:

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from bot.core.catalogue import Msg
 from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
-from bot.storage.records import OutboxEntry, SummaryPlace
+from bot.storage.records import ChatLane, OutboxEntry, SummaryPlace
+from bot.storage.sqlite.drafts import LANGUAGE_OF_CHAT
 from bot.storage.sqlite.rows import Connection, all_rows, first_row
 
 # A lane is a private chat, or one case's messages in a group (cases in the staff group go side
@@ -55,6 +56,13 @@ _BEHIND = (
     " LEFT JOIN cases c ON c.id = o.case_id"
     " WHERE o.state = 'pending' AND o.chat_id = ? AND o.id > ?"
     " AND (o.chat_id > 0 OR o.case_id IS ?) ORDER BY o.id LIMIT ?"
+)
+# A private chat's lane in order, with the language its person reads (that of their draft,
+# else of their latest case; the same for every row, worked out once).
+_CHAT_LANE = (
+    f"SELECT {_COLUMNS.format(priority='o.priority')}, o.due_at, ({LANGUAGE_OF_CHAT})"  # noqa: S608
+    " FROM outbox o LEFT JOIN cases c ON c.id = o.case_id"
+    " WHERE o.chat_id = :chat AND o.state = 'pending' ORDER BY o.id LIMIT :limit"
 )
 # A new case's card goes before other cards and messages; an urgent new case's first of all.
 _CARD_PRIORITY = (
@@ -132,16 +140,13 @@ class OutboxRows:
             (chat_id, owed.model_dump_json(), now.isoformat(), now.isoformat()),
         )
 
-    async def head_of_chat(self, chat_id: int) -> tuple[OutboxEntry, datetime] | None:
-        """Return the oldest entry waiting for a private chat (its one lane), and when it is due."""
-        row = await first_row(
-            self.db,
-            f"SELECT {_COLUMNS.format(priority='o.priority')}, o.due_at FROM outbox o"  # noqa: S608
-            " LEFT JOIN cases c ON c.id = o.case_id"
-            " WHERE o.chat_id = ? AND o.state = 'pending' ORDER BY o.id LIMIT 1",
-            (chat_id,),
-        )
-        return None if row is None else (_entry(row), datetime.fromisoformat(row[11]))
+    async def lane_of_chat(self, chat_id: int, limit: int) -> ChatLane:
+        """Return the first ``limit`` entries waiting for a private chat, in order, with when
+        each is due, and the language its person reads, in one read."""
+        rows = await all_rows(self.db, _CHAT_LANE, {"chat": chat_id, "limit": limit})
+        waiting = [(_entry(row), datetime.fromisoformat(row[11])) for row in rows]
+        language = rows[0][12] if rows else None
+        return ChatLane(waiting, None if language is None else str(language))
 
     async def owe_card(self, case_id: int, chat_id: int, now: datetime) -> None:
         """Owe the staff group an up-to-date card for a case (one waiting update per case).

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.storage.records import QueueRow
-from bot.storage.sqlite.batch import Batch
+from bot.storage.sqlite.batch import Batch, Params
 
 # What the repositories send their statements through: one aiosqlite connection, batched.
 Connection = Batch
@@ -16,13 +15,13 @@ Connection = Batch
 ROW_COLUMNS = "reference, category, urgent, created_at, assignee, status, summary, topic_id, due_on"
 
 
-async def first_row(db: Connection, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+async def first_row(db: Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
     """Return the first row of a query, in one trip to the database thread."""
     rows = await db.execute_fetchall(sql, params)
     return next(iter(rows), None)
 
 
-async def all_rows(db: Connection, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+async def all_rows(db: Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
     """Return every row of a query, in one trip to the database thread."""
     return list(await db.execute_fetchall(sql, params))
 
