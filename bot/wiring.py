@@ -104,14 +104,6 @@ def build_services(
         languages=office.languages,
         consent_texts=office.catalogues,
     )
-    staff_service = StaffService(
-        store,
-        staff,
-        clock=clock,
-        reference_prefix=rules.reference_prefix,
-        office_params=office.params,
-        on_outbox=outbox.wake,
-    )
     flood = rules.flood
     guard = Guard(
         store,
@@ -119,6 +111,15 @@ def build_services(
         clock,
         monotonic,
         frozenset(m.user_id for m in staff.members),
+    )
+    staff_service = StaffService(
+        store,
+        staff,
+        clock=clock,
+        reference_prefix=rules.reference_prefix,
+        office_params=office.params,
+        on_outbox=outbox.wake,
+        on_block=guard.note_block,
     )
     copy = DataCopy(office.catalogue, office.flow, office.params)
     copies = {

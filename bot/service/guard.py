@@ -13,6 +13,9 @@ KEEP_PROCESSED = timedelta(days=2)
 # Updates noted as recorded by their handler are forgotten once processed; should processing
 # stop part-way, this many at most are kept.
 MAX_RECORDED = 10_000
+# The newest updates known processed in this run, remembered so a new update needs no read;
+# about an older one, the store is asked.
+REMEMBERED = 10_000
 
 
 class Guard:
@@ -31,34 +34,79 @@ class Guard:
         self.exempt = exempt
         # Updates a handler recorded as processed in the transaction of their effect.
         self._recorded: set[int] = set()
+        # Once the store's state is read (adopt_bot): who is blocked, and the update ids known
+        # processed in this run (newest last). An update above ``_asked_up_to`` and not among
+        # them was never processed, as every update this run processes is noted; until then
+        # (None), and about any update at or below it, the store is asked.
+        self._blocked: set[int] = set()
+        self._processed: dict[int, None] = {}
+        self._asked_up_to: int | None = None
 
     async def admit(self, update_id: int, user_id: int | None) -> Verdict:
-        """Return ALLOW to process the update, WARN to warn the sender once, or DROP."""
+        """Return ALLOW to process the update, WARN to warn the sender once, or DROP.
+
+        A new update from someone not blocked is decided without reading the store.
+        """
+        if self._asked_up_to is not None and update_id > self._asked_up_to:
+            if update_id in self._processed:
+                return Verdict.DROP
+            if user_id is None or user_id not in self._blocked:
+                return await self._flood_check(update_id, user_id)
         async with self.store.autocommit() as tx:
             seen, blocked = await tx.admission(update_id, user_id or 0)
             if seen:
                 return Verdict.DROP
             if blocked and user_id not in self.exempt:
                 await tx.mark_processed(update_id, self.clock())
+                self._note(update_id)
                 return Verdict.DROP
-            if user_id is None or user_id in self.exempt:
-                return Verdict.ALLOW
-            verdict = self.flood.check(user_id, self.monotonic())
-            if verdict is not Verdict.ALLOW:
-                # Handled by being ignored: replayed after a restart, it must not be read.
+        return await self._flood_check(update_id, user_id)
+
+    async def _flood_check(self, update_id: int, user_id: int | None) -> Verdict:
+        if user_id is None or user_id in self.exempt:
+            return Verdict.ALLOW
+        verdict = self.flood.check(user_id, self.monotonic())
+        if verdict is not Verdict.ALLOW:
+            # Handled by being ignored: replayed after a restart, it must not be read.
+            async with self.store.autocommit() as tx:
                 await tx.mark_processed(update_id, self.clock())
+            self._note(update_id)
         return verdict
 
     async def adopt_bot(self, bot_id: int) -> int:
-        """Record which bot's updates these are; forget another bot's. Return how many were."""
+        """Record which bot's updates these are; forget another bot's. Return how many were.
+
+        Then learn who is blocked and how far processing had gone, so that from now on a
+        new update is admitted without reading the store.
+        """
         async with self.store.transaction() as tx:
-            return await tx.adopt_bot(bot_id)
+            forgotten = await tx.adopt_bot(bot_id)
+            self._blocked, newest = await tx.guard_state()
+        self._processed.clear()
+        self._asked_up_to = newest
+        return forgotten
+
+    def note_block(self, user_id: int, blocked: bool) -> None:
+        """Note a committed block (or unblock) of a sender."""
+        if blocked:
+            self._blocked.add(user_id)
+        else:
+            self._blocked.discard(user_id)
+
+    def _note(self, update_id: int) -> None:
+        """Note an update recorded as processed; the oldest noted is left to the store."""
+        self._processed[update_id] = None
+        if len(self._processed) > REMEMBERED and self._asked_up_to is not None:
+            oldest = next(iter(self._processed))
+            del self._processed[oldest]
+            self._asked_up_to = max(self._asked_up_to, oldest)
 
     def recorded(self, update_id: int) -> None:
         """Note that a handler recorded an update as processed, with its effect."""
         if len(self._recorded) > MAX_RECORDED:  # left by updates whose processing failed
             self._recorded.clear()
         self._recorded.add(update_id)
+        self._note(update_id)
 
     async def done(self, update_id: int) -> None:
         """Record that an update has been processed (if its handler did not already)."""
@@ -68,6 +116,7 @@ class Guard:
         # One self-committing statement.
         async with self.store.autocommit() as tx:
             await tx.mark_processed(update_id, self.clock())
+        self._note(update_id)
 
     async def keep(self, updates: Sequence[dict[str, Any]]) -> None:
         """Store fetched updates until they are processed."""

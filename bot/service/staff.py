@@ -113,14 +113,19 @@ class StaffService:
         reference_prefix: str,
         office_params: dict[str, str],
         on_outbox: Callable[[], None],
+        on_block: Callable[[int, bool], None] = lambda user_id, blocked: None,
     ) -> None:
-        """Keep the store and the staff directory."""
+        """Keep the store and the staff directory.
+
+        ``on_block(user_id, blocked)`` is told of each block or unblock once committed.
+        """
         self.store = store
         self.staff = staff
         self.clock = clock
         self.reference_prefix = reference_prefix
         self.params = office_params
         self.on_outbox = on_outbox
+        self.on_block = on_block
 
     async def authorise(self, actor: Actor, action: str) -> Caseworker:
         """Return the caseworker ``actor`` is, or raise NotStaffError (recording the attempt).
@@ -377,6 +382,7 @@ class StaffService:
     async def block(self, who: Caseworker, reference: str, *, blocked: bool) -> Done:
         """Stop (or start again) processing messages from the constituent on a case."""
         action = "blocked" if blocked else "unblocked"
+        changed: list[int] = []
 
         async def change(tx: Tx, stored: StoredCase, now: datetime) -> Done:
             case = stored.case
@@ -385,9 +391,13 @@ class StaffService:
             else:
                 await tx.unblock(case.user_id)
             await tx.record(now, who.user_id, action, case.reference)
+            changed.append(case.user_id)
             return Done(Msg(f"staff.{action}", {"reference": case.reference}), case)
 
-        return await self._change(who, reference, change)
+        done = await self._change(who, reference, change)
+        for user_id in changed:  # committed by now
+            self.on_block(user_id, blocked)
+        return done
 
     async def erase(self, who: Caseworker, reference: str) -> Done:
         """Erase a case at the constituent's request: nothing of it is kept, and they are told."""

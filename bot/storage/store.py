@@ -282,6 +282,9 @@ class Safeguards(Protocol):
     async def adopt_bot(self, bot_id: int) -> int:
         """Record whose update ids these are; forget another bot's. Return how many were."""
 
+    async def guard_state(self) -> tuple[set[int], int]:
+        """Return the blocked senders and the newest processed update id (0: none), in one read."""
+
     async def block(self, user_id: int, now: datetime, by: int, case_ref: str) -> None:
         """Block a sender: their messages are no longer processed."""
 

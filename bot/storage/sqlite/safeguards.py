@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 
 from bot.storage.sqlite.rows import Connection, first_row
@@ -30,6 +31,16 @@ class GuardRows:
         )
         assert row is not None
         return bool(row[0]), bool(row[1])
+
+    async def guard_state(self) -> tuple[set[int], int]:
+        """Return the blocked senders and the newest processed update id (0: none), in one read."""
+
+        def read(raw: sqlite3.Connection) -> tuple[set[int], int]:
+            blocked = {int(row[0]) for row in raw.execute("SELECT user_id FROM blocked_users")}
+            newest = raw.execute("SELECT max(update_id) FROM processed_updates").fetchone()[0]
+            return blocked, int(newest or 0)
+
+        return await self.db.run(read)
 
     async def forget_processed(self, before: datetime) -> int:
         """Forget processed updates older than ``before`` (Telegram redelivers for a day)."""
