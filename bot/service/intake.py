@@ -25,7 +25,7 @@ from bot.service.relay import Relay, concerns_of, safeguarding_alert
 from bot.service.replies import messages_of
 from bot.service.types import Response, Sender
 from bot.storage.records import DuplicateReferenceError
-from bot.storage.store import Store, Tx
+from bot.storage.store import AlreadyProcessed, Store, Tx
 
 RESUME = "resume"
 RESTART = "restart"
@@ -177,6 +177,25 @@ class IntakeService:
         no intake under way, goes to their case instead (see Relay).
         """
         now = self.clock()
+        try:
+            response, relayed = await self._handle(sender, reply, revision, reply_to, now)
+        except AlreadyProcessed:  # a second delivery: nothing of it was committed
+            return Response(stale=True)
+        if response.erased:
+            await self.store.scrub()
+        if relayed is not None or response.case is not None:
+            self.on_outbox()
+        return response
+
+    async def _handle(
+        self,
+        sender: Sender,
+        reply: Reply,
+        revision: int | None,
+        reply_to: int | None,
+        now: datetime,
+    ) -> tuple[Response, Response | None]:
+        """Apply a reply in one transaction; return the response, and the relay's if relayed."""
         relayed: Response | None = None
         concerns = concerns_of(reply)
         async with self.store.transaction() as tx:
@@ -187,7 +206,7 @@ class IntakeService:
             else:
                 fresh, draft = await tx.claim_draft(sender.update_id, sender.user_id, now)
                 if not fresh:
-                    return Response(stale=True)
+                    return Response(stale=True), None
             if concerns and draft is not None:
                 draft = draft.with_concerns(concerns)
                 await tx.save_draft(sender.user_id, sender.chat_id, draft)
@@ -202,11 +221,7 @@ class IntakeService:
             # The reply is owed with the answer it follows: a failed send or a restart delays
             # the next question, never loses it.
             await owe_response(tx, sender.chat_id, response, now)
-        if response.erased:
-            await self.store.scrub()
-        if relayed is not None or response.case is not None:
-            self.on_outbox()
-        return response
+        return response, relayed
 
     async def _advance(
         self,

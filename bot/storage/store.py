@@ -48,7 +48,12 @@ class Drafts(Protocol):
     async def claim_draft(
         self, update_id: int, user_id: int, now: datetime
     ) -> tuple[bool, Draft | None]:
-        """Record an update as processed and return the sender's draft (False: it already was)."""
+        """Record an update as processed and return the sender's draft (False: it already was).
+
+        A store may find out only as the transaction goes on that the update already was
+        processed: it then raises AlreadyProcessed from the transaction, and nothing of it
+        is committed.
+        """
 
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""
@@ -447,6 +452,10 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Close the store, waiting for any transaction under way."""
+
+
+class AlreadyProcessed(Exception):  # noqa: N818 -- what happened, not an error
+    """The update a transaction claimed had been processed already: nothing was committed."""
 
 
 class StoreError(Exception):

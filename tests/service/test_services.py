@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -167,6 +167,23 @@ async def test_a_reply_in_an_update_applied_twice_is_owed_once(services: Service
     await services.outbox.drain(seconds=5)
     sent = [key for chat, key in transport(services).texts() if chat == 5001]
     assert sent == ["confirmation.sent", "reply.to_constituent"]
+
+
+async def test_an_answer_in_an_update_handled_twice_counts_once(services: Services) -> None:
+    sender = Sender(5001, 5001, {"first_name": "Ada"})
+    started = await services.intake.start(sender)
+    await services.intake.handle(sender, ChoiceReply("start"), started.revision)
+    asked = await services.intake.handle(sender, ChoiceReply("self"))
+    # The draft is now kept in memory: the second delivery is found out as it commits.
+    once = replace(sender, update_id=77)
+    first = await services.intake.handle(once, TextReply("Ada Lovelace"), asked.revision)
+    again = await services.intake.handle(once, TextReply("Grace Hopper"), asked.revision)
+    assert (first.stale, again.stale) == (False, True)
+    async with services.store.transaction() as tx:
+        draft = await tx.get_draft(5001)
+    assert draft is not None
+    assert draft.revision == first.revision
+    assert [a.value for a in draft.answers.values()][-1] == "Ada Lovelace"
 
 
 async def test_the_time_and_the_reference_number_come_from_what_the_services_were_given(

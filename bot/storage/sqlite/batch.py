@@ -19,15 +19,18 @@ import aiosqlite
 
 T = TypeVar("T")
 Params = Sequence[object] | Mapping[str, object]
-Statement = tuple[str, Params]
+# A statement, and what to raise unless it changes exactly one row (None: no check).
+Statement = tuple[str, Params, Callable[[], Exception] | None]
 
 
 def _run(
     connection: sqlite3.Connection, pending: list[Statement], last: Callable[[], T] | None
 ) -> T | None:
     """Run the kept-back statements, then ``last``, on the database thread."""
-    for sql, params in pending:
-        connection.execute(sql, params)
+    for sql, params, unless_one in pending:
+        cursor = connection.execute(sql, params)
+        if unless_one is not None and cursor.rowcount != 1:
+            raise unless_one()
     return None if last is None else last()
 
 
@@ -63,9 +66,16 @@ class Batch:
         self._pending: list[Statement] = []
         self.sent = False  # whether any statement has gone to the database
 
-    def defer(self, sql: str, params: Params = ()) -> None:
-        """Keep a statement whose result is not needed, to go with the next trip."""
-        self._pending.append((sql, params))
+    def defer(
+        self, sql: str, params: Params = (), *, unless_one: Callable[[], Exception] | None = None
+    ) -> None:
+        """Keep a statement whose result is not needed, to go with the next trip.
+
+        With ``unless_one``, the statement must change exactly one row: if it does not, the
+        exception it makes is raised where the batch is sent, and the statements after it
+        are not run.
+        """
+        self._pending.append((sql, params, unless_one))
 
     @property
     def waiting(self) -> int:

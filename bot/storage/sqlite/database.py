@@ -17,6 +17,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.storage.sqlite.batch import Batch
+from bot.storage.sqlite.drafts import DraftCache
 from bot.storage.sqlite.health import (
     APPLICATION_ID,
     describe_error,
@@ -55,6 +56,8 @@ class SqliteStore:
         # One connection queues statements, not transactions: the lock keeps two
         # coroutines from interleaving inside each other's transaction.
         self._lock = asyncio.Lock()
+        # Drafts as committed, so the next answer's draft needs no read (see DraftCache).
+        self._drafts = DraftCache()
         self._identity = identity(path) if path is not None else None
         self._failing: str | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -176,12 +179,16 @@ class SqliteStore:
         """Run reads, or single statements that commit themselves, without a transaction."""
         async with self._lock:
             batch = Batch(self._connection)
+            tx = SqliteTx(batch, self._drafts)
             try:
-                yield SqliteTx(batch)
+                yield tx
                 await batch.flush()
-            except sqlite3.Error as exc:
-                self._note_failure(exc)
+            except BaseException as exc:
+                tx.failed()
+                if isinstance(exc, sqlite3.Error):
+                    self._note_failure(exc)
                 raise
+            tx.committed()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTx]:
@@ -194,14 +201,17 @@ class SqliteStore:
         async with self._lock:
             batch = Batch(self._connection)
             batch.defer("BEGIN IMMEDIATE")
+            tx = SqliteTx(batch, self._drafts)
             try:
                 try:
-                    yield SqliteTx(batch)
+                    yield tx
                     if not batch.sent and batch.waiting == 1:
                         batch.drop()  # nothing was read or written: nothing to commit
                         return
                     await batch.execute("COMMIT")
+                    tx.committed()
                 except BaseException:
+                    tx.failed()
                     batch.drop()
                     # SQLite rolls back by itself on some errors (a full disk): then there
                     # is nothing left to roll back, and the first error is the one to raise.

@@ -3,11 +3,62 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from enum import Enum
 
 from bot.core.case import Case
 from bot.core.draft import Draft
 from bot.storage.sqlite.rows import Connection, first_row
+from bot.storage.store import AlreadyProcessed
+
+# Drafts (or their absence) kept in memory: the most recently used people's.
+DRAFTS_KEPT = 1_000
+
+
+class Unknown(Enum):
+    """Not kept: the draft must be read."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
+
+
+class DraftCache:
+    """The drafts this process last read or committed (None: has none), the newest last.
+
+    The SQLite store is one process's, and every change to a draft goes through it, so a
+    draft kept here is the one stored. A transaction's changes are kept only once it has
+    committed; a failed one's are forgotten.
+    """
+
+    def __init__(self, size: int = DRAFTS_KEPT) -> None:
+        """Keep at most ``size`` people's drafts."""
+        self.size = size
+        self._kept: OrderedDict[int, Draft | None] = OrderedDict()
+
+    def get(self, user_id: int) -> Draft | Unknown | None:
+        """Return the kept draft of ``user_id`` (None: they have none), or UNKNOWN."""
+        if user_id not in self._kept:
+            return UNKNOWN
+        self._kept.move_to_end(user_id)
+        return self._kept[user_id]
+
+    def keep(self, changes: Mapping[int, Draft | None]) -> None:
+        """Keep drafts as stored now."""
+        for user_id, draft in changes.items():
+            self._kept[user_id] = draft
+            self._kept.move_to_end(user_id)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+    def forget(self, user_ids: Iterable[int]) -> None:
+        """Forget what is kept of these people's drafts: they are read again."""
+        for user_id in user_ids:
+            self._kept.pop(user_id, None)
+
 
 # The language a chat's person reads: their draft's, else their latest case's (no row: none).
 LANGUAGE_OF_CHAT = (
@@ -21,19 +72,47 @@ class DraftRows:
     """Drafts in progress, one per constituent."""
 
     db: Connection
+    drafts: DraftCache
+    # The drafts this transaction stored or deleted (None), kept in ``drafts`` once committed.
+    draft_changes: dict[int, Draft | None]
+
+    def _known(self, user_id: int) -> Draft | Unknown | None:
+        """Return the draft as this transaction sees it, if known without a read."""
+        if user_id in self.draft_changes:
+            return self.draft_changes[user_id]
+        return self.drafts.get(user_id)
+
+    def _read(self, user_id: int, state: str | None) -> Draft | None:
+        """Return a draft read from the database, keeping it (it is as committed)."""
+        draft = None if state is None else Draft.model_validate_json(state)
+        self.drafts.keep({user_id: draft})
+        return draft
 
     async def get_draft(self, user_id: int) -> Draft | None:
         """Return the constituent's draft, if they have one."""
+        known = self._known(user_id)
+        if known is not UNKNOWN:
+            return known
         row = await first_row(self.db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
-        return None if row is None else Draft.model_validate_json(row[0])
+        return self._read(user_id, None if row is None else str(row[0]))
 
     async def claim_draft(
         self, update_id: int, user_id: int, now: datetime
     ) -> tuple[bool, Draft | None]:
         """Record an update as processed and read the sender's draft, in one trip.
 
-        Return False (and no draft) if the update already was processed.
+        Return False (and no draft) if the update already was processed. A draft kept in
+        memory needs no trip: the update is recorded with the transaction's next statement,
+        and AlreadyProcessed raised from there if it already was.
         """
+        known = self._known(user_id)
+        if known is not UNKNOWN:
+            self.db.defer(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, now.isoformat()),
+                unless_one=AlreadyProcessed,
+            )
+            return True, known
 
         def claim(raw: sqlite3.Connection) -> tuple[bool, str | None]:
             cursor = raw.execute(
@@ -46,7 +125,7 @@ class DraftRows:
             return True, None if row is None else str(row[0])
 
         fresh, state = await self.db.run(claim)
-        return fresh, None if state is None else Draft.model_validate_json(state)
+        return fresh, self._read(user_id, state) if fresh else None
 
     async def save_draft(self, user_id: int, chat_id: int, draft: Draft) -> None:
         """Store the draft, replacing the earlier state."""
@@ -64,10 +143,12 @@ class DraftRows:
                 draft.language,
             ),
         )
+        self.draft_changes[user_id] = draft
 
     async def delete_draft(self, user_id: int) -> None:
         """Delete the constituent's draft and every answer in it."""
         self.db.defer("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+        self.draft_changes[user_id] = None
 
     async def language_of(self, chat_id: int) -> str | None:
         """Return the language a constituent chose: their draft's, else their latest case's."""

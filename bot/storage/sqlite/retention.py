@@ -15,6 +15,7 @@ class RetentionRows:
     """What the retention sweep and data rights read and delete."""
 
     db: Connection
+    draft_changes: dict[int, Draft | None]
 
     async def list_idle_drafts(self, idle_since: datetime) -> list[IdleDraft]:
         """Return the drafts untouched since ``idle_since``."""
@@ -30,6 +31,7 @@ class RetentionRows:
         await self.db.execute(
             "UPDATE drafts SET state = ? WHERE user_id = ?", (draft.model_dump_json(), user_id)
         )
+        self.draft_changes[user_id] = draft
 
     async def list_expired_cases(self, closed_before: datetime) -> list[StoredCase]:
         """Return the closed cases last changed before ``closed_before``."""

@@ -381,12 +381,18 @@ def test_the_sample_draft_sets_every_field() -> None:
             assert getattr(draft, name) != field.get_default(call_default_factory=True), name
 
 
-async def test_a_draft_is_stored_and_read_back_whole(db: SqliteStore) -> None:
+async def test_a_draft_is_stored_and_read_back_whole(path: Path) -> None:
     draft = make_draft()
+    db = await SqliteStore.open(path)
     async with db.transaction() as tx:
         await tx.save_draft(5001, 6001, draft)
-    async with db.transaction() as tx:
-        stored = await tx.get_draft(5001)
+    await db.close()
+    db = await SqliteStore.open(path)  # nothing kept in memory: read from the file
+    try:
+        async with db.transaction() as tx:
+            stored = await tx.get_draft(5001)
+    finally:
+        await db.close()
     assert stored == draft
     assert stored is not None
     assert stored.updated_at.tzinfo is not None

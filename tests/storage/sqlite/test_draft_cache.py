@@ -1,0 +1,150 @@
+"""Drafts kept in memory: the next answer's draft needs no read, and is always the stored one."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core.draft import Draft
+from bot.storage.sqlite.database import SqliteStore
+from bot.storage.sqlite.drafts import UNKNOWN, DraftCache
+from bot.storage.store import AlreadyProcessed
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def draft(revision: int) -> Draft:
+    return Draft(
+        flow_id="intake",
+        flow_version=1,
+        step="name",
+        revision=revision,
+        started_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def stored_revision(path: Path, user_id: int) -> int | None:
+    """Return the revision of the draft in the file, read as another program would."""
+    with sqlite3.connect(path) as db:
+        row = db.execute("SELECT state FROM drafts WHERE user_id = ?", (user_id,)).fetchone()
+    return None if row is None else Draft.model_validate_json(row[0]).revision
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "casework.sqlite3"
+
+
+@pytest.fixture
+async def db(path: Path) -> AsyncIterator[SqliteStore]:
+    database = await SqliteStore.open(path, watch_every=None)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+class Trips:
+    """Count the trips one store makes to aiosqlite's database thread."""
+
+    def __init__(self, store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        connection = store._connection
+        execute: Callable[..., Awaitable[object]] = connection._execute
+
+        async def counted(fn: Callable[..., object], *args: object, **kwargs: object) -> object:
+            self.count += 1
+            return await execute(fn, *args, **kwargs)
+
+        monkeypatch.setattr(connection, "_execute", counted)
+
+
+async def test_an_answers_draft_is_claimed_without_a_read_once_kept(
+    db: SqliteStore, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.transaction() as tx:
+        assert await tx.claim_draft(1, 501, NOW) == (True, None)
+        await tx.save_draft(501, 501, draft(1))
+    trips = Trips(db, monkeypatch)
+    async with db.transaction() as tx:
+        fresh, found = await tx.claim_draft(2, 501, NOW)
+        assert (fresh, found) == (True, draft(1))
+        await tx.save_draft(501, 501, draft(2))
+    assert trips.count == 1  # the claim, the draft and the commit went together
+    assert stored_revision(path, 501) == 2
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM processed_updates WHERE update_id = 2").fetchone()
+
+
+async def test_a_second_delivery_of_a_kept_drafts_update_commits_nothing(
+    db: SqliteStore, path: Path
+) -> None:
+    async with db.transaction() as tx:
+        await tx.claim_draft(1, 501, NOW)
+        await tx.save_draft(501, 501, draft(1))
+
+    async def again() -> None:
+        async with db.transaction() as tx:
+            fresh, _ = await tx.claim_draft(1, 501, NOW)
+            assert fresh  # not known yet: found out as the transaction goes on
+            await tx.save_draft(501, 501, draft(9))
+            await tx.count_outcome("2026-12-01", "started")
+
+    with pytest.raises(AlreadyProcessed):
+        await again()
+    assert stored_revision(path, 501) == 1
+    async with db.transaction() as tx:
+        assert await tx.get_draft(501) == draft(1)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT count(*) FROM intake_counts").fetchone() == (0,)
+
+
+async def test_a_rolled_back_change_is_not_kept(db: SqliteStore) -> None:
+    async with db.transaction() as tx:
+        await tx.save_draft(501, 501, draft(1))
+
+    async def failing() -> None:
+        async with db.transaction() as tx:
+            await tx.save_draft(501, 501, draft(2))
+            await tx.delete_draft(502)
+            raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError):
+        await failing()
+    async with db.transaction() as tx:
+        assert await tx.get_draft(501) == draft(1)
+
+
+async def test_a_deleted_draft_is_gone_from_memory_too(db: SqliteStore, path: Path) -> None:
+    async with db.transaction() as tx:
+        await tx.save_draft(501, 501, draft(1))
+    async with db.transaction() as tx:
+        await tx.delete_draft(501)
+    async with db.transaction() as tx:
+        assert await tx.get_draft(501) is None
+        assert await tx.claim_draft(5, 501, NOW) == (True, None)
+    assert stored_revision(path, 501) is None
+
+
+async def test_a_state_rewritten_by_the_sweep_is_the_one_kept(db: SqliteStore) -> None:
+    async with db.transaction() as tx:
+        await tx.save_draft(501, 501, draft(1))
+    async with db.transaction() as tx:
+        await tx.set_draft_state(501, draft(3))
+    async with db.transaction() as tx:
+        assert await tx.get_draft(501) == draft(3)
+
+
+def test_the_least_recently_used_are_forgotten_first() -> None:
+    cache = DraftCache(size=2)
+    cache.keep({1: draft(1), 2: draft(2)})
+    assert cache.get(1) == draft(1)  # 1 is now the most recent
+    cache.keep({3: None})
+    assert cache.get(2) is UNKNOWN
+    assert cache.get(1) == draft(1)
+    assert cache.get(3) is None
