@@ -225,7 +225,7 @@ class OutboxWorker:
         self._busy = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._in_flight: dict[Lane, asyncio.Task[None]] = {}
+        self._in_flight: dict[Lane, asyncio.Future[None]] = {}
         # Lanes whose last outcome could not be recorded (the store failing): not before then.
         self._resting: dict[Lane, float] = {}
         # Entries whose outcome could not be recorded, and how often, so their rests grow.
@@ -434,9 +434,18 @@ class OutboxWorker:
                     tried.update(entry.id for entry in run)
                     whole = len(run) == len(owed.waiting) < LANE_READ
                     language = None if self._staff_side(chat_id) else owed.language
-                    task = asyncio.create_task(self._deliver_run(run, lane, language, sent))
-                    self._in_flight[lane] = task
-            await asyncio.gather(task, return_exceptions=True)
+                    # Delivered here, not in a task of its own: in flight meanwhile is a
+                    # future that the worker and other handlers see, and wait for.
+                    mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                    self._in_flight[lane] = mine
+            if task is not None:
+                await asyncio.wait([task])
+                continue
+            try:
+                await self._deliver_run(run, language, sent)
+            finally:
+                del self._in_flight[lane]
+                mine.set_result(None)
             if whole and len(sent) == len(run):
                 return  # all it was owed when read is sent
 
@@ -459,7 +468,7 @@ class OutboxWorker:
         return run
 
     async def _deliver_run(
-        self, entries: Sequence[OutboxEntry], lane: Lane, language: str | None, sent: list[int]
+        self, entries: Sequence[OutboxEntry], language: str | None, sent: list[int]
     ) -> None:
         """Try entries in order for ``deliver_lane``, stopping at the first not sent.
 
@@ -473,8 +482,6 @@ class OutboxWorker:
                 sent.append(entry.id)
         except Exception as exc:  # the outcome was not recorded: the worker tries it again
             log.warning("outbox entry %s: %s; left to the worker", entry.id, type(exc).__name__)
-        finally:
-            del self._in_flight[lane]
 
     async def _deliver(
         self, entry: OutboxEntry, language: str | LookUp | None = LOOK_UP
