@@ -103,6 +103,7 @@ def build_services(
         on_outbox=outbox.wake,
         languages=office.languages,
         consent_texts=office.catalogues,
+        outbox_turn=outbox.turn,
     )
     flood = rules.flood
     guard = Guard(

@@ -21,10 +21,11 @@ from bot.core.rules import OfficeRules
 from bot.core.staff import StaffDirectory, route
 from bot.core.text import without_markup
 from bot.core.workdays import working_days
+from bot.service.outbox import LANE_READ
 from bot.service.relay import Relay, concerns_of, safeguarding_alert
 from bot.service.replies import messages_of
-from bot.service.types import Response, Sender
-from bot.storage.records import DuplicateReferenceError
+from bot.service.types import LaneRead, Response, Sender
+from bot.storage.records import ChatLane, DuplicateReferenceError
 from bot.storage.store import AlreadyProcessed, Store, Tx
 
 RESUME = "resume"
@@ -48,8 +49,13 @@ class IntakeService:
         on_outbox: Callable[[], None],
         languages: Sequence[str] = (ENGLISH,),
         consent_texts: Mapping[str, Catalogue] | None = None,
+        outbox_turn: Callable[[], int] | None = None,
     ) -> None:
-        """Keep the store, the engine, the staff and the office's rules and languages."""
+        """Keep the store, the engine, the staff and the office's rules and languages.
+
+        With ``outbox_turn`` (the outbox's ``turn``), an answer's response carries what the
+        chat is owed, read with the answer's commit, for the outbox to deliver at once.
+        """
         self.store = store
         self.intake = intake
         self.staff = staff
@@ -58,6 +64,7 @@ class IntakeService:
         self.clock = clock
         self.random_number = random_number
         self.on_outbox = on_outbox
+        self.outbox_turn = outbox_turn
         self.relay = Relay(intake, staff, clock)
         self.languages = tuple(languages)
         # The consent question is recorded in the words the person read, in their language.
@@ -177,10 +184,16 @@ class IntakeService:
         no intake under way, goes to their case instead (see Relay).
         """
         now = self.clock()
+        turn = None if self.outbox_turn is None else self.outbox_turn()
         try:
-            response, relayed = await self._handle(sender, reply, revision, reply_to, now)
+            response, relayed, lane = await self._handle(
+                sender, reply, revision, reply_to, now, turn is not None
+            )
         except AlreadyProcessed:  # a second delivery: nothing of it was committed
             return Response(stale=True)
+        owed = None if lane is None else lane()
+        if owed is not None and turn is not None:
+            response = replace(response, owed=LaneRead(owed, turn))
         if response.erased:
             await self.store.scrub()
         if relayed is not None or response.case is not None:
@@ -194,8 +207,10 @@ class IntakeService:
         revision: int | None,
         reply_to: int | None,
         now: datetime,
-    ) -> tuple[Response, Response | None]:
-        """Apply a reply in one transaction; return the response, and the relay's if relayed."""
+        read_lane: bool,
+    ) -> tuple[Response, Response | None, Callable[[], ChatLane | None] | None]:
+        """Apply a reply in one transaction; return the response, the relay's if relayed, and
+        (if ``read_lane``) what the chat is owed, read with the commit."""
         relayed: Response | None = None
         concerns = concerns_of(reply)
         async with self.store.transaction() as tx:
@@ -206,7 +221,7 @@ class IntakeService:
             else:
                 fresh, draft = await tx.claim_draft(sender.update_id, sender.user_id, now)
                 if not fresh:
-                    return Response(stale=True), None
+                    return Response(stale=True), None, None
             if concerns and draft is not None:
                 draft = draft.with_concerns(concerns)
                 await tx.save_draft(sender.user_id, sender.chat_id, draft)
@@ -221,7 +236,8 @@ class IntakeService:
             # The reply is owed with the answer it follows: a failed send or a restart delays
             # the next question, never loses it.
             await owe_response(tx, sender.chat_id, response, now)
-        return response, relayed
+            lane = tx.lane_with_commit(sender.chat_id, LANE_READ) if read_lane else None
+        return response, relayed, lane
 
     async def _advance(
         self,

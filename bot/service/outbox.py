@@ -22,7 +22,7 @@ import logging
 import math
 import random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +32,7 @@ from typing import Protocol
 from bot.core.case import Case, QueueFilter
 from bot.core.catalogue import Msg
 from bot.core.outbox import DELETE_BATCH, Cleanup, OwedMessage, Priority, joinable_run
+from bot.service.types import LaneRead
 from bot.storage.records import OutboxEntry, QueueRow, StoredCase, SummaryPlace
 from bot.storage.store import Store, Tx
 
@@ -56,6 +57,8 @@ TOPIC_ATTEMPTS = 5
 SUMMARY_ROWS = 30
 # A handler delivering its chat's replies reads this many of what the chat is owed at once.
 LANE_READ = 8
+# Private chats whose latest delivery's turn is remembered (see ``turn``).
+CHATS_REMEMBERED = 10_000
 
 
 class LookUp(Enum):
@@ -226,6 +229,11 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._in_flight: dict[Lane, asyncio.Future[None]] = {}
+        # Deliveries to private chats are counted: the chats of the latest, with the turn
+        # each last began at (newest last), and the latest turn forgotten.
+        self._turn = 0
+        self._began: OrderedDict[int, int] = OrderedDict()
+        self._forgotten_turn = 0
         # Lanes whose last outcome could not be recorded (the store failing): not before then.
         self._resting: dict[Lane, float] = {}
         # Entries whose outcome could not be recorded, and how often, so their rests grow.
@@ -311,6 +319,7 @@ class OutboxWorker:
                     self._noted[entry.id] = [self.group_limit.note(chat) for _ in range(need)]
                 task = asyncio.create_task(self._deliver_and_release(entry, lane))
                 self._in_flight[lane] = task
+                self._began_delivery(entry.chat_id)
                 started.append(task)
             if not started:
                 if self._in_flight or held < math.inf:
@@ -403,16 +412,35 @@ class OutboxWorker:
             await asyncio.sleep(min(wait, 0.05) if wait > 0 else 0)
         raise TimeoutError("outbox not empty")
 
-    async def deliver_lane(self, chat_id: int) -> None:
+    def turn(self) -> int:
+        """Return how many deliveries to private chats have begun: a mark to ask about later."""
+        return self._turn
+
+    def _began_delivery(self, chat_id: int) -> None:
+        if chat_id <= 0:
+            return
+        self._turn += 1
+        self._began[chat_id] = self._turn
+        self._began.move_to_end(chat_id)
+        if len(self._began) > CHATS_REMEMBERED:
+            _, self._forgotten_turn = self._began.popitem(last=False)
+
+    def _untouched_since(self, chat_id: int, turn: int) -> bool:
+        """Tell whether no delivery to ``chat_id`` has begun since ``turn``."""
+        return self._forgotten_turn <= turn and self._began.get(chat_id, 0) <= turn
+
+    async def deliver_lane(self, chat_id: int, read: LaneRead | None = None) -> None:
         """Send what a private chat is owed now, in order, before returning.
 
         The handler that owed an intake's reply calls this right after the commit, so the
         next question does not wait for the background worker. It reads what the chat is
-        owed (and the language its person reads) once, and takes its turns under the
-        worker's lock, marking the lane in flight like the worker, so an entry is never sent
-        by both at once; what cannot be sent now stays owed, and the worker retries it (with
-        backoff, honouring ``retry_after``) like any other entry. Whatever is owed after the
-        read is sent by whoever owed it: the next handler's call, or the worker it wakes.
+        owed (and the language its person reads) once, or uses ``read``, the lane as read
+        with that commit, if no delivery to the chat has begun since. It takes its turns
+        under the worker's lock, marking the lane in flight like the worker, so an entry is
+        never sent by both at once; what cannot be sent now stays owed, and the worker
+        retries it (with backoff, honouring ``retry_after``) like any other entry. Whatever
+        is owed after the read is sent by whoever owed it: the next handler's call, or the
+        worker it wakes.
         """
         lane: Lane = (chat_id, None, False)
         tried: set[int] = set()
@@ -423,9 +451,13 @@ class OutboxWorker:
                 run: list[OutboxEntry] = []
                 sent: list[int] = []
                 if task is None:
-                    # One read: no transaction to begin and commit around it.
-                    async with self.store.autocommit() as tx:
-                        owed = await tx.lane_of_chat(chat_id, LANE_READ)
+                    if read is not None and self._untouched_since(chat_id, read.turn):
+                        owed = read.lane
+                    else:
+                        # One read: no transaction to begin and commit around it.
+                        async with self.store.autocommit() as tx:
+                            owed = await tx.lane_of_chat(chat_id, LANE_READ)
+                    read = None
                     run = self._run_due(owed.waiting, tried)
                     if not run:
                         if owed.waiting:
@@ -438,7 +470,9 @@ class OutboxWorker:
                     # future that the worker and other handlers see, and wait for.
                     mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                     self._in_flight[lane] = mine
+                    self._began_delivery(chat_id)
             if task is not None:
+                read = None  # the lane moved on meanwhile
                 await asyncio.wait([task])
                 continue
             try:

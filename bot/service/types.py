@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.core.case import Case
 from bot.core.catalogue import Msg
 from bot.core.prompts import Prompt
+from bot.storage.records import ChatLane
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,18 @@ class Sender:
     chat_id: int
     profile: Mapping[str, str] = field(default_factory=dict)
     update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LaneRead:
+    """A chat's lane as read with a commit, and the outbox's turn from before it began.
+
+    The outbox uses it only if no delivery to the chat began since that turn; else it reads
+    the lane again.
+    """
+
+    lane: ChatLane
+    turn: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +48,5 @@ class Response:
     case: Case | None = None
     # The person's answers were deleted (out of area, cancelled): scrub the store after.
     erased: bool = False
+    # What the chat was owed as the answer committed, for the outbox to deliver at once.
+    owed: LaneRead | None = None

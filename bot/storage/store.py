@@ -8,7 +8,7 @@ an audit line) are committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -237,6 +237,13 @@ class Outbox(Protocol):
     async def lane_of_chat(self, chat_id: int, limit: int) -> ChatLane:
         """Return the first ``limit`` entries waiting for a private chat (its one lane), in order,
         with when each is due, and the language its person reads, in one read."""
+
+    def lane_with_commit(self, chat_id: int, limit: int) -> Callable[[], ChatLane | None]:
+        """Ask for what ``lane_of_chat`` returns as it stands once this transaction commits
+        (read with the COMMIT, where the store can); call the result after the commit.
+
+        The result gives None if the lane was not read (the transaction did not commit).
+        """
 
     async def owe_cleanup(self, chat_id: int, cleanup: Cleanup, now: datetime) -> None:
         """Owe a chat the removal of an erased case's topic or messages."""

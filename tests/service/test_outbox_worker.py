@@ -30,6 +30,7 @@ from bot.service.outbox import (
     Summary,
     Unreachable,
 )
+from bot.service.types import LaneRead
 from bot.storage.sqlite.database import SqliteStore
 from bot.storage.sqlite.outbox import OutboxRows
 
@@ -642,3 +643,68 @@ async def test_a_card_edit_that_calls_no_one_does_not_count_against_the_limit(
     await owe_card(store, clock, b)
     await passes(worker)
     assert transport.sent(STAFF_CHAT) == [ref_a, ref_b]
+
+
+# --- a handler's own delivery, with the lane read at its commit ------------------------------
+
+
+async def owe_and_read(
+    store: SqliteStore, worker: OutboxWorker, clock: Clock, chat_id: int, *keys: str
+) -> LaneRead:
+    """Owe messages as an answer does, reading the lane with the commit."""
+    turn = worker.turn()
+    async with store.transaction() as tx:
+        for key in keys:
+            await tx.owe(chat_id, Msg(key, {"name": "Ada"}), clock())
+        lane = tx.lane_with_commit(chat_id, outbox.LANE_READ)
+    read = lane()
+    assert read is not None
+    return LaneRead(read, turn)
+
+
+async def test_a_lane_read_with_the_commit_is_delivered_without_reading_again(
+    store: SqliteStore,
+    worker: OutboxWorker,
+    clock: Clock,
+    transport: FakeTransport,
+    path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read = await owe_and_read(store, worker, clock, ADA, "hello", "hello")
+    reads = 0
+    autocommit = store.autocommit
+
+    def counted() -> object:
+        nonlocal reads
+        reads += 1
+        return autocommit()
+
+    monkeypatch.setattr(store, "autocommit", counted)
+    await worker.deliver_lane(ADA, read)
+    assert transport.sent(ADA) == ["Hello Ada", "Hello Ada"]
+    assert reads == 0
+    assert {row.state for row in rows(path)} == {"sent"}
+
+
+async def test_a_lane_the_worker_delivered_meanwhile_is_read_again_not_sent_twice(
+    store: SqliteStore, worker: OutboxWorker, clock: Clock, transport: FakeTransport
+) -> None:
+    read = await owe_and_read(store, worker, clock, ADA, "hello")
+    await worker.deliver_due()  # the worker got there first
+    assert transport.sent(ADA) == ["Hello Ada"]
+    await worker.deliver_lane(ADA, read)
+    assert transport.sent(ADA) == ["Hello Ada"]
+
+
+async def test_a_lane_read_before_an_older_message_failed_keeps_the_order(
+    store: SqliteStore, worker: OutboxWorker, clock: Clock, transport: FakeTransport
+) -> None:
+    await owe(store, clock, ADA, Msg("hello", {"name": "first"}))
+    transport.fail(ADA, Unreachable("timed out"))
+    await worker.deliver_due()  # the first message waits for its retry
+    read = await owe_and_read(store, worker, clock, ADA, "hello")
+    await worker.deliver_lane(ADA, read)
+    assert transport.sent(ADA) == []  # not before the one owed earlier
+    clock.advance(BACKOFF * 2)
+    await worker.drain(seconds=5)
+    assert transport.sent(ADA) == ["Hello first", "Hello Ada"]

@@ -172,7 +172,7 @@ async def send(update: Update, context: Context, response: Response) -> None:
     if response.case is not None:
         log.info("case %s created", response.case.reference)
     if not response.stale:
-        await context.bot_data.runtime.outbox.deliver_lane(chat.id)
+        await context.bot_data.runtime.outbox.deliver_lane(chat.id, response.owed)
 
 
 async def _drop_buttons(message: Message) -> None:

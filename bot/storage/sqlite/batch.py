@@ -19,18 +19,31 @@ import aiosqlite
 
 T = TypeVar("T")
 Params = Sequence[object] | Mapping[str, object]
-# A statement, and what to raise unless it changes exactly one row (None: no check).
-Statement = tuple[str, Params, Callable[[], Exception] | None]
+
+
+class Fetched:
+    """The rows of a query kept back with the writes: there once the batch has been sent."""
+
+    def __init__(self) -> None:
+        """Start with no rows read."""
+        self.rows: list[sqlite3.Row] | None = None
+
+
+# A statement; what to raise unless it changes exactly one row (None: no check); and where to
+# put its rows (None: not a query).
+Statement = tuple[str, Params, Callable[[], Exception] | None, Fetched | None]
 
 
 def _run(
     connection: sqlite3.Connection, pending: list[Statement], last: Callable[[], T] | None
 ) -> T | None:
     """Run the kept-back statements, then ``last``, on the database thread."""
-    for sql, params, unless_one in pending:
+    for sql, params, unless_one, into in pending:
         cursor = connection.execute(sql, params)
         if unless_one is not None and cursor.rowcount != 1:
             raise unless_one()
+        if into is not None:
+            into.rows = cursor.fetchall()
     return None if last is None else last()
 
 
@@ -75,7 +88,16 @@ class Batch:
         exception it makes is raised where the batch is sent, and the statements after it
         are not run.
         """
-        self._pending.append((sql, params, unless_one))
+        self._pending.append((sql, params, unless_one, None))
+
+    def defer_read(self, sql: str, params: Params = ()) -> Fetched:
+        """Keep a query back to go, in its place, with the next trip (the COMMIT, say).
+
+        Its rows are in the returned Fetched once that trip is made.
+        """
+        fetched = Fetched()
+        self._pending.append((sql, params, None, fetched))
+        return fetched
 
     @property
     def waiting(self) -> int:

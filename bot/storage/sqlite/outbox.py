@@ -7,6 +7,7 @@ or a Telegram outage delays a message but never loses it.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.core.catalogue import Msg
@@ -91,6 +92,12 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
     )
 
 
+def _chat_lane(rows: list[sqlite3.Row]) -> ChatLane:
+    waiting = [(_entry(row), datetime.fromisoformat(row[11])) for row in rows]
+    language = rows[0][12] if rows else None
+    return ChatLane(waiting, None if language is None else str(language))
+
+
 class OutboxRows:
     """What the office owes someone, and how its delivery went."""
 
@@ -143,10 +150,13 @@ class OutboxRows:
     async def lane_of_chat(self, chat_id: int, limit: int) -> ChatLane:
         """Return the first ``limit`` entries waiting for a private chat, in order, with when
         each is due, and the language its person reads, in one read."""
-        rows = await all_rows(self.db, _CHAT_LANE, {"chat": chat_id, "limit": limit})
-        waiting = [(_entry(row), datetime.fromisoformat(row[11])) for row in rows]
-        language = rows[0][12] if rows else None
-        return ChatLane(waiting, None if language is None else str(language))
+        return _chat_lane(await all_rows(self.db, _CHAT_LANE, {"chat": chat_id, "limit": limit}))
+
+    def lane_with_commit(self, chat_id: int, limit: int) -> Callable[[], ChatLane | None]:
+        """Ask for the chat's lane as it stands when this transaction commits, read in the
+        same trip as the COMMIT; call the result once committed (None: it was not read)."""
+        fetched = self.db.defer_read(_CHAT_LANE, {"chat": chat_id, "limit": limit})
+        return lambda: None if fetched.rows is None else _chat_lane(fetched.rows)
 
     async def owe_card(self, case_id: int, chat_id: int, now: datetime) -> None:
         """Owe the staff group an up-to-date card for a case (one waiting update per case).
