@@ -32,8 +32,9 @@ def msg_to_data(msg: Msg) -> dict[str, Any]:
 
 def msg_from_data(data: Mapping[str, Any]) -> Msg:
     """Return the Msg stored by ``msg_to_data``."""
+    # Most values are words (a string is never a Mapping, and the Mapping check is slow).
     params = {
-        k: msg_from_data(v) if isinstance(v, Mapping) else str(v)
+        k: msg_from_data(v) if not isinstance(v, str) and isinstance(v, Mapping) else str(v)
         for k, v in dict(data.get("params", {})).items()
     }
     return Msg(str(data["key"]), params)

@@ -192,7 +192,8 @@ def _words_to_data(value: Msg | str) -> Any:
 
 
 def _words_from_data(value: Any) -> Msg | str:
-    return msg_from_data(value) if isinstance(value, Mapping) else str(value)
+    # A stored text is a dict: checked first, as the Mapping check is slow.
+    return msg_from_data(value) if isinstance(value, dict | Mapping) else str(value)
 
 
 def prompt_to_data(prompt: Prompt) -> dict[str, Any]:
