@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.core.languages import plural_category
@@ -32,8 +33,9 @@ def msg_to_data(msg: Msg) -> dict[str, Any]:
 
 def msg_from_data(data: Mapping[str, Any]) -> Msg:
     """Return the Msg stored by ``msg_to_data``."""
+    # Most values are words (a string is never a Mapping, and the Mapping check is slow).
     params = {
-        k: msg_from_data(v) if isinstance(v, Mapping) else str(v)
+        k: msg_from_data(v) if not isinstance(v, str) and isinstance(v, Mapping) else str(v)
         for k, v in dict(data.get("params", {})).items()
     }
     return Msg(str(data["key"]), params)
@@ -88,9 +90,12 @@ class Catalogue:
         if not msg.params:
             return template
         localise = self._localise or _unchanged
+        # Prompts carry every office value; only those the text shows need escaping.
+        used = _fields(template)
         values = {
             name: self.render(value, escape) if isinstance(value, Msg) else escape(localise(value))
             for name, value in msg.params.items()
+            if used is None or name in used or isinstance(value, Msg)
         }
         return template.format_map(_Strict(values, msg.key))
 
@@ -108,6 +113,23 @@ class Catalogue:
 
 def _unchanged(value: str) -> str:
     return value
+
+
+@lru_cache(maxsize=4096)
+def _fields(template: str) -> frozenset[str] | None:
+    """Return the names ``template`` fills in, or None if it reads values in other ways too."""
+    names = set()
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:  # malformed: format_map says so
+        return None
+    for _, name, spec, _ in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or (spec and "{" in spec):
+            return None
+        names.add(name)
+    return frozenset(names)
 
 
 class _Strict(dict[str, str]):

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.core.catalogue import Catalogue
 
@@ -129,11 +130,13 @@ class Flow(_Frozen):
     id: str = Field(pattern=STEP_ID)
     version: int = Field(ge=1)
     steps: tuple[Step, ...]
-    _positions: dict[str, int] = PrivateAttr(default_factory=dict)
 
-    def model_post_init(self, context: Any, /) -> None:
-        """Index the steps by id (the engine looks steps up on every reply)."""
-        self._positions = {step.id: i for i, step in reversed(list(enumerate(self.steps)))}
+    # Cached on the instance (a flow is frozen), so that the engine's look-ups on every reply
+    # are plain dictionary reads rather than pydantic's slower private-attribute access.
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        """Return each step's position by id (the first, if an id is used twice)."""
+        return {step.id: i for i, step in reversed(list(enumerate(self.steps)))}
 
     def step(self, step_id: str) -> Step:
         """Return the step with ``step_id``."""
@@ -148,7 +151,7 @@ class Flow(_Frozen):
         """Return the position of ``step_id`` in the flow."""
         return self._positions[step_id]
 
-    @property
+    @cached_property
     def review(self) -> Step:
         """Return the check-answers step."""
         return next(s for s in self.steps if s.kind is StepKind.REVIEW)

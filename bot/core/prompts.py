@@ -28,6 +28,15 @@ from bot.core.replies import (
 )
 from bot.core.text import clean_text
 
+# The actions of the buttons most questions show, worked out once: action_for compares a
+# reply with each simple reply in turn, and a question is rendered on every reply.
+_USE_SUGGESTION = action_for(UseSuggestion())
+_ATTACHMENTS_DONE = action_for(AttachmentsDone())
+_SKIP = action_for(Skip())
+_SEND = action_for(Send())
+_SHOW_CHANGES = action_for(ShowChanges(show=True))
+_BACK = action_for(Back())
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -105,7 +114,7 @@ def collecting_prompt(step: Step, text: str, can_go_back: bool) -> Prompt:
     counted: dict[str, str | Msg] = {"count": f"{len(text):,}"}
     buttons = [_one(Msg("button.finish_text"), FinishText(step.id))]
     if can_go_back:
-        buttons.append(_one(Msg("button.back"), Back()))
+        buttons.append((Button(Msg("button.back"), _BACK),))
     return Prompt(
         text=Msg("intake.collecting", counted), step=step.id, buttons=tuple(buttons), params=counted
     )
@@ -134,21 +143,21 @@ def step_prompt(
     suggestion = draft.profile.get(step.suggest) if step.suggest else None
     # A name of only hidden characters would make a blank button.
     if suggestion and clean_text(suggestion):
-        buttons.append((Button(suggestion, action_for(UseSuggestion())),))
+        buttons.append((Button(suggestion, _USE_SUGGESTION),))
     buttons += [(Button(Msg(o.label), action_for(ChoiceReply(o.value))),) for o in step.options]
     if step.kind is StepKind.ATTACHMENTS:
         label = "button.attachments_done" if draft.attachments else "button.attachments_none"
-        buttons.append((Button(Msg(label), action_for(AttachmentsDone())),))
+        buttons.append((Button(Msg(label), _ATTACHMENTS_DONE),))
     if skippable and step.kind is not StepKind.ATTACHMENTS:
-        buttons.append((Button(Msg("button.skip"), action_for(Skip())),))
+        buttons.append((Button(Msg("button.skip"), _SKIP),))
     if step.kind is StepKind.REVIEW:
         # Send comes first, and the answers to change are one button away: on a phone, a
         # summary under seventeen buttons is hard to read and Send easy to miss.
-        buttons.append((Button(Msg("button.send"), action_for(Send())),))
+        buttons.append((Button(Msg("button.send"), _SEND),))
         if rows:
-            buttons.append(_one(Msg("button.change_an_answer"), ShowChanges(show=True)))
+            buttons.append((Button(Msg("button.change_an_answer"), _SHOW_CHANGES),))
     if can_go_back:
-        buttons.append((Button(Msg("button.back"), action_for(Back())),))
+        buttons.append((Button(Msg("button.back"), _BACK),))
     texts = dict(params)
     texts["attachments"] = str(len(draft.attachments))
     if step.max_length:
@@ -183,7 +192,8 @@ def _words_to_data(value: Msg | str) -> Any:
 
 
 def _words_from_data(value: Any) -> Msg | str:
-    return msg_from_data(value) if isinstance(value, Mapping) else str(value)
+    # A stored text is a dict: checked first, as the Mapping check is slow.
+    return msg_from_data(value) if isinstance(value, dict | Mapping) else str(value)
 
 
 def prompt_to_data(prompt: Prompt) -> dict[str, Any]:

@@ -26,21 +26,27 @@ Applies = Callable[[Step, Mapping[str, Answer]], bool]
 
 # What a case needs from a postcode answer, put there when the postcode was checked.
 _POSTCODE_EXTRA = frozenset({"constituency_code", "constituency_name"})
+# Every answer is checked on every reply; reading an Enum member off its class each time is
+# slow (Python 3.11), so the kinds checked are read once.
+_REVIEW, _CONSENT, _POSTCODE = StepKind.REVIEW, StepKind.CONSENT, StepKind.POSTCODE
 
 
 def answer_fits(step: Step, answer: Answer) -> bool:
     """Tell whether a stored answer is one ``step``, as it is now, could have taken."""
-    if step.kind is StepKind.REVIEW:
+    kind = step.kind
+    if kind is _REVIEW:
         return False
-    if answer.value is None:
+    value = answer.value
+    if value is None:
         return step.optional
-    if step.kind in ANSWERED_BY_BUTTON:
+    if kind in ANSWERED_BY_BUTTON:
         # Consent to other wording is not consent to this one: the person is asked again.
-        seen = step.kind is not StepKind.CONSENT or answer.extra.get("version") == step.version
-        return step.option(answer.value) is not None and seen
-    if step.kind is StepKind.POSTCODE:
+        seen = kind is not _CONSENT or answer.extra.get("version") == step.version
+        return seen and any(option.value == value for option in step.options)
+    if kind is _POSTCODE:
         return _POSTCODE_EXTRA.issubset(answer.extra)
-    return step.max_length is None or len(answer.value) <= step.max_length
+    limit = step.max_length
+    return limit is None or len(value) <= limit
 
 
 def fitting_answers(flow: Flow, answers: Mapping[str, Answer]) -> dict[str, Answer]:

@@ -60,6 +60,9 @@ class Renderer:
     ) -> None:
         """Use ``catalogue`` for every text, and ``languages`` for a person who chose one."""
         self.catalogue = catalogue
+        # Button labels that are catalogue texts without values, by key: the catalogue does
+        # not change, so each is made once (there are as many as the catalogue has keys).
+        self._fixed_labels: dict[str, str] = {}
         self._languages = {
             code: self if found is catalogue else Renderer(found)
             for code, found in (languages or {}).items()
@@ -78,6 +81,12 @@ class Renderer:
         return self._languages.get(language or "", self)
 
     def _label(self, label: Msg | str) -> str:
+        if isinstance(label, Msg) and not label.params:
+            fixed = self._fixed_labels.get(label.key)
+            if fixed is None:
+                fixed = one_line(self.catalogue.render(label, plain), BUTTON_LABEL_LIMIT)
+                self._fixed_labels[label.key] = fixed
+            return fixed
         text = self.catalogue.render(label, plain) if isinstance(label, Msg) else label
         return one_line(text, BUTTON_LABEL_LIMIT)
 
