@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.loading import load_catalogue
+from bot.loading import CONSTITUENT_STAFF_TEXTS, load_catalogue
 
 LOCALES = Path(__file__).resolve().parents[1] / "flows" / "locales"
 EN = LOCALES / "en"
@@ -25,27 +25,6 @@ STATUS_LINE = "# Welsh (Cymraeg) texts. Status: needs review by a Welsh speaker.
 
 # Files a constituent reads from end to end: every English key needs a Welsh text.
 COMPLETE = ("bot.yaml", "intake.yaml", "privacy.yaml", "validation.yaml")
-
-# The keys of en/staff.yaml that a constituent can receive; the rest is for staff only.
-CONSTITUENT_STAFF_KEYS = frozenset(
-    {
-        "status.new",
-        "status.open",
-        "status.waiting",
-        "status.closed",
-        "status.closed_unable",
-        "staff.refused",
-        "reply.to_constituent",
-        "relay.received",
-        "relay.which_case",
-        "relay.closed_new_intake",
-        "case.closed_to_constituent",
-        "mystatus.title",
-        "mystatus.row",
-        "mystatus.none",
-        "command.status",
-    }
-)
 
 # Button and option labels should stay short enough for a Telegram button on a phone.
 BUTTON_PREFIXES = ("button.", "option.", "category.")
@@ -138,11 +117,11 @@ def test_constituent_files_are_complete(name: str) -> None:
 
 def test_staff_texts_constituents_receive_are_in_welsh() -> None:
     welsh = set(texts(CY / "staff.yaml"))
-    left_english = sorted(CONSTITUENT_STAFF_KEYS - set(texts(EN / "staff.yaml")))
+    left_english = sorted(CONSTITUENT_STAFF_TEXTS - set(texts(EN / "staff.yaml")))
     assert not left_english, f"no longer in en/staff.yaml: {left_english}"
-    missing = sorted(CONSTITUENT_STAFF_KEYS - welsh)
+    missing = sorted(CONSTITUENT_STAFF_TEXTS - welsh)
     assert not missing, f"cy/staff.yaml has no Welsh for: {missing}"
-    staff_only = sorted(welsh - CONSTITUENT_STAFF_KEYS)
+    staff_only = sorted(welsh - CONSTITUENT_STAFF_TEXTS)
     assert not staff_only, f"staff-only texts stay in English: {staff_only}"
 
 
