@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from service.test_services import RecordingTransport, send_intake
 from support.intake import Clock, make_settings
+from support.services import RecordingTransport, send_intake
 
 from bot.core.desk import DeskQuery, Sort, Tab
 from bot.core.references import ALPHABET
