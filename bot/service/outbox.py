@@ -228,7 +228,7 @@ class OutboxWorker:
         self._busy = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._in_flight: dict[Lane, asyncio.Task[None]] = {}
+        self._in_flight: dict[Lane, asyncio.Future[None]] = {}
         # Deliveries to private chats are counted: the chats of the latest, with the turn
         # each last began at (newest last), and the latest turn forgotten.
         self._turn = 0
@@ -430,7 +430,7 @@ class OutboxWorker:
         return self._forgotten_turn <= turn and self._began.get(chat_id, 0) <= turn
 
     async def deliver_lane(self, chat_id: int, read: LaneRead | None = None) -> None:
-        """Send what a private chat is owed now, in order; return once the channel has it all.
+        """Send what a private chat is owed now, in order, before returning.
 
         The handler that owed an intake's reply calls this right after the commit, so the
         next question does not wait for the background worker. It reads what the chat is
@@ -440,8 +440,7 @@ class OutboxWorker:
         never sent by both at once; what cannot be sent now stays owed, and the worker
         retries it (with backoff, honouring ``retry_after``) like any other entry. Whatever
         is owed after the read is sent by whoever owed it: the next handler's call, or the
-        worker it wakes. The last message's outcome is recorded after this returns, the lane
-        in flight until it is, so the chat's next answer is worked on meanwhile.
+        worker it wakes.
         """
         lane: Lane = (chat_id, None, False)
         tried: set[int] = set()
@@ -467,20 +466,21 @@ class OutboxWorker:
                     tried.update(entry.id for entry in run)
                     whole = len(run) == len(owed.waiting) < LANE_READ
                     language = None if self._staff_side(chat_id) else owed.language
-                    handed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-                    task = asyncio.create_task(self._deliver_run(run, lane, language, sent, handed))
-                    self._in_flight[lane] = task
+                    # Delivered here, not in a task of its own: in flight meanwhile is a
+                    # future that the worker and other handlers see, and wait for.
+                    mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                    self._in_flight[lane] = mine
                     self._began_delivery(chat_id)
-                    mine = True
-                else:
-                    mine = False
-            if not mine:
+            if task is not None:
                 read = None  # the lane moved on meanwhile
                 await asyncio.wait([task])
                 continue
-            # Back to the handler once the channel has the last message; its outcome is
-            # recorded meanwhile, the lane in flight until it is.
-            if await handed and whole:
+            try:
+                await self._deliver_run(run, language, sent)
+            finally:
+                del self._in_flight[lane]
+                mine.set_result(None)
+            if whole and len(sent) == len(run):
                 return  # all it was owed when read is sent
 
     def _run_due(
@@ -502,49 +502,29 @@ class OutboxWorker:
         return run
 
     async def _deliver_run(
-        self,
-        entries: Sequence[OutboxEntry],
-        lane: Lane,
-        language: str | None,
-        sent: list[int],
-        handed: asyncio.Future[bool],
+        self, entries: Sequence[OutboxEntry], language: str | None, sent: list[int]
     ) -> None:
         """Try entries in order for ``deliver_lane``, stopping at the first not sent.
 
-        The ids of those sent are added to ``sent``. ``handed`` is set True once the channel
-        has the last entry (its outcome is then recorded), or False if the run ends sooner;
-        unlike the worker's sends, success wakes no one.
+        The ids of those sent are added to ``sent``; unlike the worker's sends, success
+        wakes no one.
         """
-
-        def last_handed() -> None:
-            if not handed.done():
-                handed.set_result(True)
-
         try:
             for entry in entries:
-                on_handed = last_handed if entry is entries[-1] else None
-                if await self._deliver(entry, language, on_handed) is None:
+                if await self._deliver(entry, language) is None:
                     return
                 sent.append(entry.id)
         except Exception as exc:  # the outcome was not recorded: the worker tries it again
             log.warning("outbox entry %s: %s; left to the worker", entry.id, type(exc).__name__)
-        finally:
-            del self._in_flight[lane]
-            if not handed.done():
-                handed.set_result(False)
 
     async def _deliver(
-        self,
-        entry: OutboxEntry,
-        language: str | LookUp | None = LOOK_UP,
-        handed: Callable[[], None] | None = None,
+        self, entry: OutboxEntry, language: str | LookUp | None = LOOK_UP
     ) -> int | None:
         """Try an entry once and record the outcome: sent, a retry with backoff, or failed.
 
         A message goes in ``language`` if the caller read it with the entry, else in the
-        one looked up now; ``handed`` is called once the channel has it, before its outcome
-        is recorded. Return how many calls it made, or None if an attempt failed (each may
-        have counted).
+        one looked up now. Return how many calls it made, or None if an attempt failed
+        (each may have counted).
         """
         try:
             if entry.kind == "card":
@@ -555,7 +535,7 @@ class OutboxWorker:
                 used = await self._clean(entry)
             else:
                 assert entry.message is not None
-                used = await self._send(entry, entry.message, language, handed)
+                used = await self._send(entry, entry.message, language)
         except TopicGone as exc:
             await self._topic_gone(entry, str(exc))
         except RetryLater as exc:
@@ -676,11 +656,7 @@ class OutboxWorker:
                 self.group_limit.note(entry.chat_id)
 
     async def _send(
-        self,
-        entry: OutboxEntry,
-        owed: OwedMessage,
-        language: str | LookUp | None = LOOK_UP,
-        handed: Callable[[], None] | None = None,
+        self, entry: OutboxEntry, owed: OwedMessage, language: str | LookUp | None = LOOK_UP
     ) -> int:
         topic, calls = await self._topic_for(entry)
         joined = await self._joined(entry, owed) if owed.joinable else []
@@ -690,8 +666,6 @@ class OutboxWorker:
             language = await self._language_of(entry.chat_id)
         owed = owed.in_language(language)
         message_id = await self._transport().send(entry.chat_id, owed, topic)
-        if handed is not None:
-            handed()
         now = self.clock()
         async with self.store.transaction() as tx:
             if owed.case_message_id is not None:
