@@ -683,7 +683,7 @@ async def test_a_lane_read_with_the_commit_is_delivered_without_reading_again(
     await worker.deliver_lane(ADA, read)
     assert transport.sent(ADA) == ["Hello Ada", "Hello Ada"]
     assert reads == 0
-    await worker.drain(seconds=5)  # the last one's outcome is recorded after the return
+    await worker.drain(seconds=5)
     assert {row.state for row in rows(path)} == {"sent"}
 
 
@@ -711,13 +711,13 @@ async def test_a_lane_read_before_an_older_message_failed_keeps_the_order(
     assert transport.sent(ADA) == ["Hello first", "Hello Ada"]
 
 
-async def test_a_handler_gets_back_once_sent_and_the_worker_leaves_the_lane_till_recorded(
+async def test_the_worker_does_not_send_again_what_a_handler_delivered(
     store: SqliteStore, worker: OutboxWorker, clock: Clock, transport: FakeTransport, path: Path
 ) -> None:
     read = await owe_and_read(store, worker, clock, ADA, "hello")
     await worker.deliver_lane(ADA, read)
     assert transport.sent(ADA) == ["Hello Ada"]
-    await worker.deliver_due()  # straight after: the lane is in flight or the entry marked
+    await worker.deliver_due()  # straight after: the entry is marked sent
     await worker.drain(seconds=5)
     assert transport.sent(ADA) == ["Hello Ada"]
     assert row_for(path, ADA).state == "sent"
