@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -269,25 +269,35 @@ def _serve_webhook(application: App, settings: Settings) -> None:
 def add_handlers(application: App, staff_directory: StaffDirectory | None = None) -> None:
     """Register the handlers: the intake in private chats, and staff's commands and messages."""
     private = filters.ChatType.PRIVATE
+    # A command in a new message: editing an old message into a command does nothing.
+    new = filters.UpdateType.MESSAGE
+
+    def command(
+        names: str | tuple[str, ...],
+        callback: Callable[[Update, Context], Coroutine[Any, Any, None]],
+        only: filters.BaseFilter | None = None,
+    ) -> CommandHandler[Context, None]:
+        return CommandHandler(names, callback, new if only is None else new & only)
+
     application.add_handler(TypeHandler(Update, constituent.on_guard), group=-1)
     application.add_handler(TypeHandler(Update, constituent.on_processed), group=1)
-    application.add_handler(CommandHandler("start", constituent.on_start, private))
-    application.add_handler(CommandHandler("back", constituent.on_back, private))
-    application.add_handler(CommandHandler("cancel", constituent.on_cancel, private))
-    application.add_handler(CommandHandler("help", staff.on_help))
-    application.add_handler(CommandHandler("privacy", constituent.on_privacy))
-    application.add_handler(CommandHandler("about", constituent.on_about))
-    application.add_handler(CommandHandler(("iaith", "language"), constituent.on_language, private))
-    application.add_handler(CommandHandler("start", constituent.on_group_message, ~private))
-    application.add_handler(CommandHandler("mydata", privacy.on_mydata, private))
-    application.add_handler(CommandHandler("delete", privacy.on_delete, private))
-    application.add_handler(CommandHandler("withdraw", privacy.on_withdraw, private))
+    application.add_handler(command("start", constituent.on_start, private))
+    application.add_handler(command("back", constituent.on_back, private))
+    application.add_handler(command("cancel", constituent.on_cancel, private))
+    application.add_handler(command("help", staff.on_help))
+    application.add_handler(command("privacy", constituent.on_privacy))
+    application.add_handler(command("about", constituent.on_about))
+    application.add_handler(command(("iaith", "language"), constituent.on_language, private))
+    application.add_handler(command("start", constituent.on_group_message, ~private))
+    application.add_handler(command("mydata", privacy.on_mydata, private))
+    application.add_handler(command("delete", privacy.on_delete, private))
+    application.add_handler(command("withdraw", privacy.on_withdraw, private))
     application.add_handler(CallbackQueryHandler(privacy.on_delete_button, pattern=r"^p1:"))
-    for command in STAFF_COMMANDS:
-        application.add_handler(CommandHandler(command, staff.on_staff_command))
-    application.add_handler(CommandHandler("desk", staff.on_desk))
-    application.add_handler(CommandHandler("status", staff.on_status))
-    application.add_handler(CommandHandler("staff", team.on_staff))
+    for name in STAFF_COMMANDS:
+        application.add_handler(command(name, staff.on_staff_command))
+    application.add_handler(command("desk", staff.on_desk))
+    application.add_handler(command("status", staff.on_status))
+    application.add_handler(command("staff", team.on_staff))
     application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
     application.add_handler(CallbackQueryHandler(constituent.on_button))
     if staff_directory is not None:

@@ -163,3 +163,11 @@ async def test_other_groups_get_no_intake_and_no_data(harness: Harness, command:
     assert reference not in "".join(sent)
     assert harness.request.calls("sendDocument") == []
     assert all("Your enquiries" not in text for text in sent)
+
+
+@pytest.mark.parametrize("text", ["/start", "/EXPORT csv", "/status", "/delete", "/queue"])
+async def test_a_message_edited_into_a_command_does_nothing(harness: Harness, text: str) -> None:
+    user = new_user()
+    await harness.run(user, intake_to_review()[:3])
+    edited = harness.updates.edited_text(user, text)
+    assert await harness.send(edited, chat_id=user.user_id) == []
