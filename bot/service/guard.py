@@ -95,8 +95,10 @@ class Guard:
 
     def _note(self, update_id: int) -> None:
         """Note an update recorded as processed; the oldest noted is left to the store."""
+        if self._asked_up_to is None:  # the store is asked about every update until then
+            return
         self._processed[update_id] = None
-        if len(self._processed) > REMEMBERED and self._asked_up_to is not None:
+        if len(self._processed) > REMEMBERED:
             oldest = next(iter(self._processed))
             del self._processed[oldest]
             self._asked_up_to = max(self._asked_up_to, oldest)
