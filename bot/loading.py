@@ -142,6 +142,7 @@ STAFF_MENU = (
     "erase",
     "staff",
     "export",
+    "desk",
 )
 
 

@@ -164,7 +164,12 @@ def build_application(
                 application.bot_data.desk = DeskServer(web, desk_socket)
                 await application.bot_data.desk.start()
         await set_menus(application, office)
-        await set_staff_menus(application.bot, office.catalogue, found.staff.staff)
+        await set_staff_menus(
+            application.bot,
+            office.catalogue,
+            found.staff.staff,
+            desk=desk_socket is not None or desk_shared,
+        )
 
     async def close_services(application: App) -> None:
         application.bot_data.desk_app = None

@@ -14,6 +14,8 @@ from bot.loading import STAFF_MENU
 
 log = logging.getLogger(__name__)
 
+# Commands of the staff menu offered only in a caseworker's own chat with the bot.
+PRIVATE_ONLY = frozenset({"export", "desk"})
 # A failed check of the staff group is tried again this many times before it runs flat.
 CHECK_ATTEMPTS = 3
 
@@ -67,14 +69,18 @@ def _menu(catalogue: Catalogue, names: tuple[str, ...]) -> list[BotCommand]:
     return [BotCommand(n, catalogue.render(Msg(f"staff.command.{n}"), str)) for n in names]
 
 
-async def set_staff_menus(bot: Bot, catalogue: Catalogue, staff: StaffDirectory) -> None:
+async def set_staff_menus(
+    bot: Bot, catalogue: Catalogue, staff: StaffDirectory, *, desk: bool = False
+) -> None:
     """Show staff their commands in the staff group and in their own chats with the bot.
 
-    A menu is a convenience: one Telegram refuses (a staff member who never opened a
-    private chat with the bot) is logged and skipped.
+    /export and /desk are offered in private chats only (/desk when the desk is on). A menu
+    is a convenience: one Telegram refuses (a staff member who never opened a private chat
+    with the bot) is logged and skipped.
     """
-    in_group = _menu(catalogue, tuple(c for c in STAFF_MENU if c != "export"))
-    in_private = _menu(catalogue, STAFF_MENU)
+    offered = tuple(c for c in STAFF_MENU if desk or c != "desk")
+    in_group = _menu(catalogue, tuple(c for c in offered if c not in PRIVATE_ONLY))
+    in_private = _menu(catalogue, offered)
     menus = [
         (in_group, BotCommandScopeChat(staff.staff_chat_id)),
         *((in_private, BotCommandScopeChat(member.user_id)) for member in staff.members),

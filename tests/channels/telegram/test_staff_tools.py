@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from support.desk import running_desk
 from support.intake import (
     PRIYA,
     SAM,
     STAFF_CHAT,
     Action,
+    Clock,
     Harness,
     intake_to_review,
     new_user,
@@ -159,3 +163,14 @@ async def test_search_results_show_each_case_with_a_button(harness: Harness) -> 
     assert f"<code>{reference}</code> · Housing · New · 23 Nov 2026 09:30 · nobody yet" in text
     assert harness.request.last_keyboard(STAFF_CHAT) == [[(reference, f"s1:show:{reference}")]]
     assert "Ada" not in text.replace("Lovelace", "")
+
+
+async def test_with_the_desk_on_staff_are_offered_desk_in_their_own_chats(
+    tmp_path: Path, clock: Clock
+) -> None:
+    async with running_desk(tmp_path, clock) as desk:
+        in_the_group = menu(desk.harness, {"type": "chat", "chat_id": STAFF_CHAT})
+        assert "desk" not in in_the_group  # its link signs in: never posted in a group
+        for member in (SAM, PRIYA):
+            private = menu(desk.harness, {"type": "chat", "chat_id": member.user_id})
+            assert private == [*in_the_group, "export", "desk"]
