@@ -639,8 +639,43 @@ class Desk:
 
     async def on_team(self, request: Request, signed: Signed) -> Response:
         """Show the office's staff, with forms to add, change and remove them."""
-        done = request.query_params.get("done", "")
-        return await self.team_page(request, signed, done=done if done in TEAM_DONE else "")
+        return await self.team_page(request, signed, done=_done(request))
+
+    async def manager_page(
+        self,
+        request: Request,
+        signed: Signed,
+        area: str,
+        refusal: str,
+        template: str,
+        values: Callable[[], Awaitable[dict[str, Any]]],
+        *,
+        status: int,
+        done: str,
+        errors: list[tuple[str, str]] | None,
+    ) -> Response:
+        """Render an office manager's page (texts ``desk.<area>.*``), a refusal for anyone else.
+
+        ``values`` gives the page's own values; it is called for office managers only.
+        """
+        if not signed.who.manager:
+            return await self.message(
+                request,
+                signed,
+                self.texts.t(f"desk.{area}.heading"),
+                self.services.office.catalogue.render(Msg(refusal), str),
+                status=403,
+                back=True,
+            )
+        return await self.page(
+            request,
+            template,
+            signed,
+            status,
+            done=self.texts.t(f"desk.{area}.done.{done}") if done else "",
+            errors=errors or [],
+            **await values(),
+        )
 
     async def team_page(
         self,
@@ -652,36 +687,32 @@ class Desk:
         errors: list[tuple[str, str]] | None = None,
     ) -> Response:
         """Render the staff page (a refusal for anyone but an office manager)."""
-        if not signed.who.manager:
-            return await self.message(
-                request,
-                signed,
-                self.texts.t("desk.team.heading"),
-                self.services.office.catalogue.render(Msg("team.managers_only"), str),
-                status=403,
-                back=True,
-            )
-        yes, no = self.texts.t("desk.team.yes"), self.texts.t("desk.team.no")
-        members = [
-            {
-                "user_id": m.user_id,
-                "name": m.name,
-                "role": self.texts.t(f"desk.team.role.{m.role.value}"),
-                "may_export": yes if m.may_export else no,
-                "specialisms": ", ".join(self.texts.category(c) for c in m.specialisms),
-            }
-            for m in self.services.team.list_staff()
-        ]
-        return await self.page(
+
+        async def values() -> dict[str, Any]:
+            yes, no = self.texts.t("desk.team.yes"), self.texts.t("desk.team.no")
+            members = [
+                {
+                    "user_id": m.user_id,
+                    "name": m.name,
+                    "role": self.texts.t(f"desk.team.role.{m.role.value}"),
+                    "may_export": yes if m.may_export else no,
+                    "specialisms": ", ".join(self.texts.category(c) for c in m.specialisms),
+                }
+                for m in self.services.team.list_staff()
+            ]
+            roles = [(r.value, self.texts.t(f"desk.team.role.{r.value}")) for r in StaffRole]
+            return {"members": members, "roles": roles, "categories": self.texts.categories()}
+
+        return await self.manager_page(
             request,
-            "staff.html",
             signed,
-            status,
-            members=members,
-            roles=[(r.value, self.texts.t(f"desk.team.role.{r.value}")) for r in StaffRole],
-            categories=self.texts.categories(),
-            done=self.texts.t(f"desk.team.done.{done}") if done else "",
-            errors=errors or [],
+            "team",
+            "team.managers_only",
+            "staff.html",
+            values,
+            status=status,
+            done=done,
+            errors=errors,
         )
 
     async def on_team_change(self, request: Request, signed: Signed) -> Response:
@@ -715,8 +746,7 @@ class Desk:
 
     async def on_replies(self, request: Request, signed: Signed) -> Response:
         """Show the office's standard replies, each editable, and a form for a new one."""
-        done = request.query_params.get("done", "")
-        return await self.replies_page(request, signed, done=done if done in TEAM_DONE else "")
+        return await self.replies_page(request, signed, done=_done(request))
 
     async def replies_page(
         self,
@@ -729,25 +759,21 @@ class Desk:
         kept: tuple[str, str] = ("", ""),
     ) -> Response:
         """Render the standard replies page (a refusal for anyone but an office manager)."""
-        if not signed.who.manager:
-            return await self.message(
-                request,
-                signed,
-                self.texts.t("desk.replies.heading"),
-                self.services.office.catalogue.render(Msg("template.managers_only"), str),
-                status=403,
-                back=True,
-            )
-        return await self.page(
+
+        async def values() -> dict[str, Any]:
+            replies = await self.services.templates.list_templates()
+            return {"replies": replies, "kept_name": kept[0], "kept_body": kept[1]}
+
+        return await self.manager_page(
             request,
-            "replies.html",
             signed,
-            status,
-            replies=await self.services.templates.list_templates(),
-            done=self.texts.t(f"desk.replies.done.{done}") if done else "",
-            errors=errors or [],
-            kept_name=kept[0],
-            kept_body=kept[1],
+            "replies",
+            "template.managers_only",
+            "replies.html",
+            values,
+            status=status,
+            done=done,
+            errors=errors,
         )
 
     async def on_replies_change(self, request: Request, signed: Signed) -> Response:
@@ -954,6 +980,12 @@ def desk_app(services: Services, documents: Documents | None, *, secure: bool) -
         exception_handlers={404: desk.on_not_found, 400: desk.on_not_found, 405: desk.on_not_found},
     )
     return _SecurityHeaders(app)
+
+
+def _done(request: Request) -> str:
+    """Return what a manager's page says was just done (``?done=``), if it is one it knows."""
+    done = request.query_params.get("done", "")
+    return done if done in TEAM_DONE else ""
 
 
 def _field(form: FormData, name: str) -> str:
