@@ -57,6 +57,31 @@ def _case(number: int) -> Case:
     )
 
 
+# The columns of ``cases`` every bench fills, in the order ``case_row`` gives them.
+CASE_COLUMNS = (
+    "reference, user_id, chat_id, status, category, urgent, created_at, updated_at, data,"
+    " assignee, is_open, summary"
+)
+
+
+def case_row(case: Case) -> tuple[Any, ...]:
+    """Return a case's values for ``CASE_COLUMNS``."""
+    return (
+        case.reference,
+        case.user_id,
+        case.chat_id,
+        case.status.value,
+        case.category,
+        int(case.urgency.urgent),
+        case.created_at.isoformat(),
+        case.updated_at.isoformat(),
+        case.model_dump_json(),
+        case.assignee,
+        int(case.is_open),
+        case.summary,
+    )
+
+
 def populate_cases(database_path: Path, count: int) -> None:
     """Store ``count`` cases, a fifth of them closed, with plain sqlite3."""
 
@@ -64,26 +89,11 @@ def populate_cases(database_path: Path, count: int) -> None:
         for number in range(count):
             case = _case(number)
             status = CaseStatus.CLOSED if number % 5 == 0 else CaseStatus.NEW
-            case = case.changed(case.updated_at, status=status)
-            yield (
-                case.reference,
-                case.user_id,
-                case.chat_id,
-                status.value,
-                case.category,
-                int(case.urgency.urgent),
-                case.created_at.isoformat(),
-                case.updated_at.isoformat(),
-                case.model_dump_json(),
-                case.assignee,
-                int(case.is_open),
-                case.summary,
-            )
+            yield case_row(case.changed(case.updated_at, status=status))
 
     with closing(sqlite3.connect(database_path)) as db:
         db.executemany(
-            "INSERT INTO cases (reference, user_id, chat_id, status, category, urgent, created_at,"
-            " updated_at, data, assignee, is_open, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO cases ({CASE_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             rows(),
         )
         db.commit()

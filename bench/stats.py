@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.measure import percentile
 from bench.ours import create_schema, settings_for
+from bench.staff import CASE_COLUMNS, case_row
 from bot.core.case import Case, CaseStatus, Consent, Urgency
 from bot.core.references import make_reference
 from bot.core.workdays import london_date, working_days
@@ -75,18 +76,7 @@ def populate(database_path: Path, count: int) -> None:
             case = _case(number, count)
             due = case.due_on
             yield (
-                case.reference,
-                case.user_id,
-                case.chat_id,
-                case.status.value,
-                case.category,
-                int(case.urgency.urgent),
-                case.created_at.isoformat(),
-                case.updated_at.isoformat(),
-                case.model_dump_json(),
-                case.assignee,
-                int(case.is_open),
-                case.summary,
+                *case_row(case),
                 london_date(case.created_at).isoformat(),
                 case.reply_by.isoformat() if case.reply_by else None,
                 due.isoformat() if due else None,
@@ -101,10 +91,9 @@ def populate(database_path: Path, count: int) -> None:
     days = [(TODAY - timedelta(days=n)).isoformat() for n in range(730)]
     with closing(sqlite3.connect(database_path)) as db:
         db.executemany(
-            "INSERT INTO cases (reference, user_id, chat_id, status, category, urgent,"
-            " created_at, updated_at, data, assignee, is_open, summary, received_on, reply_by,"
-            " due_on, first_reply_at, first_reply_on, closed_at, reply_minutes, close_minutes,"
-            " reply_kept) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO cases ({CASE_COLUMNS}, received_on, reply_by, due_on, first_reply_at,"
+            " first_reply_on, closed_at, reply_minutes, close_minutes, reply_kept)"
+            f" VALUES ({', '.join('?' * 21)})",
             rows(),
         )
         db.executemany(
