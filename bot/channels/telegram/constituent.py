@@ -8,6 +8,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.channels.telegram.calls import drop_keyboard
 from bot.channels.telegram.context import Context
 from bot.channels.telegram.parse import parse_callback, reply_of, sender_of
 from bot.core.catalogue import Msg
@@ -147,7 +148,7 @@ async def on_button(update: Update, context: Context) -> None:
     except TelegramError as exc:  # the press is applied and its answer owed: carry on
         log.warning("button press %s not answered: %s", update.update_id, type(exc).__name__)
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
-        await _drop_buttons(query.message)
+        await _drop_buttons(context, query.message)
     await send(update, context, response)
 
 
@@ -175,9 +176,9 @@ async def send(update: Update, context: Context, response: Response) -> None:
         await context.bot_data.runtime.outbox.deliver_lane(chat.id, response.owed)
 
 
-async def _drop_buttons(message: Message) -> None:
+async def _drop_buttons(context: Context, message: Message) -> None:
     try:
-        await message.edit_reply_markup(reply_markup=None)
+        await drop_keyboard(context.bot, message.chat.id, message.message_id)
     except BadRequest as exc:
         # Already edited (a double tap that raced), or too old to edit: nothing is lost.
         log.debug("could not remove buttons: %s", exc.message)

@@ -10,6 +10,7 @@ from typing import TypeVar
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.telegram.calls import send_text
 from bot.channels.telegram.render import Outgoing
 from bot.channels.telegram.staff_render import StaffRenderer
 from bot.core.case import Case
@@ -111,16 +112,15 @@ class TelegramTransport:
         """Send an owed text, or a photo or document with the text as its caption."""
         if owed.reply is not None and self.render_reply is not None:
             out = self.render_reply(owed.reply, owed.language)
-            sent = await _outcome(self.bot.send_message(chat_id, out.text, reply_markup=out.markup))
-            return sent.message_id
+            return await _outcome(send_text(self.bot, chat_id, out.text, out.markup))
         text = self.render_text(owed.text, owed.language)
         attachment = owed.attachment
         if owed.edit_message_id is not None:
             await _outcome(self._replace(chat_id, owed.edit_message_id, text))
             return owed.edit_message_id
         if attachment is None:
-            sent = await _outcome(self.bot.send_message(chat_id, text, message_thread_id=topic_id))
-        elif attachment.kind == "photo":
+            return await _outcome(send_text(self.bot, chat_id, text, topic_id=topic_id))
+        if attachment.kind == "photo":
             caption = text[:CAPTION_LIMIT]
             sent = await _outcome(
                 self.bot.send_photo(
