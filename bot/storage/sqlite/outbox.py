@@ -7,7 +7,7 @@ or a Telegram outage delays a message but never loses it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from bot.core.catalogue import Msg
@@ -72,9 +72,12 @@ _CARD_PRIORITY = (
 )
 
 
-def _entry(row: sqlite3.Row) -> OutboxEntry:
+def _entry(row: sqlite3.Row, written: Mapping[str, OwedMessage] | None = None) -> OutboxEntry:
     kind = row[1]
-    message = OwedMessage.model_validate_json(row[4]) if kind == "message" else None
+    message = None
+    if kind == "message":
+        known = None if written is None else written.get(row[4])
+        message = OwedMessage.model_validate_json(row[4]) if known is None else known
     cleanup = Cleanup.model_validate_json(row[4]) if kind == "cleanup" else None
     return OutboxEntry(
         row[0],
@@ -92,8 +95,10 @@ def _entry(row: sqlite3.Row) -> OutboxEntry:
     )
 
 
-def _chat_lane(rows: list[sqlite3.Row]) -> ChatLane:
-    waiting = [(_entry(row), datetime.fromisoformat(row[11])) for row in rows]
+def _chat_lane(
+    rows: list[sqlite3.Row], written: Mapping[str, OwedMessage] | None = None
+) -> ChatLane:
+    waiting = [(_entry(row, written), datetime.fromisoformat(row[11])) for row in rows]
     language = rows[0][12] if rows else None
     return ChatLane(waiting, None if language is None else str(language))
 
@@ -102,6 +107,9 @@ class OutboxRows:
     """What the office owes someone, and how its delivery went."""
 
     db: Connection
+    # The messages this transaction owed, by the payload stored for each: read back in the
+    # same transaction, a payload is the message as made, so it need not be parsed again.
+    written: dict[str, OwedMessage]
 
     async def owe(
         self,
@@ -132,7 +140,7 @@ class OutboxRows:
             (
                 chat_id,
                 case_id,
-                owed.model_dump_json(),
+                self._payload(owed),
                 now.isoformat(),
                 now.isoformat(),
                 int(priority),
@@ -144,8 +152,13 @@ class OutboxRows:
         self.db.defer(
             "INSERT INTO outbox (kind, chat_id, payload, created_at, due_at)"
             " VALUES ('message', ?, ?, ?, ?)",
-            (chat_id, owed.model_dump_json(), now.isoformat(), now.isoformat()),
+            (chat_id, self._payload(owed), now.isoformat(), now.isoformat()),
         )
+
+    def _payload(self, owed: OwedMessage) -> str:
+        payload = owed.model_dump_json()
+        self.written[payload] = owed
+        return payload
 
     async def lane_of_chat(self, chat_id: int, limit: int) -> ChatLane:
         """Return the first ``limit`` entries waiting for a private chat, in order, with when
@@ -156,7 +169,8 @@ class OutboxRows:
         """Ask for the chat's lane as it stands when this transaction commits, read in the
         same trip as the COMMIT; call the result once committed (None: it was not read)."""
         fetched = self.db.defer_read(_CHAT_LANE, {"chat": chat_id, "limit": limit})
-        return lambda: None if fetched.rows is None else _chat_lane(fetched.rows)
+        written = self.written
+        return lambda: None if fetched.rows is None else _chat_lane(fetched.rows, written)
 
     async def owe_card(self, case_id: int, chat_id: int, now: datetime) -> None:
         """Owe the staff group an up-to-date card for a case (one waiting update per case).

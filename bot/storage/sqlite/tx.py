@@ -45,6 +45,7 @@ class SqliteTx(
         self.db = db
         self.drafts = DraftCache(0) if drafts is None else drafts
         self.draft_changes: dict[int, Draft | None] = {}
+        self.written = {}
 
     def committed(self) -> None:
         """Keep the drafts this transaction changed, now that it has committed."""

@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.case import Case, Consent, Urgency
 from bot.core.catalogue import Msg
-from bot.core.outbox import Cleanup, Priority
+from bot.core.outbox import Cleanup, OwedMessage, OwedReply, Priority
 from bot.core.search import search_terms
 from bot.storage.sqlite.database import SqliteStore
 
@@ -151,3 +151,29 @@ async def test_only_answerable_posts_and_cards_find_their_case(store: SqliteStor
         8: None,
     }
     assert [p.message_id for p in posts] == [6, 7]
+
+
+async def test_a_lane_read_with_the_commit_holds_the_messages_owed_as_a_later_read_parses_them(
+    store: SqliteStore,
+) -> None:
+    ada = 4242
+    async with store.transaction() as tx:
+        await tx.owe(ada, Msg("earlier"), NOW - timedelta(minutes=5))
+    replies = [
+        OwedMessage.of_reply(OwedReply.of([Msg("intake.ask", {"n": str(n)})], revision=n))
+        for n in range(2)
+    ]
+    async with store.transaction() as tx:
+        for owed in replies:
+            await tx.owe_message(ada, owed, NOW)
+        read = tx.lane_with_commit(ada, 10)
+    with_commit = read()
+    assert with_commit is not None
+    async with store.autocommit() as tx:
+        later = await tx.lane_of_chat(ada, 10)
+    assert with_commit == later
+    messages = [entry.message for entry, _ in with_commit.waiting]
+    assert messages == [OwedMessage.of(Msg("earlier")), *replies]
+    # This transaction's own messages come back as they were owed, not parsed again.
+    assert messages[1] is replies[0]
+    assert messages[2] is replies[1]
