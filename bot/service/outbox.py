@@ -42,6 +42,8 @@ IDLE = 60.0
 # While a lane waits on the rate limit or a send is in flight, look again this often: the store
 # cannot say when the next *other* lane falls due, and a retry there must not wait behind them.
 POLL = 1.0
+# A lane whose delivery ended while the due entries were read is looked at again this soon.
+RECHECK = 0.05
 LANES_AT_ONCE = 8
 # The backoff doubles up to ``max_backoff``; past this many doublings it cannot grow any more
 # (and 2.0 ** attempts would overflow after a day of one-second waits).
@@ -57,8 +59,8 @@ TOPIC_ATTEMPTS = 5
 SUMMARY_ROWS = 30
 # A handler delivering its chat's replies reads this many of what the chat is owed at once.
 LANE_READ = 8
-# Private chats whose latest delivery's turn is remembered (see ``turn``).
-CHATS_REMEMBERED = 10_000
+# Lanes whose latest delivery's turn is remembered (see ``turn``).
+LANES_REMEMBERED = 10_000
 
 
 class LookUp(Enum):
@@ -229,10 +231,10 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._in_flight: dict[Lane, asyncio.Future[None]] = {}
-        # Deliveries to private chats are counted: the chats of the latest, with the turn
-        # each last began at (newest last), and the latest turn forgotten.
+        # Deliveries beginning and ending are counted: the lanes of the latest, with the
+        # turn each was last touched at (newest last), and the latest turn forgotten.
         self._turn = 0
-        self._began: OrderedDict[int, int] = OrderedDict()
+        self._touched: OrderedDict[Lane, int] = OrderedDict()
         self._forgotten_turn = 0
         # Lanes whose last outcome could not be recorded (the store failing): not before then.
         self._resting: dict[Lane, float] = {}
@@ -290,6 +292,7 @@ class OutboxWorker:
         in flight, so lanes are served side by side and keep their own order.
         """
         async with self._busy:
+            turn = self._turn
             async with self.store.transaction() as tx:
                 entries = await tx.list_due(self.clock())
             held, started = math.inf, []
@@ -300,6 +303,11 @@ class OutboxWorker:
                 if self._stopping or len(self._in_flight) >= LANES_AT_ONCE:
                     break
                 if lane in self._in_flight or entry.chat_id in limited:
+                    continue
+                if not self._untouched_since(lane, turn):
+                    # A delivery in it ended during the read, which may show what it sent
+                    # as still owed: look again shortly.
+                    held = min(held, RECHECK)
                     continue
                 need = self._cost(entry) if entry.chat_id < 0 else 0
                 rate = 0.0
@@ -319,7 +327,7 @@ class OutboxWorker:
                     self._noted[entry.id] = [self.group_limit.note(chat) for _ in range(need)]
                 task = asyncio.create_task(self._deliver_and_release(entry, lane))
                 self._in_flight[lane] = task
-                self._began_delivery(entry.chat_id)
+                self._touch(lane)
                 started.append(task)
             if not started:
                 if self._in_flight or held < math.inf:
@@ -390,6 +398,7 @@ class OutboxWorker:
         finally:
             self._give_back(entry, used)
             del self._in_flight[lane]
+            self._touch(lane)
             self.wake()
 
     async def _settle_in_flight(self) -> None:
@@ -413,21 +422,24 @@ class OutboxWorker:
         raise TimeoutError("outbox not empty")
 
     def turn(self) -> int:
-        """Return how many deliveries to private chats have begun: a mark to ask about later."""
+        """Return how often a delivery has begun or ended: a mark to ask about later."""
         return self._turn
 
-    def _began_delivery(self, chat_id: int) -> None:
-        if chat_id <= 0:
-            return
-        self._turn += 1
-        self._began[chat_id] = self._turn
-        self._began.move_to_end(chat_id)
-        if len(self._began) > CHATS_REMEMBERED:
-            _, self._forgotten_turn = self._began.popitem(last=False)
+    def _touch(self, lane: Lane) -> None:
+        """Note that a delivery in ``lane`` begins or ends now.
 
-    def _untouched_since(self, chat_id: int, turn: int) -> bool:
-        """Tell whether no delivery to ``chat_id`` has begun since ``turn``."""
-        return self._forgotten_turn <= turn and self._began.get(chat_id, 0) <= turn
+        An entry sent is recorded as such with the store's next trip: a read that began
+        before a delivery ended may still show what it sent as owed.
+        """
+        self._turn += 1
+        self._touched[lane] = self._turn
+        self._touched.move_to_end(lane)
+        if len(self._touched) > LANES_REMEMBERED:
+            _, self._forgotten_turn = self._touched.popitem(last=False)
+
+    def _untouched_since(self, lane: Lane, turn: int) -> bool:
+        """Tell whether no delivery in ``lane`` has begun or ended since ``turn``."""
+        return self._forgotten_turn <= turn and self._touched.get(lane, 0) <= turn
 
     async def deliver_lane(self, chat_id: int, read: LaneRead | None = None) -> None:
         """Send what a private chat is owed now, in order, before returning.
@@ -451,7 +463,7 @@ class OutboxWorker:
                 run: list[OutboxEntry] = []
                 sent: list[int] = []
                 if task is None:
-                    if read is not None and self._untouched_since(chat_id, read.turn):
+                    if read is not None and self._untouched_since(lane, read.turn):
                         owed = read.lane
                     else:
                         # One read: no transaction to begin and commit around it.
@@ -470,7 +482,7 @@ class OutboxWorker:
                     # future that the worker and other handlers see, and wait for.
                     mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                     self._in_flight[lane] = mine
-                    self._began_delivery(chat_id)
+                    self._touch(lane)
             if task is not None:
                 read = None  # the lane moved on meanwhile
                 await asyncio.wait([task])
@@ -479,6 +491,7 @@ class OutboxWorker:
                 await self._deliver_run(run, language, sent)
             finally:
                 del self._in_flight[lane]
+                self._touch(lane)
                 mine.set_result(None)
             if whole and len(sent) == len(run):
                 return  # all it was owed when read is sent
@@ -667,12 +680,18 @@ class OutboxWorker:
         owed = owed.in_language(language)
         message_id = await self._transport().send(entry.chat_id, owed, topic)
         now = self.clock()
+        staff_side = entry.case_id is not None and self._staff_side(entry.chat_id)
+        if owed.case_message_id is None and not staff_side:
+            # Nothing but the record that it went: that goes with the store's next trip.
+            self.store.mark_sent_soon([done.id for done in (entry, *joined)], now)
+            return calls + 1
         async with self.store.transaction() as tx:
             if owed.case_message_id is not None:
                 await tx.set_telegram_message(owed.case_message_id, message_id)
             for done in (entry, *joined):
                 await tx.mark_sent(done.id, now)
-            if entry.case_id is not None and self._staff_side(entry.chat_id):
+            if staff_side:
+                assert entry.case_id is not None
                 if owed.edit_message_id is None:
                     await tx.record_post(
                         entry.case_id, entry.chat_id, message_id, topic, now, owed.relayed

@@ -454,6 +454,13 @@ class Store(Protocol):
     def autocommit(self) -> AbstractAsyncContextManager[Tx]:
         """Run reads, or single statements that commit themselves, without a transaction."""
 
+    def mark_sent_soon(self, entry_ids: Sequence[int], at: datetime) -> None:
+        """Record outbox entries as sent before any later read, and within moments.
+
+        No read afterwards finds them owed; a crash before the record is written sends
+        them again (delivery is at least once).
+        """
+
     async def scrub(self) -> None:
         """Make rows deleted so far unrecoverable from the store's files (after an erasure)."""
 

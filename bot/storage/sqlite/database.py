@@ -8,7 +8,7 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -26,6 +26,7 @@ from bot.storage.sqlite.health import (
     path_problem,
     where,
 )
+from bot.storage.sqlite.outbox import MARK_SENT
 from bot.storage.sqlite.search import merge_if_marked
 from bot.storage.sqlite.tx import SqliteTx
 from bot.storage.store import StoreError
@@ -44,6 +45,8 @@ _PRAGMAS: tuple[str, ...] = (
 )
 # How often a running store checks that its file is still there (it also does on closing).
 WATCH_EVERY = 10.0
+# How long a delivered message may wait to be recorded as sent, if no other write comes first.
+SENT_WITHIN = 0.05
 
 
 class SqliteStore:
@@ -62,6 +65,10 @@ class SqliteStore:
         self._failing: str | None = None
         self._watch: asyncio.Task[None] | None = None
         self.applied: list[int] = []  # the migrations opening it applied
+        # Outbox entries delivered and not yet recorded as sent: (sent at, entry id).
+        self._sent_soon: list[tuple[str, int]] = []
+        self._sent_timer: asyncio.TimerHandle | None = None
+        self._sent_flush: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path, *, watch_every: float | None = WATCH_EVERY) -> SqliteStore:
@@ -161,12 +168,67 @@ class SqliteStore:
             # Read its answer row, so the statement is finished before the next COMMIT.
             await self._connection.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def mark_sent_soon(self, entry_ids: Sequence[int], at: datetime) -> None:
+        """Record outbox entries as sent with the next statements to go, or within SENT_WITHIN.
+
+        A delivered message needs no trip of its own to say so: the record goes in the
+        same trip as whatever the store runs next (the next answer's commit, a read), in a
+        transaction of its own ahead of it, and the timer writes it if nothing comes first.
+        Every read comes after it, so nothing is ever read as still owed once recorded
+        here. A crash before it is written sends those messages again at restart, as a
+        crash between a send and its record always could (delivery is at least once).
+        """
+        self._sent_soon.extend((at.isoformat(), entry_id) for entry_id in entry_ids)
+        if self._sent_timer is None and self._sent_soon:
+            loop = asyncio.get_running_loop()
+            self._sent_timer = loop.call_later(SENT_WITHIN, self._write_sent_soon)
+
+    def _write_sent_soon(self) -> None:
+        self._sent_timer = None
+        if self._sent_soon and self._sent_flush is None:
+            self._sent_flush = asyncio.create_task(self._flush_sent(), name="outbox-sent")
+
+    async def _flush_sent(self) -> None:
+        try:
+            async with self.transaction():
+                pass  # the records go ahead of every block: this one has nothing else
+        except Exception:  # given back by the transaction: tried again with the next one
+            log.exception("could not record delivered messages as sent; trying again")
+        finally:
+            self._sent_flush = None
+        if self._sent_soon:
+            self.mark_sent_soon((), datetime.now(UTC))
+
+    def _take_sent(self, batch: Batch) -> list[tuple[str, int]]:
+        """Put the waiting records of sent entries into ``batch``; return them."""
+        taken, self._sent_soon = self._sent_soon, []
+        for at, entry_id in taken:
+            batch.defer(MARK_SENT, (at, entry_id))
+        return taken
+
+    def _give_back_sent(self, taken: list[tuple[str, int]]) -> None:
+        """Keep records of sent entries that a failed trip did not write, for the next one."""
+        if taken:
+            self._sent_soon[:0] = taken
+            self.mark_sent_soon((), datetime.now(UTC))
+
     async def close(self) -> None:
         """Close the connection, waiting for any transaction under way."""
         if self._watch is not None:
             self._watch.cancel()
             await asyncio.gather(self._watch, return_exceptions=True)
             self._watch = None
+        if self._sent_timer is not None:
+            self._sent_timer.cancel()
+            self._sent_timer = None
+        if self._sent_flush is not None:
+            await asyncio.gather(self._sent_flush, return_exceptions=True)
+        if self._sent_soon:
+            try:
+                async with self.transaction():
+                    pass
+            except Exception:  # still close: those messages are sent again at restart
+                log.exception("could not record delivered messages as sent")
         try:
             await self.keep_file()
         except Exception:  # still close; the WARNING above said where the data is
@@ -179,12 +241,20 @@ class SqliteStore:
         """Run reads, or single statements that commit themselves, without a transaction."""
         async with self._lock:
             batch = Batch(self._connection)
+            taken: list[tuple[str, int]] = []
+            if self._sent_soon:
+                batch.defer("BEGIN IMMEDIATE")
+                taken = self._take_sent(batch)
+                batch.defer("COMMIT")
             tx = SqliteTx(batch, self._drafts)
             try:
                 yield tx
                 await batch.flush()
             except BaseException as exc:
                 tx.failed()
+                if batch.in_transaction:
+                    await self._connection.execute("ROLLBACK")
+                self._give_back_sent(taken)
                 if isinstance(exc, sqlite3.Error):
                     self._note_failure(exc)
                 raise
@@ -201,6 +271,7 @@ class SqliteStore:
         async with self._lock:
             batch = Batch(self._connection)
             batch.defer("BEGIN IMMEDIATE")
+            taken = self._take_sent(batch)
             tx = SqliteTx(batch, self._drafts)
             try:
                 try:
@@ -213,6 +284,7 @@ class SqliteStore:
                 except BaseException:
                     tx.failed()
                     batch.drop()
+                    self._give_back_sent(taken)
                     # SQLite rolls back by itself on some errors (a full disk): then there
                     # is nothing left to roll back, and the first error is the one to raise.
                     if self._connection.in_transaction:

@@ -65,6 +65,7 @@ _CHAT_LANE = (
     " FROM outbox o LEFT JOIN cases c ON c.id = o.case_id"
     " WHERE o.chat_id = :chat AND o.state = 'pending' ORDER BY o.id LIMIT :limit"
 )
+MARK_SENT = "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?"
 # A new case's card goes before other cards and messages; an urgent new case's first of all.
 _CARD_PRIORITY = (
     "SELECT CASE WHEN card_message_id IS NOT NULL THEN 2 WHEN urgent = 1 THEN 0 ELSE 1 END"
@@ -221,10 +222,7 @@ class OutboxRows:
 
     async def mark_sent(self, entry_id: int, now: datetime) -> None:
         """Record that an entry was delivered."""
-        self.db.defer(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-            (now.isoformat(), entry_id),
-        )
+        self.db.defer(MARK_SENT, (now.isoformat(), entry_id))
 
     async def mark_retry(self, entry_id: int, due: datetime, error: str) -> None:
         """Record a failed attempt and when to try again."""
