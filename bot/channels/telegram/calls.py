@@ -15,7 +15,8 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram.request import BaseRequest
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+# A keyboard as python-telegram-bot's object, or as the Bot API's JSON.
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | dict[str, Any]
 DEFAULT = BaseRequest.DEFAULT_NONE  # filled in from the bot's defaults
 
 

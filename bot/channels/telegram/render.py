@@ -6,14 +6,9 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.channels.telegram.parse import callback_data
 from bot.core.catalogue import Catalogue, Msg
@@ -25,6 +20,9 @@ from bot.service.replies import messages_of
 from bot.service.types import Response
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+# A keyboard as the Bot API takes it (reply_markup): sent as it is, with no objects to build.
+Keyboard = dict[str, Any]
+_REMOVE_KEYBOARD: Keyboard = {"remove_keyboard": True}
 
 MESSAGE_LIMIT = 4096
 SUMMARY_VALUE_LIMIT = 400
@@ -46,10 +44,24 @@ def plain(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message to send."""
+    """One message to send: its HTML, and its keyboard as the Bot API takes it."""
 
     text: str
-    markup: Markup | None = None
+    keyboard: Keyboard | None = None
+
+    @property
+    def markup(self) -> Markup | None:
+        """Return the keyboard as python-telegram-bot's object."""
+        keyboard = self.keyboard
+        if keyboard is None:
+            return None
+        if "inline_keyboard" in keyboard:
+            return InlineKeyboardMarkup.de_json(keyboard)
+        if "keyboard" in keyboard:
+            rows = [[KeyboardButton(**button) for button in row] for row in keyboard["keyboard"]]
+            options = {key: value for key, value in keyboard.items() if key != "keyboard"}
+            return ReplyKeyboardMarkup(rows, **options)
+        return ReplyKeyboardRemove.de_json(keyboard)
 
 
 class Renderer:
@@ -108,8 +120,8 @@ class Renderer:
             lead.append(f"<i>{echo}</i>")
         prompt = part.question
         if prompt is None:
-            markup: Markup | None = ReplyKeyboardRemove() if part.remove_keyboard else None
-            return Outgoing(_fit("\n\n".join(lead)), markup)
+            removed = dict(_REMOVE_KEYBOARD) if part.remove_keyboard else None
+            return Outgoing(_fit("\n\n".join(lead)), removed)
         room = MESSAGE_LIMIT - sum(len(line) + 2 for line in lead)
         body = [*lead, self._prompt_text(prompt, room)]
         return Outgoing(_fit("\n\n".join(body)), self._markup(prompt, part.revision))
@@ -133,28 +145,29 @@ class Renderer:
             parts.append(label + shown)
         return "\n\n".join(parts)
 
-    def _markup(self, prompt: Prompt, revision: int) -> Markup | None:
+    def _markup(self, prompt: Prompt, revision: int) -> Keyboard | None:
         if prompt.request_contact:
             # Inline buttons cannot go with it: Skip and Back become buttons that type.
-            share = KeyboardButton(self._label(Msg("button.share_phone")), request_contact=True)
-            rows = [[share]]
+            share = {"text": self._label(Msg("button.share_phone")), "request_contact": True}
+            rows: list[list[dict[str, Any]]] = [[share]]
             rows += [
-                [KeyboardButton(self._label(b.label))]
+                [{"text": self._label(b.label)}]
                 for row in prompt.buttons
                 for b in row
                 if self.keyboard_reply(self._label(b.label)) is not None
             ]
-            return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+            return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
         if not prompt.buttons:
             return None
-        return InlineKeyboardMarkup(
-            [[self._button(b, revision) for b in row] for row in prompt.buttons]
-        )
+        return {
+            "inline_keyboard": [[self._button(b, revision) for b in row] for row in prompt.buttons]
+        }
 
-    def _button(self, button: Button, revision: int) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            self._label(button.label), callback_data=callback_data(revision, button.action)
-        )
+    def _button(self, button: Button, revision: int) -> dict[str, Any]:
+        return {
+            "text": self._label(button.label),
+            "callback_data": callback_data(revision, button.action),
+        }
 
 
 def _shares(lengths: list[int], room: int) -> list[int]:

@@ -112,7 +112,7 @@ class TelegramTransport:
         """Send an owed text, or a photo or document with the text as its caption."""
         if owed.reply is not None and self.render_reply is not None:
             out = self.render_reply(owed.reply, owed.language)
-            return await _outcome(send_text(self.bot, chat_id, out.text, out.markup))
+            return await _outcome(send_text(self.bot, chat_id, out.text, out.keyboard))
         text = self.render_text(owed.text, owed.language)
         attachment = owed.attachment
         if owed.edit_message_id is not None:

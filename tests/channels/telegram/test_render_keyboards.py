@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup
+import pytest
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.channels.telegram.render import Renderer
 from bot.core.catalogue import Msg
@@ -34,3 +35,39 @@ def test_an_optional_phone_question_offers_share_skip_and_back() -> None:
     assert renderer.keyboard_reply("Skip this question") == Skip()
     assert renderer.keyboard_reply("« Back") == Back()
     assert renderer.keyboard_reply("Back") is None
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        Prompt(
+            text=Msg("question.phone"),
+            step="phone",
+            buttons=((Button(Msg("button.skip"), action_for(Skip())),),),
+            request_contact=True,
+        ),
+        Prompt(
+            text=Msg("question.phone"),
+            step="phone",
+            buttons=(
+                (Button(Msg("button.skip"), action_for(Skip())),),
+                (Button(Msg("button.back"), action_for(Back())),),
+            ),
+        ),
+    ],
+    ids=["share-phone", "inline"],
+)
+def test_a_keyboard_is_sent_as_python_telegram_bot_would_send_its_object(prompt: Prompt) -> None:
+    renderer = Renderer(load_catalogue(FLOWS_DIR / "locales"))
+    [message] = renderer.render(Response(prompt=prompt, revision=3))
+    assert message.markup is not None
+    assert message.keyboard == message.markup.to_dict()
+
+
+def test_a_closed_keyboard_is_removed_as_python_telegram_bot_would_remove_it() -> None:
+    renderer = Renderer(load_catalogue(FLOWS_DIR / "locales"))
+    [message] = renderer.render(
+        Response(lead=(Msg("notice.keyboard_closed"),), remove_keyboard=True)
+    )
+    assert isinstance(message.markup, ReplyKeyboardRemove)
+    assert message.keyboard == ReplyKeyboardRemove().to_dict()
