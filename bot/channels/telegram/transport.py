@@ -215,10 +215,7 @@ class TelegramTransport:
                     return message_id
                 if "not found" not in exc.message.lower():
                     raise
-        sent = await self.bot.send_message(
-            chat_id, text, reply_markup=markup, message_thread_id=topic
-        )
-        return sent.message_id
+        return await send_text(self.bot, chat_id, text, markup, topic)
 
 
 async def _outcome(call: Awaitable[T]) -> T:
