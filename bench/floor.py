@@ -29,6 +29,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
     "PRAGMA secure_delete=ON",
+    "PRAGMA wal_autocheckpoint=4000",
 )
 
 

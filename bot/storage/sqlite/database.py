@@ -42,6 +42,9 @@ _PRAGMAS: tuple[str, ...] = (
     "PRAGMA busy_timeout=5000",
     # Deleted rows are overwritten, not left in free pages for anyone reading the file.
     "PRAGMA secure_delete=ON",
+    # Checkpoint every 4,000 pages (16 MiB) of WAL, not SQLite's 1,000: each checkpoint syncs
+    # the disk twice whatever its size, so fewer of them cost less per answer.
+    "PRAGMA wal_autocheckpoint=4000",
 )
 # How often a running store checks that its file is still there (it also does on closing).
 WATCH_EVERY = 10.0

@@ -103,7 +103,8 @@ async def test_a_restored_file_readable_by_others_is_made_private_with_a_warning
 async def test_write_ahead_logging_and_foreign_keys_are_on(db: SqliteStore) -> None:
     async with db.transaction() as tx:
         values = {}
-        for pragma in ("journal_mode", "foreign_keys", "busy_timeout", "secure_delete"):
+        pragmas = ("journal_mode", "foreign_keys", "busy_timeout", "secure_delete")
+        for pragma in (*pragmas, "wal_autocheckpoint"):
             async with tx.db.execute(f"PRAGMA {pragma}") as cursor:
                 row = await cursor.fetchone()
             assert row is not None
@@ -112,6 +113,7 @@ async def test_write_ahead_logging_and_foreign_keys_are_on(db: SqliteStore) -> N
     assert values["foreign_keys"] == 1
     assert values["busy_timeout"] > 0
     assert values["secure_delete"] == 1
+    assert values["wal_autocheckpoint"] == 4000
 
 
 async def test_foreign_keys_are_enforced(db: SqliteStore) -> None:
