@@ -44,6 +44,8 @@ IDLE = 60.0
 POLL = 1.0
 # A lane whose delivery ended while the due entries were read is looked at again this soon.
 RECHECK = 0.05
+# The longest a private chat's lane is left to a handler that said it will deliver it.
+EXPECT_FOR = 2.0
 LANES_AT_ONCE = 8
 # The backoff doubles up to ``max_backoff``; past this many doublings it cannot grow any more
 # (and 2.0 ** attempts would overflow after a day of one-second waits).
@@ -242,12 +244,39 @@ class OutboxWorker:
         self._unrecorded: dict[int, int] = {}
         # Entries whose fault has been logged with its traceback: later attempts log one line.
         self._traced: set[int] = set()
+        # Private chats whose handler delivers their lane itself, until when (monotonic).
+        self._expected: dict[int, float] = {}
         # When the group's rate limit noted each call an entry in flight to a group may make.
         self._noted: dict[int, list[float]] = {}
 
     def wake(self) -> None:
         """Look at the outbox now (called after a transaction that added to it)."""
         self._wake.set()
+
+    def expect(self, chat_id: int) -> None:
+        """Leave a private chat's lane to the handler now answering in it.
+
+        The handler owes its replies with its commit and delivers them itself
+        (``deliver_lane``): meanwhile the worker passes the lane by, and looks again
+        within RECHECK, rather than send them first and make the handler wait and read
+        the lane again. The lane is the worker's again once the handler says it is done
+        (``done_with``), or after EXPECT_FOR seconds if it never does.
+        """
+        self._expected[chat_id] = self.monotonic() + EXPECT_FOR
+
+    def done_with(self, chat_id: int) -> None:
+        """Give a private chat's lane back to the worker."""
+        self._expected.pop(chat_id, None)
+
+    def _left_to_handler(self, lane: Lane) -> bool:
+        """Tell whether the worker leaves ``lane`` to a handler for now."""
+        until = self._expected.get(lane[0]) if lane[1] is None else None
+        if until is None:
+            return False
+        if until <= self.monotonic():
+            del self._expected[lane[0]]
+            return False
+        return True
 
     def spent(self, chat_id: int) -> None:
         """Count a message the channel sent a group directly (an answer) against its limit."""
@@ -304,9 +333,11 @@ class OutboxWorker:
                     break
                 if lane in self._in_flight or entry.chat_id in limited:
                     continue
-                if not self._untouched_since(lane, turn):
+                if not self._untouched_since(lane, turn) or (
+                    entry.chat_id > 0 and self._left_to_handler(lane)
+                ):
                     # A delivery in it ended during the read, which may show what it sent
-                    # as still owed: look again shortly.
+                    # as still owed, or a handler is delivering it: look again shortly.
                     held = min(held, RECHECK)
                     continue
                 need = self._cost(entry) if entry.chat_id < 0 else 0

@@ -721,3 +721,37 @@ async def test_the_worker_does_not_send_again_what_a_handler_delivered(
     await worker.drain(seconds=5)
     assert transport.sent(ADA) == ["Hello Ada"]
     assert row_for(path, ADA).state == "sent"
+
+
+# --- a lane left to the handler answering in it ------------------------------------------
+
+
+async def test_the_worker_leaves_a_lane_to_the_handler_answering_in_it(
+    store: SqliteStore, worker: OutboxWorker, clock: Clock, transport: FakeTransport
+) -> None:
+    worker.expect(ADA)
+    read = await owe_and_read(store, worker, clock, ADA, "hello")
+    await owe_and_read(store, worker, clock, BO, "hello")
+    await worker.deliver_due()
+    assert transport.sent(ADA) == []  # left to its handler
+    assert transport.sent(BO) == ["Hello Ada"]  # no one said they would deliver it
+    await worker.deliver_lane(ADA, read)
+    worker.done_with(ADA)
+    assert transport.sent(ADA) == ["Hello Ada"]
+
+
+async def test_a_lane_a_handler_never_delivered_is_the_workers_again(
+    store: SqliteStore, worker: OutboxWorker, clock: Clock, transport: FakeTransport
+) -> None:
+    worker.expect(ADA)
+    await owe_and_read(store, worker, clock, ADA, "hello")
+    assert 0 < await worker.deliver_due() <= outbox.RECHECK  # it looks again soon
+    assert transport.sent(ADA) == []
+    worker.done_with(ADA)  # the handler ended without delivering
+    await worker.deliver_due()
+    assert transport.sent(ADA) == ["Hello Ada"]
+    worker.expect(ADA)
+    await owe_and_read(store, worker, clock, ADA, "hello")
+    clock.advance(seconds=outbox.EXPECT_FOR)  # nor said it was done
+    await worker.deliver_due()
+    assert transport.sent(ADA) == ["Hello Ada", "Hello Ada"]

@@ -28,6 +28,10 @@ async def on_guard(update: Update, context: Context) -> None:
         update.update_id, user.id if user else None
     )
     if verdict is Verdict.ALLOW:
+        chat = update.effective_chat
+        if chat is not None and chat.type == "private":
+            # Its handler delivers what it owes the chat: the worker leaves the lane to it.
+            context.bot_data.runtime.outbox.expect(chat.id)
         return
     if (
         verdict is Verdict.WARN
@@ -49,6 +53,8 @@ async def on_guard(update: Update, context: Context) -> None:
 async def on_processed(update: Update, context: Context) -> None:
     """Record that an update has been processed, so a second delivery of it is ignored."""
     await context.bot_data.runtime.guard.done(update.update_id)
+    if update.effective_chat is not None:
+        context.bot_data.runtime.outbox.done_with(update.effective_chat.id)
 
 
 async def on_start(update: Update, context: Context) -> None:
