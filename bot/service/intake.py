@@ -73,9 +73,9 @@ class IntakeService:
     async def start(self, sender: Sender) -> Response:
         """Begin an intake, or offer to carry on with the one under way."""
         now = self.clock()
+        turn = None if self.outbox_turn is None else self.outbox_turn()
         async with self.store.transaction() as tx:
-            draft = await tx.get_draft(sender.user_id)
-            known = await tx.language_of(sender.chat_id)
+            draft, known = await tx.draft_and_language(sender.user_id, sender.chat_id)
             if draft is not None:
                 response = Response(prompt=_resume_prompt(), revision=draft.revision)
             elif known is None and len(self.languages) > 1:
@@ -84,6 +84,10 @@ class IntakeService:
             else:
                 response = await self._begin(tx, sender, known or ENGLISH, now)
             await owe_response(tx, sender.chat_id, response, now)
+            lane = None if turn is None else tx.lane_with_commit(sender.chat_id, LANE_READ)
+        owed = None if lane is None else lane()
+        if owed is not None and turn is not None:
+            response = replace(response, owed=LaneRead(owed, turn))
         return response
 
     async def _begin(self, tx: Tx, sender: Sender, language: str, now: datetime) -> Response:

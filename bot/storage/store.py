@@ -67,6 +67,11 @@ class Drafts(Protocol):
     async def language_of(self, chat_id: int) -> str | None:
         """Return the language a constituent chose: their draft's, else their latest case's."""
 
+    async def draft_and_language(
+        self, user_id: int, chat_id: int
+    ) -> tuple[Draft | None, str | None]:
+        """Return the constituent's draft and the language they chose (one read, if any)."""
+
     async def set_language(self, user_id: int, language: str) -> None:
         """Record a constituent's new choice of language on their cases (drafts hold their own)."""
 

@@ -155,6 +155,18 @@ class DraftRows:
         row = await first_row(self.db, LANGUAGE_OF_CHAT, {"chat": chat_id})
         return None if row is None else str(row[0])
 
+    async def draft_and_language(
+        self, user_id: int, chat_id: int
+    ) -> tuple[Draft | None, str | None]:
+        """Return the constituent's draft and the language they chose, in one trip."""
+        if self._known(user_id) is not UNKNOWN:
+            return await self.get_draft(user_id), await self.language_of(chat_id)
+        language = self.db.defer_read(LANGUAGE_OF_CHAT, {"chat": chat_id})
+        row = await first_row(self.db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
+        draft = self._read(user_id, None if row is None else str(row[0]))
+        chosen = next(iter(language.rows or ()), None)
+        return draft, None if chosen is None else str(chosen[0])
+
     async def set_language(self, user_id: int, language: str) -> None:
         """Record a constituent's new choice of language on their draft and on their cases."""
         async with self.db.execute(

@@ -148,3 +148,24 @@ def test_the_least_recently_used_are_forgotten_first() -> None:
     assert cache.get(2) is UNKNOWN
     assert cache.get(1) == draft(1)
     assert cache.get(3) is None
+
+
+async def test_a_draft_not_kept_is_read_with_the_language_in_one_trip(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await SqliteStore.open(path, watch_every=None)
+    async with first.transaction() as tx:
+        await tx.save_draft(7, 7, draft(3).in_language("cy"))
+    await first.close()
+    store = await SqliteStore.open(path, watch_every=None)  # nothing kept in memory
+    try:
+        trips = Trips(store, monkeypatch)
+        async with store.autocommit() as tx:
+            found, language = await tx.draft_and_language(7, 7)
+            assert trips.count == 1
+            assert (found, language) == (await tx.get_draft(7), await tx.language_of(7))
+            assert found is not None
+            assert (found.revision, language) == (3, "cy")
+            assert await tx.draft_and_language(8, 8) == (None, None)
+    finally:
+        await store.close()
