@@ -11,7 +11,7 @@ from bot.core.search import case_text
 from bot.core.workdays import london_date
 from bot.storage.records import DuplicateReferenceError, QueueRow, StoredCase
 from bot.storage.sqlite.rows import ROW_COLUMNS, Connection, all_rows, first_row, queue_row
-from bot.storage.sqlite.search import index
+from bot.storage.sqlite.search import index, index_new
 
 
 def _columns(case: Case) -> tuple[object, ...]:
@@ -84,8 +84,9 @@ class CaseRows:
             raise
         case_id = cursor.lastrowid
         assert case_id is not None
-        await index(self.db, case_id, case_text(case))
-        await self.db.execute(
+        # Neither needs an answer: both go with the transaction's next trip.
+        index_new(self.db, case_id, case_text(case))
+        self.db.defer(
             "INSERT INTO consents (case_id, version, answer, recorded_at, wording, given_via,"
             " recorded_by, how) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (

@@ -26,6 +26,18 @@ async def index(db: Connection, case_id: int, text: str) -> None:
         await db.execute("UPDATE case_search SET facts = ? WHERE rowid = ?", (text, case_id))
 
 
+def index_new(db: Connection, case_id: int, text: str) -> None:
+    """Make a new case found by ``text``, with the transaction's next trip.
+
+    A new case's row id has no index row (an erased case's went with it); should one be
+    left there, it is replaced, words and all.
+    """
+    db.defer(
+        "INSERT OR REPLACE INTO case_search (rowid, facts, messages) VALUES (?, ?, '')",
+        (case_id, text),
+    )
+
+
 async def add_words(db: Connection, case_id: int, text: str) -> None:
     """Make a case found by the words of one more note or message."""
     await db.execute(

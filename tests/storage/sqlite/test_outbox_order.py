@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,3 +178,28 @@ async def test_a_lane_read_with_the_commit_holds_the_messages_owed_as_a_later_re
     # This transaction's own messages come back as they were owed, not parsed again.
     assert messages[1] is replies[0]
     assert messages[2] is replies[1]
+
+
+async def test_a_new_case_goes_in_one_trip_with_its_commit_found_and_with_its_consent(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = 0
+    connection = store._connection
+    execute: Callable[..., Awaitable[object]] = connection._execute
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> object:
+        nonlocal trips
+        trips += 1
+        return await execute(fn, *args, **kwargs)
+
+    monkeypatch.setattr(connection, "_execute", counted)
+    async with store.transaction() as tx:
+        case_id = await tx.create_case(a_case(7, name="Grace Hopper"))
+    assert trips == 2  # the case (its id), then the COMMIT with its index row and consent
+    monkeypatch.undo()
+    async with store.autocommit() as tx:
+        assert (await tx.search_cases(search_terms("hopper")))[1] == 1
+        rows = await tx.db.execute_fetchall(
+            "SELECT version FROM consents WHERE case_id = ?", (case_id,)
+        )
+    assert [row[0] for row in rows] == ["v1"]
