@@ -144,10 +144,8 @@ class CaseRows:
         return None if row is None else _stored(row)
 
     async def set_card_message(self, case_id: int, message_id: int) -> None:
-        """Remember which staff-group message is the case's card."""
-        await self.db.execute(
-            "UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id)
-        )
+        """Remember which staff-group message is the case's card (with the next trip)."""
+        self.db.defer("UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id))
 
     async def get_case(self, reference: str) -> StoredCase | None:
         """Return the case with ``reference``, if there is one."""
