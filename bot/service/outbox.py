@@ -322,7 +322,8 @@ class OutboxWorker:
         """
         async with self._busy:
             turn = self._turn
-            async with self.store.transaction() as tx:
+            # Reads only (here and below): no transaction to begin and commit around them.
+            async with self.store.autocommit() as tx:
                 entries = await tx.list_due(self.clock())
             held, started = math.inf, []
             # Groups whose most pressing lane waits for the rate limit: their later lanes wait too.
@@ -363,7 +364,7 @@ class OutboxWorker:
             if not started:
                 if self._in_flight or held < math.inf:
                     return min(held, POLL)
-                async with self.store.transaction() as tx:
+                async with self.store.autocommit() as tx:
                     due = await tx.next_due()
                 return IDLE if due is None else max(0.0, (due - self.clock()).total_seconds())
         if wait:
@@ -446,7 +447,7 @@ class OutboxWorker:
                     list(self._in_flight.values()), timeout=max(0.0, deadline - time.monotonic())
                 )
                 continue
-            async with self.store.transaction() as tx:
+            async with self.store.autocommit() as tx:
                 if await tx.count_pending() == 0:
                     return
             await asyncio.sleep(min(wait, 0.05) if wait > 0 else 0)
@@ -626,7 +627,7 @@ class OutboxWorker:
 
     async def _show_card(self, entry: OutboxEntry) -> int:
         assert entry.case_id is not None
-        async with self.store.transaction() as tx:
+        async with self.store.autocommit() as tx:
             stored = await tx.get_case_by_id(entry.case_id)
             linked = await _linked_topic(tx, stored)
         if stored is None:  # deleted meanwhile: nothing to show
@@ -664,7 +665,7 @@ class OutboxWorker:
         if not self._in_topic(entry):
             return None, 0
         assert entry.case_id is not None
-        async with self.store.transaction() as tx:
+        async with self.store.autocommit() as tx:
             stored = await tx.get_case_by_id(entry.case_id)
             linked = await _linked_topic(tx, stored)
         if stored is None:
@@ -735,7 +736,7 @@ class OutboxWorker:
 
     async def _joined(self, entry: OutboxEntry, owed: OwedMessage) -> list[OutboxEntry]:
         """Return the relayed messages waiting right behind ``entry`` that go with it as one."""
-        async with self.store.transaction() as tx:
+        async with self.store.autocommit() as tx:
             behind = await tx.list_behind(entry)
         run: list[OutboxEntry] = []
         for later in behind:
@@ -759,7 +760,7 @@ class OutboxWorker:
             self._not_sent(entry)
             await self._sent(entry)
             return 0
-        async with self.store.transaction() as tx:
+        async with self.store.autocommit() as tx:
             place = await tx.get_summary()
             rows, total = await tx.list_queue(QueueFilter.ALL, limit=SUMMARY_ROWS)
         calls = 0
