@@ -48,8 +48,10 @@ _PRAGMAS: tuple[str, ...] = (
 )
 # How often a running store checks that its file is still there (it also does on closing).
 WATCH_EVERY = 10.0
-# How long a delivered message may wait to be recorded as sent, if no other write comes first.
+# How long a delivered message may wait to be recorded as sent, if no other write comes first,
+# and how long after a failed attempt to write the records the timer tries again.
 SENT_WITHIN = 0.05
+SENT_RETRY = 1.0
 
 
 class SqliteStore:
@@ -182,9 +184,12 @@ class SqliteStore:
         crash between a send and its record always could (delivery is at least once).
         """
         self._sent_soon.extend((at.isoformat(), entry_id) for entry_id in entry_ids)
+        self._arm_sent_timer(SENT_WITHIN)
+
+    def _arm_sent_timer(self, delay: float) -> None:
         if self._sent_timer is None and self._sent_soon:
             loop = asyncio.get_running_loop()
-            self._sent_timer = loop.call_later(SENT_WITHIN, self._write_sent_soon)
+            self._sent_timer = loop.call_later(delay, self._write_sent_soon)
 
     def _write_sent_soon(self) -> None:
         self._sent_timer = None
@@ -192,15 +197,18 @@ class SqliteStore:
             self._sent_flush = asyncio.create_task(self._flush_sent(), name="outbox-sent")
 
     async def _flush_sent(self) -> None:
+        delay = SENT_WITHIN
         try:
             async with self.transaction():
                 pass  # the records go ahead of every block: this one has nothing else
-        except Exception:  # given back by the transaction: tried again with the next one
-            log.exception("could not record delivered messages as sent; trying again")
+        except Exception as exc:  # given back by the transaction: tried again shortly
+            delay = SENT_RETRY
+            # A disk that cannot be written has been reported once already (_note_failure).
+            if not (isinstance(exc, sqlite3.Error) and is_disk_fault(exc)):
+                log.warning("could not record delivered messages as sent: %s", exc)
         finally:
             self._sent_flush = None
-        if self._sent_soon:
-            self.mark_sent_soon((), datetime.now(UTC))
+        self._arm_sent_timer(delay)
 
     def _take_sent(self, batch: Batch) -> list[tuple[str, int]]:
         """Put the waiting records of sent entries into ``batch``; return them."""
@@ -213,7 +221,8 @@ class SqliteStore:
         """Keep records of sent entries that a failed trip did not write, for the next one."""
         if taken:
             self._sent_soon[:0] = taken
-            self.mark_sent_soon((), datetime.now(UTC))
+            if self._sent_flush is None:  # a failed timed write sets its own retry
+                self._arm_sent_timer(SENT_WITHIN)
 
     async def close(self) -> None:
         """Close the connection, waiting for any transaction under way."""

@@ -104,3 +104,30 @@ async def test_closing_writes_the_records_waiting(path: Path) -> None:
     opened.mark_sent_soon(entries, NOW)
     await opened.close()
     assert set(states(path).values()) == {"sent"}
+
+
+async def test_a_timed_write_that_fails_keeps_the_records_and_tries_again(
+    store: SqliteStore,
+    path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    [entry] = await owe(store, 1)
+    monkeypatch.setattr(database_module, "SENT_WITHIN", 0.01)
+    monkeypatch.setattr(database_module, "SENT_RETRY", 0.2)
+    monkeypatch.setattr(database_module, "MARK_SENT", "UPDATE no_such_table SET x = ?, y = ?")
+    store.mark_sent_soon([entry], NOW)
+    for _ in range(100):
+        if "could not record" in caplog.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "could not record delivered messages as sent" in caplog.text
+    monkeypatch.undo()  # the store can write them again
+    monkeypatch.setattr(database_module, "SENT_WITHIN", 3600.0)
+    assert states(path) == {entry: "pending"}
+    for _ in range(100):
+        if states(path)[entry] == "sent":
+            break
+        await asyncio.sleep(0.01)
+    assert states(path) == {entry: "sent"}
+    assert caplog.text.count("could not record") == 1
