@@ -22,6 +22,7 @@ from bench.baselines import conversation_bot
 from bench.driver import Subject
 from bench.offline import Call
 from bench.ours import Calibration, create_schema, populate_drafts
+from bot.storage.sqlite.outbox import MARK_SENT
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -82,11 +83,7 @@ async def floor_bot(folder: Path, stored: int, calibration: Calibration) -> Asyn
                         " VALUES ('message', ?, ?, ?, ?)",
                         (user_id, payload, now, now),
                     )
-                    db.execute(
-                        "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1"
-                        " WHERE id = ?",
-                        (now, cursor.lastrowid),
-                    )
+                    db.execute(MARK_SENT, (now, cursor.lastrowid))
                 db.execute("COMMIT")
 
             subject.after = write

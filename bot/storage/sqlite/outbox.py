@@ -65,7 +65,13 @@ _CHAT_LANE = (
     " FROM outbox o LEFT JOIN cases c ON c.id = o.case_id"
     " WHERE o.chat_id = :chat AND o.state = 'pending' ORDER BY o.id LIMIT :limit"
 )
-MARK_SENT = "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?"
+# A delivered entry keeps only what it was (the trigger outbox_forgets_delivered would do the
+# same, in a second write of the row): an intake's reply, that it was one.
+MARK_SENT = (
+    "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, payload = CASE"
+    " WHEN json_extract(payload, '$.reply') IS NOT NULL THEN '{\"reply\":{}}' ELSE '{}' END"
+    " WHERE id = ?"
+)
 # A new case's card goes before other cards and messages; an urgent new case's first of all.
 _CARD_PRIORITY = (
     "SELECT CASE WHEN card_message_id IS NOT NULL THEN 2 WHEN urgent = 1 THEN 0 ELSE 1 END"
