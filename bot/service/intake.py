@@ -74,7 +74,22 @@ class IntakeService:
         """Begin an intake, or offer to carry on with the one under way."""
         now = self.clock()
         turn = None if self.outbox_turn is None else self.outbox_turn()
+        try:
+            response, lane = await self._start(sender, now, turn is not None)
+        except AlreadyProcessed:  # a second delivery: nothing of it was committed
+            return Response(stale=True)
+        owed = None if lane is None else lane()
+        if owed is not None and turn is not None:
+            response = replace(response, owed=LaneRead(owed, turn))
+        return response
+
+    async def _start(
+        self, sender: Sender, now: datetime, read_lane: bool
+    ) -> tuple[Response, Callable[[], ChatLane | None] | None]:
         async with self.store.transaction() as tx:
+            # Recorded as processed with its effect, like an answer (see _handle).
+            if sender.update_id is not None:
+                tx.claim_update(sender.update_id, now)
             draft, known = await tx.draft_and_language(sender.user_id, sender.chat_id)
             if draft is not None:
                 response = Response(prompt=_resume_prompt(), revision=draft.revision)
@@ -84,11 +99,8 @@ class IntakeService:
             else:
                 response = await self._begin(tx, sender, known or ENGLISH, now)
             await owe_response(tx, sender.chat_id, response, now)
-            lane = None if turn is None else tx.lane_with_commit(sender.chat_id, LANE_READ)
-        owed = None if lane is None else lane()
-        if owed is not None and turn is not None:
-            response = replace(response, owed=LaneRead(owed, turn))
-        return response
+            lane = tx.lane_with_commit(sender.chat_id, LANE_READ) if read_lane else None
+        return response, lane
 
     async def _begin(self, tx: Tx, sender: Sender, language: str, now: datetime) -> Response:
         ask = self.intake.begin(now, sender.profile)

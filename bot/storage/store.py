@@ -290,6 +290,13 @@ class Safeguards(Protocol):
     async def mark_processed(self, update_id: int, now: datetime) -> bool:
         """Record an update as processed; return False if it already was."""
 
+    def claim_update(self, update_id: int, now: datetime) -> None:
+        """Record an update as processed with the transaction it is in.
+
+        If it already was, AlreadyProcessed is raised from the transaction (when the store
+        finds out: at once, or with a later statement), and nothing of it is committed.
+        """
+
     async def admission(self, update_id: int, user_id: int) -> tuple[bool, bool]:
         """Return (already processed, sender blocked)."""
 

@@ -92,6 +92,22 @@ async def test_an_answer_in_an_update_handled_twice_counts_once(services: Servic
     assert [a.value for a in draft.answers.values()][-1] == "Ada Lovelace"
 
 
+async def test_a_start_is_recorded_as_processed_with_what_it_began(services: Services) -> None:
+    once = Sender(5001, 5001, {"first_name": "Ada"}, update_id=78)
+    first = await services.intake.start(once)
+    # Delivered again past the guard (as after a restart): it begins nothing more.
+    again = await services.intake.start(once)
+    assert (first.stale, again.stale) == (False, True)
+    async with services.store.autocommit() as tx:
+        seen, _ = await tx.admission(78, 5001)
+        draft = await tx.get_draft(5001)
+        pending = await tx.count_pending()
+    assert seen
+    assert draft is not None
+    assert draft.revision == first.revision
+    assert pending == 1  # the welcome, owed once
+
+
 async def test_the_time_and_the_reference_number_come_from_what_the_services_were_given(
     services: Services, clock: Clock
 ) -> None:

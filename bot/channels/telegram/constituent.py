@@ -59,7 +59,9 @@ async def on_processed(update: Update, context: Context) -> None:
 
 async def on_start(update: Update, context: Context) -> None:
     """Begin an intake, or offer to carry on with one under way."""
-    response = await context.bot_data.runtime.intake.start(sender_of(update))
+    runtime = context.bot_data.runtime
+    response = await runtime.intake.start(sender_of(update))
+    runtime.guard.recorded(update.update_id)
     await send(update, context, response)
 
 

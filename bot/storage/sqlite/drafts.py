@@ -11,6 +11,7 @@ from enum import Enum
 from bot.core.case import Case
 from bot.core.draft import Draft
 from bot.storage.sqlite.rows import Connection, first_row
+from bot.storage.sqlite.safeguards import CLAIM
 from bot.storage.store import AlreadyProcessed
 
 # Drafts (or their absence) kept in memory: the most recently used people's.
@@ -107,18 +108,11 @@ class DraftRows:
         """
         known = self._known(user_id)
         if known is not UNKNOWN:
-            self.db.defer(
-                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                (update_id, now.isoformat()),
-                unless_one=AlreadyProcessed,
-            )
+            self.db.defer(CLAIM, (update_id, now.isoformat()), unless_one=AlreadyProcessed)
             return True, known
 
         def claim(raw: sqlite3.Connection) -> tuple[bool, str | None]:
-            cursor = raw.execute(
-                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                (update_id, now.isoformat()),
-            )
+            cursor = raw.execute(CLAIM, (update_id, now.isoformat()))
             if cursor.rowcount != 1:
                 return False, None
             row = raw.execute("SELECT state FROM drafts WHERE user_id = ?", (user_id,)).fetchone()

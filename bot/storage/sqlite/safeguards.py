@@ -6,6 +6,9 @@ import sqlite3
 from datetime import datetime
 
 from bot.storage.sqlite.rows import Connection, first_row
+from bot.storage.store import AlreadyProcessed
+
+CLAIM = "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
 
 
 class GuardRows:
@@ -15,11 +18,15 @@ class GuardRows:
 
     async def mark_processed(self, update_id: int, now: datetime) -> bool:
         """Record an update as processed; return False if it already was."""
-        cursor = await self.db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-            (update_id, now.isoformat()),
-        )
+        cursor = await self.db.execute(CLAIM, (update_id, now.isoformat()))
         return cursor.rowcount == 1
+
+    def claim_update(self, update_id: int, now: datetime) -> None:
+        """Record an update as processed with the transaction's next statement.
+
+        If it already was, AlreadyProcessed is raised from there and nothing is committed.
+        """
+        self.db.defer(CLAIM, (update_id, now.isoformat()), unless_one=AlreadyProcessed)
 
     async def admission(self, update_id: int, user_id: int) -> tuple[bool, bool]:
         """Return (already processed, sender blocked) in one query."""
