@@ -24,7 +24,7 @@ import random
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
@@ -627,9 +627,12 @@ class OutboxWorker:
 
     async def _show_card(self, entry: OutboxEntry) -> int:
         assert entry.case_id is not None
-        async with self.store.autocommit() as tx:
-            stored = await tx.get_case_by_id(entry.case_id)
-            linked = await _linked_topic(tx, stored)
+        # Listed with its case; a follow-up's card also shows the topic of the case it follows.
+        stored, linked = entry.case, None
+        if stored is None or stored.case.linked_to is not None:
+            async with self.store.autocommit() as tx:
+                stored = await tx.get_case_by_id(entry.case_id)
+                linked = await _linked_topic(tx, stored)
         if stored is None:  # deleted meanwhile: nothing to show
             self._not_sent(entry)
             await self._sent(entry)
@@ -644,11 +647,9 @@ class OutboxWorker:
         async with self.store.transaction() as tx:
             if shown.message_id != stored.card_message_id:
                 await tx.set_card_message(stored.id, shown.message_id)
-            latest = await tx.get_case_by_id(stored.id)
             # A change made while the card was in flight folded into this entry (one waiting
-            # update per case): leave it waiting, so the card is brought up to date again.
-            if latest is None or latest.case == stored.case:
-                await tx.mark_sent(entry.id, self.clock())
+            # update per case): it is left waiting, so the card is brought up to date again.
+            await tx.mark_card_sent(entry.id, stored, self.clock())
             if shown.sent and stored.topic_id is not None:
                 await tx.owe_summary(entry.chat_id, self.clock())
         return calls
@@ -658,7 +659,7 @@ class OutboxWorker:
         topic = await self._transport().open_topic(chat_id, stored.case)
         async with self.store.transaction() as tx:
             await tx.set_topic(stored.id, topic)
-        return StoredCase(stored.id, stored.case, None, topic)
+        return replace(stored, card_message_id=None, topic_id=topic)
 
     async def _topic_for(self, entry: OutboxEntry) -> tuple[int | None, int]:
         """Return the forum topic an entry goes into (opened, with its card, if it has none)."""

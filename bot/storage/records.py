@@ -26,6 +26,9 @@ class StoredCase:
     case: Case
     card_message_id: int | None
     topic_id: int | None = None
+    # The case as the store held it when read, to tell later whether it has changed since
+    # (None: not kept).
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,8 @@ class OutboxEntry:
     topic_id: int | None = None
     case_open: bool | None = None
     card_message_id: int | None = None
+    # A card's case, as it was when listed (None: not a card, or the case is gone).
+    case: StoredCase | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -268,6 +268,10 @@ class Outbox(Protocol):
     async def mark_sent(self, entry_id: int, now: datetime) -> None:
         """Record that an entry was delivered."""
 
+    async def mark_card_sent(self, entry_id: int, shown: StoredCase, now: datetime) -> None:
+        """Record a card delivered, unless its case has changed since ``shown`` was read
+        (then it stays owed, to bring the card up to date)."""
+
     async def mark_retry(self, entry_id: int, due: datetime, error: str) -> None:
         """Record a failed attempt and when to try again."""
 

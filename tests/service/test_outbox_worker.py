@@ -94,6 +94,7 @@ class FakeTransport:
         self.held: dict[str, asyncio.Event] = {}
         self.unchanged: set[str] = set()
         self.notices: list[int] = []  # chats sent a notice about a failed delivery
+        self.cards: list[Case] = []  # each case as its card showed it
         self._ids = 100
 
     def fail(self, target: int | str, *errors: Exception) -> None:
@@ -118,6 +119,7 @@ class FakeTransport:
         if case.reference in self.held:
             await self.held[case.reference].wait()
         self._record(chat_id, case.reference, self._fault(case.reference))
+        self.cards.append(case)
         self._ids += 1
         return Shown(self._ids, sent=True)
 
@@ -578,6 +580,24 @@ async def test_a_case_whose_card_hangs_does_not_hold_up_another_cases_card(
     transport.held[ref_a].set()
     await worker.drain(seconds=2)
     assert transport.sent(STAFF_CHAT) == [ref_b, ref_a]
+
+
+async def test_a_case_changed_while_its_card_is_in_flight_has_its_card_shown_again(
+    store: SqliteStore, clock: Clock, worker: OutboxWorker, transport: FakeTransport, path: Path
+) -> None:
+    a, ref_a = await new_case(store, clock, 1, ADA)
+    transport.held[ref_a] = asyncio.Event()
+    await owe_card(store, clock, a)
+    await worker.deliver_due(wait=False)  # the card is in flight with the case as listed
+    async with store.transaction() as tx:
+        stored = await tx.get_case_by_id(a)
+        assert stored is not None
+        await tx.save_case(a, stored.case.model_copy(update={"category": "benefits"}))
+        await tx.owe_card(a, STAFF_CHAT, clock())  # folded into the entry in flight
+    transport.held[ref_a].set()
+    await worker.drain(seconds=2)
+    assert [case.category for case in transport.cards] == ["housing", "benefits"]
+    assert [r.state for r in rows(path)] == ["sent"]
 
 
 async def test_a_private_chat_keeps_its_order_through_failures(

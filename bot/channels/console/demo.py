@@ -170,6 +170,8 @@ class Demo:
             label = self.renderer.label(button.label)
             extra = f" (sends {SHARED_PHONE})" if button.action == SHARE else ""
             self.say(f"  {number}. {label}{extra}")
+        # The person's own chat first, as its handler does on Telegram; then the rest.
+        await self.services.outbox.deliver_lane(YOU.chat_id, response.owed)
         await self.services.outbox.drain(10)
 
     async def office_side(self, case: Case) -> None:

@@ -51,7 +51,7 @@ _SELECT = "SELECT id, data, card_message_id, topic_id FROM cases"
 
 
 def _stored(row: sqlite3.Row) -> StoredCase:
-    return StoredCase(row[0], Case.model_validate_json(row[1]), row[2], row[3])
+    return StoredCase(row[0], Case.model_validate_json(row[1]), row[2], row[3], row[1])
 
 
 class CaseRows:

@@ -10,9 +10,10 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from bot.core.case import Case
 from bot.core.catalogue import Msg
 from bot.core.outbox import Cleanup, FileRef, OwedMessage, Priority
-from bot.storage.records import ChatLane, OutboxEntry, SummaryPlace
+from bot.storage.records import ChatLane, OutboxEntry, StoredCase, SummaryPlace
 from bot.storage.sqlite.drafts import LANGUAGE_OF_CHAT
 from bot.storage.sqlite.rows import Connection, all_rows, first_row
 
@@ -33,9 +34,10 @@ _LANE_PRIORITY = (
     "CASE WHEN o.chat_id > 0 THEN o.priority ELSE (SELECT min(e.priority) FROM outbox e"  # noqa: S608
     f" WHERE e.state = 'pending' AND {_SAME_LANE}) END"
 )
+# A card's entry comes with its case, as it is now.
 _COLUMNS = (
     "o.id, o.kind, o.chat_id, o.case_id, o.payload, o.attempts, o.created_at, {priority},"
-    " c.topic_id, c.is_open, c.card_message_id"
+    " c.topic_id, c.is_open, c.card_message_id, CASE WHEN o.kind = 'card' THEN c.data END"
 )
 # Within a chat, lanes go by priority, then age; across chats, each chat's first lane comes
 # before any chat's second, so a backlog of cards for many cases in the staff group never
@@ -72,6 +74,9 @@ MARK_SENT = (
     " WHEN json_extract(payload, '$.reply') IS NOT NULL THEN '{\"reply\":{}}' ELSE '{}' END"
     " WHERE id = ?"
 )
+# A card is shown once the case it showed is the case as it is (or is gone): a change made
+# while it was in flight leaves it owed, to be brought up to date.
+_MARK_CARD_SENT = f"{MARK_SENT} AND NOT EXISTS (SELECT 1 FROM cases WHERE id = ? AND data IS NOT ?)"  # noqa: S608
 # A new case's card goes before other cards and messages; an urgent new case's first of all.
 _CARD_PRIORITY = (
     "SELECT CASE WHEN card_message_id IS NOT NULL THEN 2 WHEN urgent = 1 THEN 0 ELSE 1 END"
@@ -86,6 +91,12 @@ def _entry(row: sqlite3.Row, written: Mapping[str, OwedMessage] | None = None) -
         known = None if written is None else written.get(row[4])
         message = OwedMessage.model_validate_json(row[4]) if known is None else known
     cleanup = Cleanup.model_validate_json(row[4]) if kind == "cleanup" else None
+    data = row[11]
+    case = (
+        None
+        if data is None
+        else StoredCase(row[3], Case.model_validate_json(data), row[10], row[8], data)
+    )
     return OutboxEntry(
         row[0],
         kind,
@@ -99,14 +110,15 @@ def _entry(row: sqlite3.Row, written: Mapping[str, OwedMessage] | None = None) -
         row[8],
         None if row[9] is None else bool(row[9]),
         row[10],
+        case,
     )
 
 
 def _chat_lane(
     rows: list[sqlite3.Row], written: Mapping[str, OwedMessage] | None = None
 ) -> ChatLane:
-    waiting = [(_entry(row, written), datetime.fromisoformat(row[11])) for row in rows]
-    language = rows[0][12] if rows else None
+    waiting = [(_entry(row, written), datetime.fromisoformat(row[12])) for row in rows]
+    language = rows[0][13] if rows else None
     return ChatLane(waiting, None if language is None else str(language))
 
 
@@ -200,7 +212,7 @@ class OutboxRows:
 
     async def owe_summary(self, chat_id: int, now: datetime) -> None:
         """Owe the staff group an up-to-date summary of open cases (one waiting update)."""
-        await self.db.execute(
+        self.db.defer(
             "INSERT OR IGNORE INTO outbox (kind, chat_id, created_at, due_at, priority)"
             " VALUES ('summary', ?, ?, ?, ?)",
             (chat_id, now.isoformat(), now.isoformat(), int(Priority.BACKGROUND)),
@@ -229,6 +241,13 @@ class OutboxRows:
     async def mark_sent(self, entry_id: int, now: datetime) -> None:
         """Record that an entry was delivered."""
         self.db.defer(MARK_SENT, (now.isoformat(), entry_id))
+
+    async def mark_card_sent(self, entry_id: int, shown: StoredCase, now: datetime) -> None:
+        """Record a card delivered, unless its case has changed since ``shown`` was read."""
+        if shown.version is None:
+            self.db.defer(MARK_SENT, (now.isoformat(), entry_id))
+        else:
+            self.db.defer(_MARK_CARD_SENT, (now.isoformat(), entry_id, shown.id, shown.version))
 
     async def mark_retry(self, entry_id: int, due: datetime, error: str) -> None:
         """Record a failed attempt and when to try again."""
