@@ -324,7 +324,8 @@ class OutboxWorker:
             turn = self._turn
             # Reads only (here and below): no transaction to begin and commit around them.
             async with self.store.autocommit() as tx:
-                entries = await tx.list_due(self.clock())
+                # When the next falls due too, in case none of these can start.
+                entries, due = await tx.list_due_and_next(self.clock())
             held, started = math.inf, []
             # Groups whose most pressing lane waits for the rate limit: their later lanes wait too.
             limited: set[int] = set()
@@ -364,8 +365,6 @@ class OutboxWorker:
             if not started:
                 if self._in_flight or held < math.inf:
                     return min(held, POLL)
-                async with self.store.autocommit() as tx:
-                    due = await tx.next_due()
                 return IDLE if due is None else max(0.0, (due - self.clock()).total_seconds())
         if wait:
             await asyncio.gather(*started)

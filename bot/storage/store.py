@@ -259,6 +259,11 @@ class Outbox(Protocol):
     async def list_due(self, now: datetime, limit: int = 50) -> list[OutboxEntry]:
         """Return entries due now, each the oldest waiting in its lane."""
 
+    async def list_due_and_next(
+        self, now: datetime, limit: int = 50
+    ) -> tuple[list[OutboxEntry], datetime | None]:
+        """Return what ``list_due`` and ``next_due`` would, as of one moment."""
+
     async def list_behind(self, entry: OutboxEntry, limit: int = 20) -> list[OutboxEntry]:
         """Return the entries waiting behind ``entry`` in its lane, oldest first."""
 

@@ -228,6 +228,15 @@ class OutboxRows:
         rows = await all_rows(self.db, _LIST_DUE, (now.isoformat(), limit))
         return [_entry(row) for row in rows]
 
+    async def list_due_and_next(
+        self, now: datetime, limit: int = 50
+    ) -> tuple[list[OutboxEntry], datetime | None]:
+        """Return ``list_due(now, limit)`` and ``next_due()``, read in one trip."""
+        following = self.db.defer_read(_NEXT_DUE)
+        entries = await self.list_due(now, limit)
+        due = next(iter(following.rows or ()), None)
+        return entries, None if due is None or due[0] is None else datetime.fromisoformat(due[0])
+
     async def list_behind(self, entry: OutboxEntry, limit: int = 20) -> list[OutboxEntry]:
         """Return the entries waiting behind ``entry`` in its lane, oldest first."""
         rows = await all_rows(self.db, _BEHIND, (entry.chat_id, entry.id, entry.case_id, limit))
