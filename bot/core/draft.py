@@ -69,6 +69,8 @@ class Collected(BaseModel):
 class Draft(BaseModel):
     """Everything needed to resume an intake exactly where it was left."""
 
+    model_config = ConfigDict(frozen=True)
+
     flow_id: str
     flow_version: int
     step: str

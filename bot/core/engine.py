@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -147,6 +148,9 @@ class Intake:
         self.validators = validators
         self.params = dict(params)
         self.labels = dict(labels or {})
+        # Drafts (immutable) already found to fit the flow: a reply's draft is checked as its
+        # question is shown, and the next reply starts from that same draft.
+        self._fitting: weakref.WeakValueDictionary[int, Draft] = weakref.WeakValueDictionary()
 
     def begin(
         self,
@@ -230,7 +234,12 @@ class Intake:
 
     def reconcile(self, draft: Draft) -> Draft | None:
         """Return ``draft`` fitted to the flow as it is now, or None if it is of another flow."""
-        return reconcile(self.flow, draft, self.applies)
+        if self._fitting.get(id(draft)) is draft:
+            return draft
+        fitted = reconcile(self.flow, draft, self.applies)
+        if fitted is draft:
+            self._fitting[id(draft)] = draft
+        return fitted
 
     def applies(self, step: Step, answers: Mapping[str, Answer]) -> bool:
         """Tell whether ``step`` is asked, given the answers so far."""

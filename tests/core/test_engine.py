@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
+from bot.core import engine
 from bot.core.catalogue import Msg
 from bot.core.draft import Answer, Attachment, Draft
 from bot.core.engine import Ask, Ended, Finished, Intake, Outcome
-from bot.core.flow import StepKind, check_flow, flow_from_data
+from bot.core.flow import Flow, StepKind, check_flow, flow_from_data
 from bot.core.postcodes import PostcodeStatus
+from bot.core.reconcile import Applies, reconcile
 from bot.core.replies import (
     AttachmentsDone,
     Back,
@@ -981,6 +984,26 @@ def test_a_changed_flow_is_taken_up_once(intake: Intake, edited_intake: Intake, 
     assert fitted.flow_version == edited_intake.flow.version
     assert edited_intake.reconcile(fitted) is fitted
     assert intake.reconcile(draft) is draft  # a draft that fits is used as it is
+
+
+def test_a_draft_is_fitted_to_a_flow_once_and_cannot_change_after(
+    intake: Intake, edited_intake: Intake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = reach(intake, "their_reference")  # checked as its question was shown
+    checks: list[Draft] = []
+
+    def counted(flow: Flow, checked: Draft, applies: Applies) -> Draft | None:
+        checks.append(checked)
+        return reconcile(flow, checked, applies)
+
+    monkeypatch.setattr(engine, "reconcile", counted)
+    assert intake.reconcile(draft) is draft
+    assert isinstance(intake.advance(draft, TextReply("HB/12345"), START), Ask)
+    # Another flow checks it for itself.
+    assert edited_intake.reconcile(draft) is not draft
+    assert checks.count(draft) == 1
+    with pytest.raises(ValidationError):
+        draft.step = "postcode"  # type: ignore[misc]
 
 
 def test_the_answers_of_a_changed_draft_are_those_the_flow_still_has(
