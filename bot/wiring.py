@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.core.catalogue import fills_in
 from bot.core.datacopy import DataCopy
 from bot.core.engine import Intake
 from bot.core.flood import FloodLimit
@@ -90,7 +91,13 @@ def build_services(
         for option in step.options
     }
     engine = Intake(
-        office.flow, office.postcodes, office.constituency.code, VALIDATORS, office.params, labels
+        office.flow,
+        office.postcodes,
+        office.constituency.code,
+        VALIDATORS,
+        office.params,
+        labels,
+        fills=fills_in(office.catalogues.values() or [office.catalogue]),
     )
     intake = IntakeService(
         store,

@@ -41,6 +41,19 @@ def msg_from_data(data: Mapping[str, Any]) -> Msg:
     return Msg(str(data["key"]), params)
 
 
+def fills_in(catalogues: Iterable[Catalogue]) -> Callable[[str], frozenset[str] | None]:
+    """Return what a text fills in, in any of ``catalogues`` (None: cannot be told)."""
+    found = list(catalogues)
+
+    def names(key: str) -> frozenset[str] | None:
+        each = [catalogue.fills(key) for catalogue in found]
+        if not each or any(part is None for part in each):
+            return None
+        return frozenset().union(*(part for part in each if part is not None))
+
+    return names
+
+
 def placeholders(template: str) -> set[str]:
     """Return the names of the ``{placeholders}`` in a catalogue text."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -79,6 +92,20 @@ class Catalogue:
     def raw(self, key: str) -> str:
         """Return the unfilled text for ``key``; a missing key is a programming error."""
         return self._texts[key]
+
+    def fills(self, key: str) -> frozenset[str] | None:
+        """Return the names the text for ``key`` fills in (every plural form's), or None if
+        it reads values in other ways too, or has no text here."""
+        if key not in self._texts:
+            return None
+        forms = self._plurals.get(key)
+        found: set[str] = set()
+        for text in forms.values() if forms else (self._texts[key],):
+            names = _fields(text)
+            if names is None:
+                return None
+            found |= names
+        return frozenset(found)
 
     def plural_forms(self, key: str) -> Mapping[str, str] | None:
         """Return the forms of a text that depends on a count, by plural category, or None."""

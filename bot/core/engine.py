@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -140,14 +141,20 @@ class Intake:
         validators: Mapping[str, Validator],
         params: Mapping[str, str],
         labels: Mapping[str, str] | None = None,
+        fills: Callable[[str], frozenset[str] | None] | None = None,
     ) -> None:
-        """Keep what every intake of this office needs; ``labels`` are option texts by key."""
+        """Keep what every intake of this office needs; ``labels`` are option texts by key.
+
+        ``fills`` says which values a text fills in, in any language: each question keeps
+        only those of the office's values (None: every question keeps them all).
+        """
         self.flow = flow
         self.postcodes = postcodes
         self.constituency_code = constituency_code
         self.validators = validators
         self.params = dict(params)
         self.labels = dict(labels or {})
+        self._fills = None if fills is None else functools.lru_cache(maxsize=1024)(fills)
         # Drafts (immutable) already found to fit the flow: a reply's draft is checked as its
         # question is shown, and the next reply starts from that same draft.
         self._fitting: weakref.WeakValueDictionary[int, Draft] = weakref.WeakValueDictionary()
@@ -196,7 +203,9 @@ class Intake:
             return collecting_prompt(worded, gathered, can_go_back)
         rows = self.summary(fitted) if step.kind is StepKind.REVIEW else ()
         optional = self._optional(step, fitted.answers)
-        prompt = step_prompt(self.flow, worded, fitted, rows, self.params, can_go_back, optional)
+        prompt = step_prompt(
+            self.flow, worded, fitted, rows, self.params, can_go_back, optional, self._fills
+        )
         first: tuple[tuple[Button, ...], ...] = ()
         if pending is not None:  # a postcode not in the data, tried twice: offer a way on
             label = Msg("button.postcode_unchecked", {"postcode": pending.postcode})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,8 +136,13 @@ def step_prompt(
     params: Mapping[str, str],
     can_go_back: bool,
     optional: bool | None = None,
+    fills: Callable[[str], frozenset[str] | None] | None = None,
 ) -> Prompt:
-    """Return the prompt for ``step`` in ``draft`` (``optional``: whether it may be skipped now)."""
+    """Return the prompt for ``step`` in ``draft`` (``optional``: whether it may be skipped now).
+
+    With ``fills`` (what a text fills in, in every language), the question and its hint keep
+    only the values their texts show: a reply is stored whole until it is sent.
+    """
     skippable = step.optional if optional is None else optional
     buttons: list[tuple[Button, ...]] = []
     suggestion = draft.profile.get(step.suggest) if step.suggest else None
@@ -163,9 +168,9 @@ def step_prompt(
     if step.max_length:
         texts["max_length"] = f"{step.max_length:,}"
     return Prompt(
-        text=Msg(step.text, texts),
+        text=Msg(step.text, _shown(texts, fills, step.text)),
         step=step.id,
-        hint=Msg(step.hint, texts) if step.hint else None,
+        hint=Msg(step.hint, _shown(texts, fills, step.hint)) if step.hint else None,
         summary=rows if step.kind is StepKind.REVIEW else (),
         buttons=tuple(buttons),
         request_contact=step.kind is StepKind.PHONE,
@@ -194,6 +199,13 @@ def _words_to_data(value: Msg | str) -> Any:
 def _words_from_data(value: Any) -> Msg | str:
     # A stored text is a dict: checked first, as the Mapping check is slow.
     return msg_from_data(value) if isinstance(value, dict | Mapping) else str(value)
+
+
+def _shown(
+    values: Mapping[str, str], fills: Callable[[str], frozenset[str] | None] | None, key: str
+) -> Mapping[str, str]:
+    names = None if fills is None else fills(key)
+    return values if names is None else {k: v for k, v in values.items() if k in names}
 
 
 def prompt_to_data(prompt: Prompt) -> dict[str, Any]:
