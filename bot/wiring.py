@@ -15,6 +15,7 @@ from bot.core.flood import FloodLimit
 from bot.core.roles import CATEGORY
 from bot.core.staff import StaffDirectory
 from bot.core.validators import VALIDATORS
+from bot.core.workdays import working_days
 from bot.office import Office, random_reference_number, utc_now
 from bot.service.desk import DeskService
 from bot.service.digest import DigestService
@@ -74,6 +75,8 @@ def build_services(
         office.staff.members, office.staff.staff_chat_id, topics=office.staff.topics
     )
     rules = office.rules
+    # The bank holiday calendar takes a moment to make: made now, not as the first case is sent.
+    working_days(rules.nation)
     outbox = OutboxWorker(
         store,
         staff_chat_id=staff.staff_chat_id,

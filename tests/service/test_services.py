@@ -16,6 +16,7 @@ from bot.core.replies import (
     ChoiceReply,
     TextReply,
 )
+from bot.core.workdays import working_days
 from bot.service.staff import Actor, NotStaffError
 from bot.service.types import Sender
 from bot.wiring import Services
@@ -117,3 +118,12 @@ async def test_the_time_and_the_reference_number_come_from_what_the_services_wer
     assert case.created_at == again.created_at == clock.now
     assert case.reference == make_reference("SOT", 123456)
     assert again.reference == make_reference("SOT", 123457)
+
+
+async def test_the_bank_holiday_calendar_is_made_before_the_first_case(
+    tmp_path: Path, clock: Clock
+) -> None:
+    working_days.cache_clear()
+    async with running_services(tmp_path, clock):
+        # Made with the services: the first person to press Send does not wait for it.
+        assert working_days.cache_info().currsize == 1
