@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from support.trips import Trips
 
 from bot.core.draft import Draft
 from bot.storage.sqlite.database import SqliteStore
@@ -47,21 +48,6 @@ async def db(path: Path) -> AsyncIterator[SqliteStore]:
         yield database
     finally:
         await database.close()
-
-
-class Trips:
-    """Count the trips one store makes to aiosqlite's database thread."""
-
-    def __init__(self, store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        connection = store._connection
-        execute: Callable[..., Awaitable[object]] = connection._execute
-
-        async def counted(fn: Callable[..., object], *args: object, **kwargs: object) -> object:
-            self.count += 1
-            return await execute(fn, *args, **kwargs)
-
-        monkeypatch.setattr(connection, "_execute", counted)
 
 
 async def test_an_answers_draft_is_claimed_without_a_read_once_kept(

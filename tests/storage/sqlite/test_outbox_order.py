@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.trips import Trips
 
 from bot.core.case import Case, Consent, Urgency
 from bot.core.catalogue import Msg
@@ -183,19 +183,10 @@ async def test_a_lane_read_with_the_commit_holds_the_messages_owed_as_a_later_re
 async def test_a_new_case_goes_in_one_trip_with_its_commit_found_and_with_its_consent(
     store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trips = 0
-    connection = store._connection
-    execute: Callable[..., Awaitable[object]] = connection._execute
-
-    async def counted(fn: Any, *args: Any, **kwargs: Any) -> object:
-        nonlocal trips
-        trips += 1
-        return await execute(fn, *args, **kwargs)
-
-    monkeypatch.setattr(connection, "_execute", counted)
+    trips = Trips(store, monkeypatch)
     async with store.transaction() as tx:
         case_id = await tx.create_case(a_case(7, name="Grace Hopper"))
-    assert trips == 2  # the case (its id), then the COMMIT with its index row and consent
+    assert trips.count == 2  # the case (its id), then the COMMIT with its index row and consent
     monkeypatch.undo()
     async with store.autocommit() as tx:
         assert (await tx.search_cases(search_terms("hopper")))[1] == 1
