@@ -5,24 +5,15 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
+from support.office import PARAMS
+
 from bot.core.catalogue import Catalogue, Msg, fills_in
 from bot.core.draft import Draft
 from bot.core.prompts import step_prompt
 from bot.loading import FLOWS_DIR, load_catalogue, load_flow, load_translation
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-OFFICE = {
-    "mp_name": "Jo Example",
-    "constituency": "Stoke-on-Trent Central",
-    "office_phone": "01782 232 000",
-    "office_email": "office@example.org",
-    "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
-    "response_days": "10",
-    "retention_years": "2",
-    "draft_expiry": "7 days",
-    "flood_pause": "5 minutes",
-    "attribution": "Contains OS data © Crown copyright",
-}
+OFFICE = {**PARAMS, "draft_expiry": "7 days", "attribution": "Contains OS data © Crown copyright"}
 
 
 def test_a_text_fills_in_what_any_language_or_plural_form_names() -> None:

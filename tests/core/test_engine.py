@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import ValidationError
+from support.office import PARAMS
 
 from bot.core import engine
 from bot.core.catalogue import Msg
@@ -46,15 +47,6 @@ from bot.storage.postcode_index import load_postcode_checker
 CONSTITUENCY = "E14001520"
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 PROFILE = {"telegram_name": "Ada Lovelace"}
-PARAMS = {
-    "mp_name": "Jo Example",
-    "constituency": "Stoke-on-Trent Central",
-    "office_phone": "01782 232 000",
-    "office_email": "office@example.org",
-    "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
-    "response_days": "10",
-    "retention_years": "2",
-}
 LETTER = Attachment(kind="photo", file_id="photo-1", file_unique_id="u-photo-1")
 CASEWORK_ONLY = (
     "organisation",

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from support.office import PARAMS
 
 from bot.core.catalogue import Catalogue, Msg, placeholders
 from bot.core.draft import Attachment, Draft
@@ -52,15 +53,6 @@ from bot.storage.postcode_index import load_postcode_checker
 
 CONSTITUENCY = "E14001520"
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-PARAMS = {
-    "mp_name": "Jo Example",
-    "constituency": "Stoke-on-Trent Central",
-    "office_phone": "01782 232 000",
-    "office_email": "office@example.org",
-    "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
-    "response_days": "10",
-    "retention_years": "2",
-}
 TELEGRAM_LIMIT = 4096
 
 # Examples per property come from the Hypothesis profile (tests/conftest.py: "ci" 100,

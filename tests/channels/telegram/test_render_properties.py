@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from support.intake import Harness, intake_to_review, new_user
+from support.office import PARAMS
 from support.telegram import SentCall
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
@@ -48,15 +49,6 @@ from bot.storage.postcode_index import load_postcode_checker
 
 CONSTITUENCY = "E14001520"
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-PARAMS = {
-    "mp_name": "Jo Example",
-    "constituency": "Stoke-on-Trent Central",
-    "office_phone": "01782 232 000",
-    "office_email": "office@example.org",
-    "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
-    "response_days": "10",
-    "retention_years": "2",
-}
 MESSAGE_LIMIT = 4096
 BUTTON_TEXT_LIMIT = 64
 CALLBACK_DATA_LIMIT = 64
