@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support.office import PARAMS
 
 from bot.core.catalogue import Catalogue, Msg, placeholders
 from bot.core.draft import Answer
@@ -28,17 +29,7 @@ from bot.loading import FLOWS_DIR, load_catalogue, load_flow, required_texts
 BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
 LOCALES = FLOWS_DIR / "locales"
 SHIPPED_FLOWS = sorted(FLOWS_DIR.glob("*.yaml"))
-OFFICE_PARAMS = {
-    "mp_name": "Jo Example",
-    "constituency": "Stoke-on-Trent Central",
-    "office_phone": "01782 232 000",
-    "office_email": "office@example.org",
-    "office_address": "1 Example Street, Stoke-on-Trent ST4 1AA",
-    "response_days": "10",
-    "retention_years": "2",
-    "draft_expiry": "7 days",
-    "flood_pause": "5 minutes",
-}
+OFFICE_PARAMS = {**PARAMS, "draft_expiry": "7 days", "flood_pause": "5 minutes"}
 OFFICE = frozenset(OFFICE_PARAMS)
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
