@@ -42,9 +42,13 @@ def msg_from_data(data: Mapping[str, Any]) -> Msg:
 
 
 def fills_in(catalogues: Iterable[Catalogue]) -> Callable[[str], frozenset[str] | None]:
-    """Return what a text fills in, in any of ``catalogues`` (None: cannot be told)."""
+    """Return what a text fills in, in any of ``catalogues`` (None: cannot be told).
+
+    Each key is worked out once: the catalogues do not change.
+    """
     found = list(catalogues)
 
+    @lru_cache(maxsize=1024)
     def names(key: str) -> frozenset[str] | None:
         each = [catalogue.fills(key) for catalogue in found]
         if not each or any(part is None for part in each):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -154,7 +153,7 @@ class Intake:
         self.validators = validators
         self.params = dict(params)
         self.labels = dict(labels or {})
-        self._fills = None if fills is None else functools.lru_cache(maxsize=1024)(fills)
+        self._fills = fills
         # Drafts (immutable) already found to fit the flow: a reply's draft is checked as its
         # question is shown, and the next reply starts from that same draft.
         self._fitting: weakref.WeakValueDictionary[int, Draft] = weakref.WeakValueDictionary()

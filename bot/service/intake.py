@@ -81,10 +81,7 @@ class IntakeService:
             response, lane = await self._start(sender, now, turn is not None)
         except AlreadyProcessed:  # a second delivery: nothing of it was committed
             return Response(stale=True)
-        owed = None if lane is None else lane()
-        if owed is not None and turn is not None:
-            response = replace(response, owed=LaneRead(owed, turn))
-        return response
+        return _with_lane(response, lane, turn)
 
     async def _start(
         self, sender: Sender, now: datetime, read_lane: bool
@@ -210,9 +207,7 @@ class IntakeService:
             )
         except AlreadyProcessed:  # a second delivery: nothing of it was committed
             return Response(stale=True)
-        owed = None if lane is None else lane()
-        if owed is not None and turn is not None:
-            response = replace(response, owed=LaneRead(owed, turn))
+        response = _with_lane(response, lane, turn)
         if response.erased:
             await self.store.scrub()
         if relayed is not None or response.case is not None:
@@ -436,6 +431,16 @@ async def owe_response(tx: Tx, chat_id: int, response: Response, now: datetime) 
     for part in parts:
         await tx.owe_message(chat_id, OwedMessage.of_reply(part), now)
     return parts
+
+
+def _with_lane(
+    response: Response, lane: Callable[[], ChatLane | None] | None, turn: int | None
+) -> Response:
+    """Return ``response`` carrying the chat's lane as read with its commit, if it was read."""
+    owed = None if lane is None else lane()
+    return (
+        response if owed is None or turn is None else replace(response, owed=LaneRead(owed, turn))
+    )
 
 
 def _resume_prompt() -> Prompt:

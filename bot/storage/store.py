@@ -262,13 +262,11 @@ class Outbox(Protocol):
     async def list_due_and_next(
         self, now: datetime, limit: int = 50
     ) -> tuple[list[OutboxEntry], datetime | None]:
-        """Return what ``list_due`` and ``next_due`` would, as of one moment."""
+        """Return what ``list_due`` would, and when the next entry that can be sent falls due
+        (None: nothing waits), as of one moment."""
 
     async def list_behind(self, entry: OutboxEntry, limit: int = 20) -> list[OutboxEntry]:
         """Return the entries waiting behind ``entry`` in its lane, oldest first."""
-
-    async def next_due(self) -> datetime | None:
-        """Return when the next entry that can be sent falls due, or None if nothing waits."""
 
     async def mark_sent(self, entry_id: int, now: datetime) -> None:
         """Record that an entry was delivered."""

@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
-
 from bot.channels.telegram.parse import callback_data
 from bot.core.catalogue import Catalogue, Msg
 from bot.core.outbox import OwedReply
@@ -19,7 +17,6 @@ from bot.core.text import one_line
 from bot.service.replies import messages_of
 from bot.service.types import Response
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 # A keyboard as the Bot API takes it (reply_markup): sent as it is, with no objects to build.
 Keyboard = dict[str, Any]
 _REMOVE_KEYBOARD: Keyboard = {"remove_keyboard": True}
@@ -48,20 +45,6 @@ class Outgoing:
 
     text: str
     keyboard: Keyboard | None = None
-
-    @property
-    def markup(self) -> Markup | None:
-        """Return the keyboard as python-telegram-bot's object."""
-        keyboard = self.keyboard
-        if keyboard is None:
-            return None
-        if "inline_keyboard" in keyboard:
-            return InlineKeyboardMarkup.de_json(keyboard)
-        if "keyboard" in keyboard:
-            rows = [[KeyboardButton(**button) for button in row] for row in keyboard["keyboard"]]
-            options = {key: value for key, value in keyboard.items() if key != "keyboard"}
-            return ReplyKeyboardMarkup(rows, **options)
-        return ReplyKeyboardRemove.de_json(keyboard)
 
 
 class Renderer:

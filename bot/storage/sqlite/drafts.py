@@ -14,6 +14,8 @@ from bot.storage.sqlite.rows import Connection, first_row
 from bot.storage.sqlite.safeguards import CLAIM
 from bot.storage.store import AlreadyProcessed
 
+_DRAFT_STATE = "SELECT state FROM drafts WHERE user_id = ?"
+
 # Drafts (or their absence) kept in memory: the most recently used people's.
 DRAFTS_KEPT = 1_000
 
@@ -94,7 +96,7 @@ class DraftRows:
         known = self._known(user_id)
         if known is not UNKNOWN:
             return known
-        row = await first_row(self.db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
+        row = await first_row(self.db, _DRAFT_STATE, (user_id,))
         return self._read(user_id, None if row is None else str(row[0]))
 
     async def claim_draft(
@@ -115,7 +117,7 @@ class DraftRows:
             cursor = raw.execute(CLAIM, (update_id, now.isoformat()))
             if cursor.rowcount != 1:
                 return False, None
-            row = raw.execute("SELECT state FROM drafts WHERE user_id = ?", (user_id,)).fetchone()
+            row = raw.execute(_DRAFT_STATE, (user_id,)).fetchone()
             return True, None if row is None else str(row[0])
 
         fresh, state = await self.db.run(claim)
@@ -156,7 +158,7 @@ class DraftRows:
         if self._known(user_id) is not UNKNOWN:
             return await self.get_draft(user_id), await self.language_of(chat_id)
         language = self.db.defer_read(LANGUAGE_OF_CHAT, {"chat": chat_id})
-        row = await first_row(self.db, "SELECT state FROM drafts WHERE user_id = ?", (user_id,))
+        row = await first_row(self.db, _DRAFT_STATE, (user_id,))
         draft = self._read(user_id, None if row is None else str(row[0]))
         chosen = next(iter(language.rows or ()), None)
         return draft, None if chosen is None else str(chosen[0])

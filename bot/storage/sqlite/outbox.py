@@ -231,7 +231,8 @@ class OutboxRows:
     async def list_due_and_next(
         self, now: datetime, limit: int = 50
     ) -> tuple[list[OutboxEntry], datetime | None]:
-        """Return ``list_due(now, limit)`` and ``next_due()``, read in one trip."""
+        """Return ``list_due(now, limit)`` and when the next entry that can be sent falls due
+        (None: nothing waits), read in one trip."""
         following = self.db.defer_read(_NEXT_DUE)
         entries = await self.list_due(now, limit)
         due = next(iter(following.rows or ()), None)
@@ -241,11 +242,6 @@ class OutboxRows:
         """Return the entries waiting behind ``entry`` in its lane, oldest first."""
         rows = await all_rows(self.db, _BEHIND, (entry.chat_id, entry.id, entry.case_id, limit))
         return [_entry(row) for row in rows]
-
-    async def next_due(self) -> datetime | None:
-        """Return when the next entry that can be sent falls due, or None if nothing waits."""
-        row = await first_row(self.db, _NEXT_DUE)
-        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
     async def mark_sent(self, entry_id: int, now: datetime) -> None:
         """Record that an entry was delivered."""

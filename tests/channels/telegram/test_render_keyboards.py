@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.keyboards import markup_of
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.channels.telegram.render import Renderer
@@ -25,7 +26,7 @@ def test_an_optional_phone_question_offers_share_skip_and_back() -> None:
         request_contact=True,
     )
     [message] = renderer.render(Response(prompt=prompt, revision=3))
-    markup = message.markup
+    markup = markup_of(message)
     assert isinstance(markup, ReplyKeyboardMarkup)
     rows = [[button.text for button in row] for row in markup.keyboard]
     assert rows == [["Share my phone number"], ["Skip this question"], ["« Back"]]
@@ -60,8 +61,9 @@ def test_an_optional_phone_question_offers_share_skip_and_back() -> None:
 def test_a_keyboard_is_sent_as_python_telegram_bot_would_send_its_object(prompt: Prompt) -> None:
     renderer = Renderer(load_catalogue(FLOWS_DIR / "locales"))
     [message] = renderer.render(Response(prompt=prompt, revision=3))
-    assert message.markup is not None
-    assert message.keyboard == message.markup.to_dict()
+    markup = markup_of(message)
+    assert markup is not None
+    assert message.keyboard == markup.to_dict()
 
 
 def test_a_closed_keyboard_is_removed_as_python_telegram_bot_would_remove_it() -> None:
@@ -69,5 +71,5 @@ def test_a_closed_keyboard_is_removed_as_python_telegram_bot_would_remove_it() -
     [message] = renderer.render(
         Response(lead=(Msg("notice.keyboard_closed"),), remove_keyboard=True)
     )
-    assert isinstance(message.markup, ReplyKeyboardRemove)
+    assert isinstance(markup_of(message), ReplyKeyboardRemove)
     assert message.keyboard == ReplyKeyboardRemove().to_dict()

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from support.intake import Harness, intake_to_review, new_user
+from support.keyboards import markup_of
 from support.office import PARAMS
 from support.telegram import SentCall
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
@@ -113,7 +114,7 @@ def assert_sendable(outgoing: list[Outgoing]) -> list[str]:
         assert len(shown) <= MESSAGE_LIMIT, f"{len(shown)} characters"
         assert not HIDDEN.search(shown), f"hidden character shown: {shown!r}"
         texts.append(shown)
-        markup = message.markup
+        markup = markup_of(message)
         if isinstance(markup, InlineKeyboardMarkup):
             for row in markup.inline_keyboard:
                 for button in row:
