@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.storage.sqlite.health import describe_error, file_problem, where
+from bot.storage.sqlite.health import describe_error, file_problem, sync_path, where
 from bot.storage.store import StoreError
 
 
@@ -49,9 +49,9 @@ def backup(database: Path, target: Path) -> Copy:
         with contextlib.closing(sqlite3.connect(database, timeout=30)) as source:
             source.execute("VACUUM INTO ?", (str(partial),))
         copy = inspect(partial)
-        _sync(partial)
+        sync_path(partial)
         os.replace(partial, target)
-        _sync(target.parent)
+        sync_path(target.parent)
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)
         if (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_FULL"):
@@ -112,7 +112,7 @@ def restore(copy: Path, database: Path) -> tuple[Copy, Path | None]:
             contextlib.closing(sqlite3.connect(incoming)) as target,
         ):
             source.backup(target)
-        _sync(incoming)
+        sync_path(incoming)
         if database.exists():
             aside = database.with_name(f"{database.name}.before-restore-{stamp}")
             _settle(database)
@@ -124,7 +124,7 @@ def restore(copy: Path, database: Path) -> tuple[Copy, Path | None]:
             if journal.exists():
                 os.replace(journal, kept.with_name(kept.name + suffix))
         os.replace(incoming, database)
-        _sync(database.parent)
+        sync_path(database.parent)
     except sqlite3.Error as exc:
         incoming.unlink(missing_ok=True)
         raise StoreError(f"Restore into {where(database)} failed: {exc}.") from exc
@@ -143,11 +143,3 @@ def _settle(database: Path) -> None:
 
 def _private_empty_file(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
-def _sync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from bot.core.draft import Answer, Attachment, Collected, Draft, PendingPostcode, Suggestion
 from bot.storage.sqlite import database as database_module
+from bot.storage.sqlite import health
 from bot.storage.sqlite.database import SqliteStore, migrations, statements
 
 STARTED = datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=UTC)
@@ -114,6 +116,70 @@ async def test_write_ahead_logging_and_foreign_keys_are_on(db: SqliteStore) -> N
     assert values["busy_timeout"] > 0
     assert values["secure_delete"] == 1
     assert values["wal_autocheckpoint"] == 4000
+
+
+async def commit_one(db: SqliteStore, number: int) -> None:
+    """Commit one draft of its own."""
+    async with db.transaction() as tx:
+        await tx.db.execute(
+            "INSERT INTO drafts (user_id, chat_id, state, updated_at) VALUES (?, ?, '{}', '')",
+            (number, number),
+        )
+
+
+async def wal_syncs_done() -> None:
+    """Wait for the syncs of the -wal under way."""
+    running = [t for t in asyncio.all_tasks() if t.get_name() == "db-wal-sync"]
+    await asyncio.gather(*running)
+
+
+async def test_the_wal_is_synced_on_another_thread_every_so_many_commits(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[tuple[Path, bool]] = []
+    loop_thread = threading.get_ident()
+
+    def sync(target: Path) -> None:
+        synced.append((target, threading.get_ident() != loop_thread))
+        real_sync(target)
+
+    real_sync = health.sync_path
+    monkeypatch.setattr(database_module, "SYNC_WAL_EVERY", 3)
+    monkeypatch.setattr(database_module, "sync_path", sync)
+    database = await SqliteStore.open(path, watch_every=None)
+    try:
+        await wal_syncs_done()
+        synced.clear()  # opening commits too (migrations)
+        for number in range(1, 7):
+            await commit_one(database, number)
+            await wal_syncs_done()
+    finally:
+        await database.close()
+    wal = path.with_name(path.name + "-wal")
+    assert synced == [(wal, True), (wal, True)]
+
+
+async def test_a_wal_that_cannot_be_synced_loses_no_commit(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[Path] = []
+
+    def refuse(target: Path) -> None:
+        attempts.append(target)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(database_module, "SYNC_WAL_EVERY", 2)
+    database = await SqliteStore.open(path, watch_every=None)
+    await wal_syncs_done()
+    monkeypatch.setattr(database_module, "sync_path", refuse)
+    try:
+        for number in range(1, 5):
+            await commit_one(database, number)
+            await wal_syncs_done()
+    finally:
+        await database.close()
+    assert len(attempts) == 2  # tried again at the next count, not given up
+    assert read(path, "SELECT user_id FROM drafts ORDER BY user_id") == [(n,) for n in range(1, 5)]
 
 
 async def test_foreign_keys_are_enforced(db: SqliteStore) -> None:
