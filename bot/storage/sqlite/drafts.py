@@ -129,7 +129,7 @@ class DraftRows:
             "INSERT INTO drafts (user_id, chat_id, state, updated_at, language)"
             " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET"
-            " chat_id = excluded.chat_id, state = excluded.state, updated_at = excluded.updated_at,"
+            " state = excluded.state, updated_at = excluded.updated_at,"
             " language = excluded.language",
             (
                 user_id,
@@ -138,6 +138,12 @@ class DraftRows:
                 draft.updated_at.isoformat(),
                 draft.language,
             ),
+        )
+        # Set apart, so that the index of drafts by chat is written only if the chat changed:
+        # it never does in Telegram, where a person's private chat has their id.
+        self.db.defer(
+            "UPDATE drafts SET chat_id = ? WHERE user_id = ? AND chat_id != ?",
+            (chat_id, user_id, chat_id),
         )
         self.draft_changes[user_id] = draft
 
