@@ -71,8 +71,7 @@ async def floor_bot(folder: Path, stored: int, calibration: Calibration) -> Asyn
                     db.execute(
                         "INSERT INTO drafts (user_id, chat_id, state, updated_at)"
                         " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
-                        " chat_id = excluded.chat_id, state = excluded.state,"
-                        " updated_at = excluded.updated_at",
+                        " state = excluded.state, updated_at = excluded.updated_at",
                         (user_id, user_id, drafts[step], now),
                     )
                 else:
