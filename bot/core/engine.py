@@ -339,7 +339,9 @@ class Intake:
         if isinstance(reply, FileReply):
             moved = draft.with_attachment(_cleaned(reply.attachment)).touched(now)
             count = {"count": str(len(moved.attachments))}
-            return Ask(moved, self.prompt(moved), notice=Msg("notice.attachment_saved", count))
+            return Ask(
+                moved, self._prompt_made(moved), notice=Msg("notice.attachment_saved", count)
+            )
         step = self.flow.step(draft.step)
         if isinstance(reply, Change):
             return self._change(draft, step, reply.step, now)
@@ -418,7 +420,7 @@ class Intake:
             if isinstance(checked, Rejected):
                 moved = cleared.touched(now) if sofar is not None else cleared
                 error = Msg(checked.message, checked.params)
-                return Ask(moved, self.prompt(moved), error=error, changed=sofar is not None)
+                return Ask(moved, self._prompt_made(moved), error=error, changed=sofar is not None)
             answer = Answer(value=checked.value, answered_at=now)
             return self._accept(cleared, step, answer, now)
         assert isinstance(reply, TextReply)
@@ -434,11 +436,11 @@ class Intake:
             joined = _cut(joined, limit)
             notice = Msg("notice.answer_cut", {"max_length": f"{limit:,}"})
         moved = draft.with_collected(Collected(step=step.id, text=joined)).touched(now)
-        return Ask(moved, self.prompt(moved), notice=notice)
+        return Ask(moved, self._prompt_made(moved), notice=notice)
 
     def _on_review(self, draft: Draft, reply: Reply, now: datetime) -> Outcome:
         if isinstance(reply, ShowChanges):
-            shown = changes_prompt(self.summary(draft)) if reply.show else self.prompt(draft)
+            shown = changes_prompt(self.summary(draft)) if reply.show else self._prompt_made(draft)
             return Ask(draft, shown, changed=False)
         if isinstance(reply, Send):
             missing = self._unanswered(draft)
@@ -498,7 +500,7 @@ class Intake:
         offer = Suggestion(step=step.id, typed=checked.value, value=checked.suggestion)
         moved = draft.with_suggestion(offer).touched(now)
         error = Msg(f"error.{step.validator}.did_you_mean", {"suggestion": checked.suggestion})
-        return Ask(moved, self.prompt(moved), error=error)
+        return Ask(moved, self._prompt_made(moved), error=error)
 
     def _unusable(self, step: Step, what: str) -> Rejected:
         """Refuse what cannot be read as an answer, saying what to send instead."""
@@ -560,7 +562,7 @@ class Intake:
                     constituency_name=found.name,
                 )
                 moved = draft.with_suggestion(None).with_pending_postcode(elsewhere).touched(now)
-                return Ask(moved, self.prompt(moved))
+                return Ask(moved, self._prompt_made(moved))
             extra = {"constituency_code": found.code, "constituency_name": found.name}
             return Answer(value=check.normalised, extra=extra, answered_at=now)
         # What was typed is repeated only cleaned and short: it can be a whole message.
@@ -571,7 +573,7 @@ class Intake:
             offer = Suggestion(step=step.id, typed=text, value=guess)
             moved = draft.with_suggestion(offer).touched(now)
             error = Msg("postcode.did_you_mean", {**params, "suggestion": guess})
-            return Ask(moved, self.prompt(moved), error=error, echo=text)
+            return Ask(moved, self._prompt_made(moved), error=error, echo=text)
         unplaced = check.status is PostcodeStatus.NOT_FOUND or check.status is PostcodeStatus.LIVE
         if unplaced and check.normalised:
             misses = draft.postcode_misses + 1
@@ -582,7 +584,7 @@ class Intake:
                 key = "postcode.not_found_again"
             moved = draft.with_suggestion(None).with_pending_postcode(pending, misses=misses)
             moved = moved.touched(now)
-            return Ask(moved, self.prompt(moved), error=Msg(key, params), echo=text)
+            return Ask(moved, self._prompt_made(moved), error=Msg(key, params), echo=text)
         return Rejected(f"postcode.{check.status.value}", params)
 
     def _accept(self, draft: Draft, step: Step, answer: Answer, now: datetime) -> Ask:
@@ -633,7 +635,9 @@ class Intake:
     def _back(self, draft: Draft, now: datetime) -> Ask:
         previous = self._previous(draft)
         if previous is None:
-            return Ask(draft, self.prompt(draft), notice=Msg("notice.at_start"), changed=False)
+            return Ask(
+                draft, self._prompt_made(draft), notice=Msg("notice.at_start"), changed=False
+            )
         return self._ask(draft.at(previous.id, reviewing=False), now)
 
     def _change(self, draft: Draft, step: Step, target: str, now: datetime) -> Ask:
@@ -647,13 +651,22 @@ class Intake:
             return Ended(Msg("cancel.done", self.params), "cancelled")
         if isinstance(reply, ConfirmCancel | Back | Cancel):
             kept = draft.cancelling(asked=False).touched(now)
-            return Ask(kept, self.prompt(kept), notice=Msg("notice.cancel_kept"))
+            return Ask(kept, self._prompt_made(kept), notice=Msg("notice.cancel_kept"))
         return self._stay(draft, Msg("error.cancel.use_buttons"), reply)
+
+    def _prompt_made(self, draft: Draft) -> Prompt:
+        """Return the prompt of a draft made here from one that fits the flow.
+
+        Such a draft fits too (the property tests check every one the engine makes), so it
+        is kept as fitted without checking it: the next answer finds it so.
+        """
+        self._fitting[id(draft)] = draft
+        return self.prompt(draft)
 
     def _ask(self, draft: Draft, now: datetime) -> Ask:
         moved = draft.touched(now)
-        return Ask(moved, self.prompt(moved))
+        return Ask(moved, self._prompt_made(moved))
 
     def _stay(self, draft: Draft, error: Msg, reply: Reply | None) -> Ask:
         echo = reply.text if isinstance(reply, TextReply) else None
-        return Ask(draft, self.prompt(draft), error=error, echo=echo, changed=False)
+        return Ask(draft, self._prompt_made(draft), error=error, echo=echo, changed=False)

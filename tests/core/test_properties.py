@@ -22,6 +22,7 @@ from bot.core.draft import Attachment, Draft
 from bot.core.engine import Ask, Ended, Finished, Intake, Outcome
 from bot.core.flow import Step, StepKind
 from bot.core.postcodes import PostcodeCheck, PostcodeStatus, is_valid_format, normalise
+from bot.core.reconcile import reconcile
 from bot.core.references import REFERENCE_SPACE, make_reference, parse_reference
 from bot.core.replies import (
     AttachmentsDone,
@@ -350,6 +351,8 @@ def check_outcome(catalogue: Catalogue, intake: Intake, before: Draft, outcome: 
         assert intake.flow.step(outcome.draft.step).kind is StepKind.REVIEW
         return
     intake.flow.step(outcome.draft.step)  # a real step
+    # Every draft the engine makes fits its flow as it is: the engine takes that on trust.
+    assert reconcile(intake.flow, outcome.draft, intake.applies) is outcome.draft
     for shown in (outcome.error, outcome.notice, outcome.prompt.text, outcome.prompt.hint):
         if shown is not None:
             assert_renders(catalogue, shown)
