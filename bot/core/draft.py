@@ -101,14 +101,26 @@ class Draft(BaseModel):
 
     # Typed changes: pydantic's model_copy(update=...) would take a misspelt field silently.
 
-    def at(self, step: str, *, reviewing: bool) -> Draft:
+    def at(
+        self,
+        step: str,
+        *,
+        reviewing: bool,
+        answers: Mapping[str, Answer] | None = None,
+        now: datetime | None = None,
+    ) -> Draft:
         """Return the draft moved to ``step``; ``reviewing`` returns to check-answers after it.
 
         What waited for the person's word at the step left (a postcode, a correction) goes.
+        With ``answers``, they replace its own; with ``now``, it is touched then (in one copy).
         """
         update: dict[str, object] = {"step": step, "reviewing": reviewing}
         if step != self.step:
             update |= {"pending_postcode": None, "postcode_misses": 0, "suggestion": None}
+        if answers is not None:
+            update["answers"] = dict(answers)
+        if now is not None:
+            update |= {"revision": self.revision + 1, "updated_at": now}
         return self.model_copy(update=update)
 
     def with_answers(self, answers: Mapping[str, Answer]) -> Draft:

@@ -591,10 +591,11 @@ class Intake:
         answers = {**draft.answers, step.id: answer}
         if step.id in draft.answers and draft.value(step.id) != answer.value:
             answers = self._unasked(draft.answers, answers, step)
-        moved = draft.with_answers(answers)
-        following = self._next(moved, self.flow.index(step.id))
-        reviewing = moved.reviewing and following.kind is not StepKind.REVIEW
-        return self._ask(moved.at(following.id, reviewing=reviewing), now)
+        skip_answered = draft.reviewing or draft.prefilled
+        following = self._next(answers, self.flow.index(step.id), skip_answered=skip_answered)
+        reviewing = draft.reviewing and following.kind is not StepKind.REVIEW
+        moved = draft.at(following.id, reviewing=reviewing, answers=answers, now=now)
+        return Ask(moved, self._prompt_made(moved))
 
     def _unasked(
         self, before: Mapping[str, Answer], after: dict[str, Answer], changed: Step
@@ -611,13 +612,12 @@ class Intake:
                 del after[step.id]
         return after
 
-    def _next(self, draft: Draft, after: int) -> Step:
-        """Return the next step that applies; while reviewing, skip ones already answered."""
-        skip_answered = draft.reviewing or draft.prefilled
+    def _next(self, answers: Mapping[str, Answer], after: int, *, skip_answered: bool) -> Step:
+        """Return the next step that applies; ``skip_answered`` (reviewing) skips answered ones."""
         for step in self.flow.steps[after + 1 :]:
-            if not self.applies(step, draft.answers):
+            if not self.applies(step, answers):
                 continue
-            answered = not self._missing(step, draft.answers)
+            answered = not self._missing(step, answers)
             if skip_answered and answered and step.kind is not StepKind.REVIEW:
                 continue
             return step
