@@ -323,7 +323,7 @@ class SqliteStore:
         checkpoint that copies the -wal into the file first syncs all of it, on the answer's
         path, for the commit that triggers it: about 60 ms for 4,000 pages on the bench's
         machine. Synced a part at a time on another thread, most of it is on the disk by
-        then, and the checkpoint takes about 15 ms.
+        then, and the checkpoint takes a quarter to a half of that.
         """
         self._unsynced += 1
         if self._unsynced >= SYNC_WAL_EVERY and self._wal_sync is None and self.path is not None:
