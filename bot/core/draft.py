@@ -120,7 +120,7 @@ class Draft(BaseModel):
         if answers is not None:
             update["answers"] = dict(answers)
         if now is not None:
-            update |= {"revision": self.revision + 1, "updated_at": now}
+            update |= self._touch(now)
         return self.model_copy(update=update)
 
     def with_answers(self, answers: Mapping[str, Answer]) -> Draft:
@@ -163,7 +163,10 @@ class Draft(BaseModel):
 
     def touched(self, now: datetime) -> Draft:
         """Return the draft as changed at ``now``: its next revision, so older buttons are stale."""
-        return self.model_copy(update={"revision": self.revision + 1, "updated_at": now})
+        return self.model_copy(update=self._touch(now))
+
+    def _touch(self, now: datetime) -> dict[str, object]:
+        return {"revision": self.revision + 1, "updated_at": now}
 
     def restarted_from(self, old: Draft) -> Draft:
         """Return this new draft numbered after ``old``, so buttons made for ``old`` are stale."""

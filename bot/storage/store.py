@@ -256,14 +256,11 @@ class Outbox(Protocol):
     async def owe_summary(self, chat_id: int, now: datetime) -> None:
         """Owe the staff group an up-to-date summary of open cases (one waiting update)."""
 
-    async def list_due(self, now: datetime, limit: int = 50) -> list[OutboxEntry]:
-        """Return entries due now, each the oldest waiting in its lane."""
-
     async def list_due_and_next(
         self, now: datetime, limit: int = 50
     ) -> tuple[list[OutboxEntry], datetime | None]:
-        """Return what ``list_due`` would, and when the next entry that can be sent falls due
-        (None: nothing waits), as of one moment."""
+        """Return entries due now, each the oldest waiting in its lane, and when the next entry
+        that can be sent falls due (None: nothing waits), as of one moment."""
 
     async def list_behind(self, entry: OutboxEntry, limit: int = 20) -> list[OutboxEntry]:
         """Return the entries waiting behind ``entry`` in its lane, oldest first."""
