@@ -90,7 +90,10 @@ class IntakeService:
             # Recorded as processed with its effect, like an answer (see _handle).
             if sender.update_id is not None:
                 tx.claim_update(sender.update_id, now)
-            draft, known = await tx.draft_and_language(sender.user_id, sender.chat_id)
+            if len(self.languages) > 1:
+                draft, known = await tx.draft_and_language(sender.user_id, sender.chat_id)
+            else:  # an office with one language: the one a new intake starts in
+                draft, known = await tx.get_draft(sender.user_id), self.languages[0]
             if draft is not None:
                 response = Response(prompt=_resume_prompt(), revision=draft.revision)
             elif known is None and len(self.languages) > 1:

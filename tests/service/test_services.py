@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from support.intake import Clock
 from support.services import RecordingTransport, running_services, send_intake
+from support.trips import Trips
 
 from bot.core.references import make_reference
 from bot.core.replies import (
@@ -19,6 +20,7 @@ from bot.core.replies import (
 from bot.core.workdays import working_days
 from bot.service.staff import Actor, NotStaffError
 from bot.service.types import Sender
+from bot.storage.sqlite.database import SqliteStore
 from bot.wiring import Services
 
 STAFF_CHAT = -100777
@@ -127,3 +129,28 @@ async def test_the_bank_holiday_calendar_is_made_before_the_first_case(
     async with running_services(tmp_path, clock):
         # Made with the services: the first person to press Send does not wait for it.
         assert working_days.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    ("languages", "trips"),
+    [
+        # Only English: a new person's first message reads nothing, and commits in one trip.
+        ("en", 1),
+        # Welsh too: their language is looked for (a draft, or an earlier case) first.
+        ("en,cy", 2),
+    ],
+)
+async def test_a_new_persons_start_reads_their_language_only_where_there_is_a_choice(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, languages: str, trips: int
+) -> None:
+    async with running_services(tmp_path, clock, languages=languages) as (built, _):
+        assert isinstance(built.store, SqliteStore)
+        counted = Trips(built.store, monkeypatch)
+        response = await built.intake.start(Sender(5001, 5001, {"first_name": "Ada"}, 77))
+        assert counted.count == trips
+        assert response.prompt is not None
+        first = "question.welcome" if languages == "en" else "language.choose"
+        assert response.prompt.text.key == first
+        async with built.store.autocommit() as tx:
+            draft = await tx.get_draft(5001)
+        assert (draft is not None) == (languages == "en")

@@ -136,6 +136,7 @@ class SqliteStore:
         async with self.transaction() as tx:
             await tx.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             await tx.index_unindexed()
+            self._drafts.know_holders(await tx.draft_holders())
 
     async def _check_owner(self) -> None:
         rows = await self._connection.execute_fetchall("PRAGMA application_id")

@@ -35,25 +35,43 @@ class DraftCache:
     The SQLite store is one process's, and every change to a draft goes through it, so a
     draft kept here is the one stored. A transaction's changes are kept only once it has
     committed; a failed one's are forgotten.
+
+    Once told who had a draft when the store opened (``holders``), it also knows that
+    anyone else has none, so a new person's first message needs no read: a committed draft
+    adds its person, a committed deletion takes them out, and a change that failed leaves
+    them in, to be read.
     """
 
     def __init__(self, size: int = DRAFTS_KEPT) -> None:
         """Keep at most ``size`` people's drafts."""
         self.size = size
         self._kept: OrderedDict[int, Draft | None] = OrderedDict()
+        self._holders: set[int] | None = None  # None: anyone not kept may have one
+
+    def know_holders(self, user_ids: Iterable[int]) -> None:
+        """Be told everyone who has a draft stored now."""
+        self._holders = set(user_ids)
 
     def get(self, user_id: int) -> Draft | Unknown | None:
         """Return the kept draft of ``user_id`` (None: they have none), or UNKNOWN."""
         if user_id not in self._kept:
+            if self._holders is not None and user_id not in self._holders:
+                return None
             return UNKNOWN
         self._kept.move_to_end(user_id)
         return self._kept[user_id]
 
     def keep(self, changes: Mapping[int, Draft | None]) -> None:
         """Keep drafts as stored now."""
+        holders = self._holders
         for user_id, draft in changes.items():
             self._kept[user_id] = draft
             self._kept.move_to_end(user_id)
+            if holders is not None:
+                if draft is None:
+                    holders.discard(user_id)
+                else:
+                    holders.add(user_id)
         while len(self._kept) > self.size:
             self._kept.popitem(last=False)
 
@@ -181,6 +199,14 @@ class DraftRows:
                 "UPDATE cases SET language = ?, data = ? WHERE id = ?",
                 (language, case.model_dump_json(), case_id),
             )
+
+    async def draft_holders(self) -> set[int]:
+        """Return everyone who has a draft stored."""
+
+        def read(raw: sqlite3.Connection) -> set[int]:
+            return {int(row[0]) for row in raw.execute("SELECT user_id FROM drafts")}
+
+        return await self.db.run(read)
 
     async def count_drafts(self) -> int:
         """Return how many drafts are stored."""

@@ -155,3 +155,50 @@ async def test_a_draft_not_kept_is_read_with_the_language_in_one_trip(
             assert await tx.draft_and_language(8, 8) == (None, None)
     finally:
         await store.close()
+
+
+def test_once_told_who_has_a_draft_anyone_else_has_none() -> None:
+    cache = DraftCache(size=1)
+    assert cache.get(1) is UNKNOWN  # not told: anyone may have one
+    cache.know_holders([1, 2])
+    assert cache.get(3) is None
+    assert cache.get(1) is UNKNOWN
+    cache.keep({3: draft(1), 2: None})
+    cache.keep({4: draft(1)})  # only one kept: 3 and 2 are no longer
+    assert cache.get(3) is UNKNOWN  # has one: read it
+    assert cache.get(2) is None  # deleted
+    cache.forget([4])  # a change that failed: read again
+    assert cache.get(4) is UNKNOWN
+
+
+async def test_a_new_persons_first_message_needs_no_read(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await SqliteStore.open(path, watch_every=None)
+    async with first.transaction() as tx:
+        await tx.save_draft(7, 7, draft(3))
+    await first.close()
+    store = await SqliteStore.open(path, watch_every=None)  # nothing kept in memory
+    try:
+        trips = Trips(store, monkeypatch)
+        async with store.transaction() as tx:
+            assert await tx.claim_draft(1, 501, NOW) == (True, None)
+            await tx.save_draft(501, 501, draft(1))
+        assert trips.count == 1  # the claim and the draft went with the commit
+        async with store.transaction() as tx:  # stored before this store opened: read
+            fresh, found = await tx.claim_draft(2, 7, NOW)
+        assert trips.count == 3
+        assert (fresh, found) == (True, draft(3))
+
+        async def again() -> None:  # an update already processed, from someone new
+            async with store.transaction() as tx:
+                assert await tx.claim_draft(1, 502, NOW) == (True, None)
+                await tx.save_draft(502, 502, draft(1))
+
+        with pytest.raises(AlreadyProcessed):  # found out at the commit, without a read
+            await again()
+        assert trips.count == 5  # its one trip, and the ROLLBACK
+        assert stored_revision(path, 502) is None
+    finally:
+        await store.close()
+    assert stored_revision(path, 501) == 1
