@@ -288,6 +288,19 @@ def add_handlers(application: App, staff_directory: StaffDirectory | None = None
 
     application.add_handler(TypeHandler(Update, constituent.on_guard), group=-1)
     application.add_handler(TypeHandler(Update, constituent.on_processed), group=1)
+    # Presses and plain messages first: nearly every update is one, and python-telegram-bot
+    # tries each handler in turn. None of them takes a command (a command's message is
+    # never a plain one), so the commands after them are not shadowed.
+    application.add_handler(CallbackQueryHandler(privacy.on_delete_button, pattern=r"^p1:"))
+    application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
+    application.add_handler(CallbackQueryHandler(constituent.on_button))
+    if staff_directory is not None:
+        add_staff_message_handlers(application, staff_directory)
+    application.add_handler(
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & ~filters.COMMAND, constituent.on_message
+        )
+    )
     application.add_handler(command("start", constituent.on_start, private))
     application.add_handler(command("back", constituent.on_back, private))
     application.add_handler(command("cancel", constituent.on_cancel, private))
@@ -299,21 +312,11 @@ def add_handlers(application: App, staff_directory: StaffDirectory | None = None
     application.add_handler(command("mydata", privacy.on_mydata, private))
     application.add_handler(command("delete", privacy.on_delete, private))
     application.add_handler(command("withdraw", privacy.on_withdraw, private))
-    application.add_handler(CallbackQueryHandler(privacy.on_delete_button, pattern=r"^p1:"))
     for name in STAFF_COMMANDS:
         application.add_handler(command(name, staff.on_staff_command))
     application.add_handler(command("desk", staff.on_desk))
     application.add_handler(command("status", staff.on_status))
     application.add_handler(command("staff", team.on_staff))
-    application.add_handler(CallbackQueryHandler(staff.on_staff_button, pattern=r"^s1:"))
-    application.add_handler(CallbackQueryHandler(constituent.on_button))
-    if staff_directory is not None:
-        add_staff_message_handlers(application, staff_directory)
-    application.add_handler(
-        MessageHandler(
-            private & filters.UpdateType.MESSAGE & ~filters.COMMAND, constituent.on_message
-        )
-    )
     application.add_error_handler(on_error)
 
 
