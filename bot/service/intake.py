@@ -13,7 +13,7 @@ from bot.core.draft import Draft
 from bot.core.engine import Ask, Ended, Finished, Intake
 from bot.core.flow import StepKind
 from bot.core.languages import ENGLISH, action_for, language_of_action
-from bot.core.outbox import OwedMessage, OwedReply
+from bot.core.outbox import OwedMessage
 from bot.core.prompts import Button, Prompt
 from bot.core.references import make_reference
 from bot.core.replies import Back, FinishText, Reply
@@ -65,9 +65,6 @@ class IntakeService:
         self.random_number = random_number
         self.on_outbox = on_outbox
         self.outbox_turn = outbox_turn
-        # Told of each reply an answer owes, with the language it is read in, before the
-        # commit: a channel may get it ready to send while the commit is under way.
-        self.on_reply_owed: Callable[[OwedReply, str | None], None] | None = None
         self.relay = Relay(intake, staff, clock)
         self.languages = tuple(languages)
         # The consent question is recorded in the words the person read, in their language.
@@ -252,10 +249,7 @@ class IntakeService:
                 response = replace(response, lead=(help_now, *response.lead))
             # The reply is owed with the answer it follows: a failed send or a restart delays
             # the next question, never loses it.
-            parts = await owe_response(tx, sender.chat_id, response, now)
-            if self.on_reply_owed is not None and draft is not None:
-                for part in parts:
-                    self.on_reply_owed(part, draft.language)
+            await owe_response(tx, sender.chat_id, response, now)
             lane = tx.lane_with_commit(sender.chat_id, LANE_READ) if read_lane else None
         return response, relayed, lane
 
@@ -428,12 +422,10 @@ def _closing(before: Draft, after: Draft, reply: Reply) -> Msg:
     return Msg("notice.keyboard_closed")
 
 
-async def owe_response(tx: Tx, chat_id: int, response: Response, now: datetime) -> list[OwedReply]:
-    """Owe the person the messages of ``response``, in the caller's transaction; return them."""
-    parts = messages_of(response)
-    for part in parts:
+async def owe_response(tx: Tx, chat_id: int, response: Response, now: datetime) -> None:
+    """Owe the person the messages of ``response``, in the caller's transaction."""
+    for part in messages_of(response):
         await tx.owe_message(chat_id, OwedMessage.of_reply(part), now)
-    return parts
 
 
 def _with_lane(

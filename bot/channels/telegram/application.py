@@ -35,7 +35,7 @@ from bot.channels.telegram.reach import Reachability, WatchedRequest, api_root
 from bot.channels.telegram.render import Renderer, plain
 from bot.channels.telegram.staff_group import runs_topics, set_staff_menus
 from bot.channels.telegram.staff_render import StaffRenderer
-from bot.channels.telegram.transport import ReadyReplies, TelegramTransport
+from bot.channels.telegram.transport import TelegramTransport
 from bot.channels.web.app import desk_app
 from bot.channels.web.server import DeskServer
 from bot.core.catalogue import Msg
@@ -142,10 +142,8 @@ def build_application(
                 "the database held %s update ids of another bot; they were forgotten", forgotten
             )
         await replay(found.guard, application.update_queue, application.bot)
-        replies = ReadyReplies(renderer.reply)
-        found.intake.on_reply_owed = replies.soon
         found.outbox.start(
-            TelegramTransport(application.bot, staff_renderer, renderer.text, replies)
+            TelegramTransport(application.bot, staff_renderer, renderer.text, renderer.reply)
         )
         # The first sweep runs now, not one interval after start-up: a bot restarted more
         # often than SWEEP_MINUTES would otherwise never expire or delete anything.

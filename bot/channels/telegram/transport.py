@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -42,43 +41,6 @@ _UNCHANGED = ("not modified",)
 _UNDELETABLE = ("not found", "can't be deleted", "cannot be deleted")
 
 T = TypeVar("T")
-# The most replies kept rendered ahead of sending (one whose send never comes is dropped).
-READY_KEPT = 32
-
-
-class ReadyReplies:
-    """Intake replies rendered while the answer they follow is being committed.
-
-    The commit is a trip to the database thread, and the event loop waits for it with
-    nothing to do: a reply owed in it is rendered meanwhile, and its send takes it as
-    made. It is taken only for the very reply object it was made from, in the same
-    language; anything else is rendered when sent, as before.
-    """
-
-    def __init__(self, render: ReplyRenderer) -> None:
-        """Render with ``render``."""
-        self._render = render
-        self._ready: dict[int, tuple[OwedReply, str | None, Outgoing]] = {}
-
-    def soon(self, reply: OwedReply, language: str | None) -> None:
-        """Render ``reply`` in ``language`` as soon as the event loop is free (the commit)."""
-        asyncio.get_running_loop().call_soon(self._make, reply, language)
-
-    def _make(self, reply: OwedReply, language: str | None) -> None:
-        try:
-            made = self._render(reply, language)
-        except Exception:  # rendered again when sent, where a fault is reported
-            return
-        self._ready[id(reply)] = (reply, language, made)
-        while len(self._ready) > READY_KEPT:
-            del self._ready[next(iter(self._ready))]
-
-    def __call__(self, reply: OwedReply, language: str | None) -> Outgoing:
-        """Return ``reply`` rendered in ``language``: as made ahead, or now."""
-        found = self._ready.pop(id(reply), None)
-        if found is not None and found[0] is reply and found[1] == language:
-            return found[2]
-        return self._render(reply, language)
 
 
 class TelegramTransport:
