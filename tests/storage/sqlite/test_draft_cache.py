@@ -36,6 +36,15 @@ def stored_revision(path: Path, user_id: int) -> int | None:
     return None if row is None else Draft.model_validate_json(row[0]).revision
 
 
+async def reopened_with(path: Path, user_id: int, stored: Draft) -> SqliteStore:
+    """Store ``stored`` as ``user_id``'s draft, then open the file again: nothing kept."""
+    first = await SqliteStore.open(path, watch_every=None)
+    async with first.transaction() as tx:
+        await tx.save_draft(user_id, user_id, stored)
+    await first.close()
+    return await SqliteStore.open(path, watch_every=None)
+
+
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "casework.sqlite3"
@@ -139,11 +148,7 @@ def test_the_least_recently_used_are_forgotten_first() -> None:
 async def test_a_draft_not_kept_is_read_with_the_language_in_one_trip(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = await SqliteStore.open(path, watch_every=None)
-    async with first.transaction() as tx:
-        await tx.save_draft(7, 7, draft(3).in_language("cy"))
-    await first.close()
-    store = await SqliteStore.open(path, watch_every=None)  # nothing kept in memory
+    store = await reopened_with(path, 7, draft(3).in_language("cy"))
     try:
         trips = Trips(store, monkeypatch)
         async with store.autocommit() as tx:
@@ -174,11 +179,7 @@ def test_once_told_who_has_a_draft_anyone_else_has_none() -> None:
 async def test_a_new_persons_first_message_needs_no_read(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = await SqliteStore.open(path, watch_every=None)
-    async with first.transaction() as tx:
-        await tx.save_draft(7, 7, draft(3))
-    await first.close()
-    store = await SqliteStore.open(path, watch_every=None)  # nothing kept in memory
+    store = await reopened_with(path, 7, draft(3))
     try:
         trips = Trips(store, monkeypatch)
         async with store.transaction() as tx:
