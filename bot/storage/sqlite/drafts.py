@@ -48,9 +48,9 @@ class DraftCache:
         self._kept: OrderedDict[int, Draft | None] = OrderedDict()
         self._holders: set[int] | None = None  # None: anyone not kept may have one
 
-    def know_holders(self, user_ids: Iterable[int]) -> None:
-        """Be told everyone who has a draft stored now."""
-        self._holders = set(user_ids)
+    def know_holders(self, user_ids: set[int]) -> None:
+        """Be told everyone who has a draft stored now (the set is the cache's from then on)."""
+        self._holders = user_ids
 
     def get(self, user_id: int) -> Draft | Unknown | None:
         """Return the kept draft of ``user_id`` (None: they have none), or UNKNOWN."""

@@ -165,7 +165,7 @@ async def test_a_draft_not_kept_is_read_with_the_language_in_one_trip(
 def test_once_told_who_has_a_draft_anyone_else_has_none() -> None:
     cache = DraftCache(size=1)
     assert cache.get(1) is UNKNOWN  # not told: anyone may have one
-    cache.know_holders([1, 2])
+    cache.know_holders({1, 2})
     assert cache.get(3) is None
     assert cache.get(1) is UNKNOWN
     cache.keep({3: draft(1), 2: None})
